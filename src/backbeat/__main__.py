@@ -1,0 +1,5 @@
+"""Allow ``python -m backbeat``."""
+
+from backbeat.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Audio service: players, queues, search, autoplay and lyrics on Lavalink nodes."""

@@ -1,0 +1,1 @@
+"""Message bus between the services: Redis Streams or in-process, one interface."""

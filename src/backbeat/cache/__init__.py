@@ -1,0 +1,1 @@
+"""Caches for search results, configuration, UI message ids and rate-limit counters."""

@@ -1,0 +1,439 @@
+"""Settings: one pydantic-settings model per component, from ``BACKBEAT_*`` variables and ``.env``.
+
+Every setting is a flat environment variable (``BACKBEAT_REDIS_URL``, not a nested name) so
+that a self-hoster can read ``docs/configuration.md`` and set exactly what is listed there.
+:func:`load_settings` validates every section and turns the first problem into a
+:class:`~backbeat.errors.ConfigurationError` that names the variable, which the CLI reports
+with exit code 2.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from backbeat.errors import ConfigurationError
+
+ENV_PREFIX = "BACKBEAT_"
+DEFAULT_ENV_FILE = Path(".env")
+MASK = "********"
+
+_DATABASE_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+    "mysql": "mysql+aiomysql",
+    "mariadb": "mysql+aiomysql",
+    "mysql+aiomysql": "mysql+aiomysql",
+    "mariadb+aiomysql": "mysql+aiomysql",
+}
+
+
+def env_name(field_name: str) -> str:
+    """The environment variable that sets ``field_name``."""
+    return f"{ENV_PREFIX}{field_name.upper()}"
+
+
+def mask_url(url: str) -> str:
+    """Hide the password of a URL (``redis://:pw@host`` → ``redis://:********@host``)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port is not None else ""
+    netloc = f"{user}:{MASK}@{host}{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+class _Section(BaseSettings):
+    """Common source rules: ``BACKBEAT_`` prefix, ``.env`` file, unknown variables ignored."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=DEFAULT_ENV_FILE,
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+    section: ClassVar[str]
+
+
+def _parse_shard_ids(raw: str) -> list[int]:
+    ids: list[int] = []
+    for part in raw.replace(" ", "").split(","):
+        if not part:
+            continue
+        if "-" in part:
+            low, _, high = part.partition("-")
+            ids.extend(range(int(low), int(high) + 1))
+        else:
+            ids.append(int(part))
+    return ids
+
+
+def bot_user_id_from_token(token: str) -> int:
+    """Decode the bot's user id from the first segment of a Discord token (base64 of the id)."""
+    segment = token.split(".", 1)[0]
+    padded = segment + "=" * (-len(segment) % 4)
+    try:
+        decoded = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
+    except (binascii.Error, UnicodeError, ValueError) as exc:
+        raise ValueError("the token's first segment is not base64") from exc
+    if not decoded.isdigit():
+        raise ValueError("the token's first segment does not encode a user id")
+    return int(decoded)
+
+
+class DiscordSettings(_Section):
+    """How the gateway service reaches Discord (or the Discord emulator)."""
+
+    section: ClassVar[str] = "discord"
+
+    discord_token: SecretStr | None = Field(
+        default=None, description="Bot token. Unset: `backbeat run` uses the local sandbox."
+    )
+    bot_user_id: int | None = Field(
+        default=None,
+        validate_default=True,
+        description="The bot's user id, sent to Lavalink as `User-Id`. "
+        "Unset: derived from the token's first segment.",
+    )
+    discord_api_base: str = Field(
+        default="https://discord.com/api/v10",
+        description="Full REST API base, including `/api/v10`.",
+    )
+    discord_gateway_url: str = Field(
+        default="wss://gateway.discord.gg/", description="Gateway WebSocket URL."
+    )
+    shard_count: int | None = Field(
+        default=None, ge=1, description="Total shards. Unset: the count Discord recommends."
+    )
+    shard_ids: Annotated[list[int] | None, NoDecode] = Field(
+        default=None,
+        description="Shards this process runs: `0,1,2`, `0-3` or a JSON list. "
+        "Unset: all of them. Needs `SHARD_COUNT`.",
+    )
+
+    @field_validator("bot_user_id")
+    @classmethod
+    def _derive_bot_user_id(cls, value: int | None, info: Any) -> int | None:
+        if value is not None:
+            if value <= 0:
+                raise ValueError("must be a positive Discord user id")
+            return value
+        token: SecretStr | None = info.data.get("discord_token")
+        if token is None:
+            return None
+        try:
+            return bot_user_id_from_token(token.get_secret_value())
+        except ValueError as exc:
+            raise PydanticCustomError(
+                "bot_user_id",
+                "unset and not derivable from BACKBEAT_DISCORD_TOKEN ({reason}); "
+                "set it or check the token",
+                {"reason": str(exc)},
+            ) from exc
+
+    @field_validator("discord_api_base")
+    @classmethod
+    def _check_api_base(cls, value: str) -> str:
+        if urlsplit(value).scheme not in {"http", "https"}:
+            raise ValueError("must be an http(s) URL such as https://discord.com/api/v10")
+        return value.rstrip("/")
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _check_gateway_url(cls, value: str) -> str:
+        if urlsplit(value).scheme not in {"ws", "wss"}:
+            raise ValueError("must be a ws(s) URL such as wss://gateway.discord.gg/")
+        return value
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _parse_shards(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                return None
+            try:
+                return json.loads(text) if text.startswith("[") else _parse_shard_ids(text)
+            except ValueError as exc:
+                raise ValueError("must look like 0,1,2 or 0-3 or [0, 1]") from exc
+        return value
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _check_shards(cls, value: list[int] | None, info: Any) -> list[int] | None:
+        if value is None:
+            return None
+        count: int | None = info.data.get("shard_count")
+        if count is None:
+            raise ValueError("needs BACKBEAT_SHARD_COUNT to be set as well")
+        if not value or any(not 0 <= shard < count for shard in value):
+            raise ValueError(f"each id must be in 0..{count - 1} (BACKBEAT_SHARD_COUNT={count})")
+        return sorted(set(value))
+
+
+class DatabaseSettings(_Section):
+    """The SQL system of record."""
+
+    section: ClassVar[str] = "database"
+
+    data_dir: Path = Field(
+        default=Path("data"), description="Directory for the embedded SQLite database."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL (sqlite, postgresql or mysql/mariadb; the async driver "
+        "is chosen for you). Unset: SQLite file `backbeat.db` in `DATA_DIR`.",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        scheme, sep, rest = value.partition("://")
+        driver = _DATABASE_DRIVERS.get(scheme.lower())
+        if not sep or driver is None:
+            raise ValueError("must be a sqlite://, postgresql:// or mysql:// (mariadb://) URL")
+        return f"{driver}://{rest}"
+
+    @property
+    def url(self) -> str:
+        """The effective async SQLAlchemy URL."""
+        if self.database_url is not None:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'backbeat.db').as_posix()}"
+
+
+class BusSettings(_Section):
+    """The message bus between services."""
+
+    section: ClassVar[str] = "bus"
+
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL for the bus, caches and leases. Unset: in-process bus "
+        "(one process runs every component).",
+    )
+    redis_key_prefix: str = Field(
+        default="",
+        description="Prefix of every Redis key, to share one Redis between deployments.",
+    )
+    bus_partitions: int = Field(
+        default=16,
+        ge=1,
+        le=4096,
+        description="Partitions of `discord-bot:commands` and `discord-bot:to-audio` "
+        "(guild id mod N). Every process of a deployment must agree.",
+    )
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
+        return value
+
+    @field_validator("redis_key_prefix")
+    @classmethod
+    def _check_prefix(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_.:\-]*", value):
+            raise ValueError("may hold only letters, digits and _ . : -")
+        return value
+
+
+class LavalinkNode(BaseModel):
+    """One Lavalink v4 node."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    name: str = Field(min_length=1)
+    url: str
+    password: SecretStr
+    region: str = "default"
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname or parts.port is None:
+            raise ValueError("must be http(s)://host:port")
+        return value.rstrip("/")
+
+
+class LavalinkSettings(_Section):
+    """The Lavalink nodes the audio service plays through."""
+
+    section: ClassVar[str] = "lavalink"
+
+    lavalink_nodes: Annotated[list[LavalinkNode], NoDecode] = Field(
+        default_factory=list,
+        description='JSON list of `{"name", "url", "password", "region"}`. '
+        "Empty: the sandbox starts a local Lavalink emulator.",
+    )
+
+    @field_validator("lavalink_nodes", mode="before")
+    @classmethod
+    def _parse_json(cls, value: object) -> object:
+        if isinstance(value, str):
+            if not value.strip():
+                return []
+            try:
+                return json.loads(value)
+            except ValueError as exc:
+                raise ValueError(
+                    'must be a JSON list like [{"name": "n1", "url": "http://127.0.0.1:2333", '
+                    '"password": "...", "region": "eu"}]'
+                ) from exc
+        return value
+
+    @field_validator("lavalink_nodes")
+    @classmethod
+    def _unique_names(cls, value: list[LavalinkNode]) -> list[LavalinkNode]:
+        names = [node.name for node in value]
+        if len(names) != len(set(names)):
+            raise ValueError("node names must be unique")
+        return value
+
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class LoggingSettings(_Section):
+    """Structured logging."""
+
+    section: ClassVar[str] = "logging"
+
+    log_level: LogLevel = Field(default="INFO", description="Lowest level logged.")
+    log_format: Literal["json", "console"] = Field(
+        default="console", description="`json` (one object a line, for collectors) or `console`."
+    )
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _case_insensitive(cls, value: object, info: Any) -> object:
+        if isinstance(value, str):
+            value = value.strip()
+            return value.upper() if info.field_name == "log_level" else value.lower()
+        return value
+
+
+class StatusSettings(_Section):
+    """The status server (health, readiness, metrics) each service process mounts."""
+
+    section: ClassVar[str] = "status"
+
+    status_host: str = Field(default="127.0.0.1", description="Status server bind address.")
+    status_port: int = Field(
+        default=9400, ge=0, le=65535, description="Status server port (0: any free port)."
+    )
+
+
+SECTIONS: tuple[type[_Section], ...] = (
+    DiscordSettings,
+    DatabaseSettings,
+    BusSettings,
+    LavalinkSettings,
+    LoggingSettings,
+    StatusSettings,
+)
+
+
+class Settings(BaseModel):
+    """All sections, validated together."""
+
+    model_config = {"frozen": True}
+
+    discord: DiscordSettings
+    database: DatabaseSettings
+    bus: BusSettings
+    lavalink: LavalinkSettings
+    logging: LoggingSettings
+    status: StatusSettings
+
+    def sections(self) -> Iterator[_Section]:
+        """Each section in documentation order."""
+        for cls in SECTIONS:
+            yield getattr(self, cls.section)
+
+    def secrets(self) -> list[str]:
+        """Every secret value set, so log rendering can scrub them wherever they appear."""
+        found: list[str] = []
+        if self.discord.discord_token is not None:
+            found.append(self.discord.discord_token.get_secret_value())
+        found.extend(node.password.get_secret_value() for node in self.lavalink.lavalink_nodes)
+        for url in (self.database.database_url, self.bus.redis_url):
+            password = urlsplit(url).password if url else None
+            if password:
+                found.append(password)
+        return [secret for secret in found if secret]
+
+    def public_view(self) -> dict[str, str]:
+        """Effective settings keyed by variable name, every secret masked."""
+        view: dict[str, str] = {}
+        for section in self.sections():
+            for name in type(section).model_fields:
+                view[env_name(name)] = _display(getattr(section, name))
+        view[env_name("database_url")] = mask_url(self.database.url)
+        return view
+
+
+def _display(value: object) -> str:
+    if value is None:
+        return "(unset)"
+    if isinstance(value, SecretStr):
+        return MASK
+    if isinstance(value, str):
+        return mask_url(value) if "://" in value else value
+    if isinstance(value, list):
+        items = [
+            item.model_dump(mode="json") | {"password": MASK}
+            if isinstance(item, LavalinkNode)
+            else item
+            for item in value
+        ]
+        return json.dumps(items)
+    return str(value)
+
+
+def _first_problem(section: type[_Section], error: ValidationError) -> ConfigurationError:
+    detail = error.errors(include_url=False)[0]
+    loc = detail["loc"]
+    field = str(loc[0]) if loc else next(iter(section.model_fields))
+    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc[1:])
+    message = detail["msg"].removeprefix("Value error, ")
+    raw = detail.get("input")
+    secret = "token" in field or "password" in where or "url" in field
+    if isinstance(raw, str | int) and not isinstance(raw, bool) and not secret:
+        message = f"{message} (got {raw!r})"
+    return ConfigurationError(env_name(field) + where, message)
+
+
+def load_settings(env_file: Path | None = DEFAULT_ENV_FILE) -> Settings:
+    """Read and validate every section; raise ConfigurationError naming the first bad variable."""
+    loaded: dict[str, _Section] = {}
+    for cls in SECTIONS:
+        try:
+            loaded[cls.section] = cls(_env_file=env_file)
+        except ValidationError as error:
+            raise _first_problem(cls, error) from None
+    return Settings.model_validate(loaded)

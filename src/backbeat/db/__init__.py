@@ -1,0 +1,1 @@
+"""SQL system of record: models, sessions, repositories and migrations."""

@@ -1,0 +1,1 @@
+"""Discord-facing service: sharded gateway, slash commands, interactions, now-playing UI."""

@@ -1,0 +1,1 @@
+"""Logging, metrics (each defined once) and the status server every service mounts."""

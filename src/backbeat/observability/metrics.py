@@ -1,0 +1,155 @@
+"""Every Prometheus metric Backbeat exports, defined once.
+
+Modules import the metric objects from here; nothing else creates a metric. Label values
+are bounded sets (operation names, channels, outcomes, partitions), never guild or user ids,
+so a worker with ten thousand players keeps a small, fixed number of series.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import (
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+)
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+for _collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+    REGISTRY.register(_collector)
+
+_LATENCY_BUCKETS = (
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+)
+
+# --- the seed's metrics -------------------------------------------------------------------
+
+discord_api_errors_total = Counter(
+    "discord_api_errors_total",
+    "Discord API calls that failed, by operation and Discord error code or HTTP status.",
+    ["operation", "code"],
+    registry=REGISTRY,
+)
+discord_operation_retries_total = Counter(
+    "discord_operation_retries_total",
+    "Discord operations retried (rate limits, 5xx, gateway reconnects), by operation.",
+    ["operation"],
+    registry=REGISTRY,
+)
+discord_operation_duration_seconds = Histogram(
+    "discord_operation_duration_seconds",
+    "Wall time of Discord operations (interaction acks, message sends and edits), by operation.",
+    ["operation"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+track_plays_total = Counter(
+    "track_plays_total",
+    "Tracks that started playing, by source (youtube, soundcloud, spotify, http…) and "
+    "whether autoplay chose them.",
+    ["source", "autoplay"],
+    registry=REGISTRY,
+)
+queue_size = Gauge(
+    "queue_size",
+    "Tracks waiting in the queues of the guilds this process owns.",
+    registry=REGISTRY,
+)
+autoplay_triggers_total = Counter(
+    "autoplay_triggers_total",
+    "Autoplay runs when a queue ended, by mode (similar, artist, genre, mixed) and outcome.",
+    ["mode", "outcome"],
+    registry=REGISTRY,
+)
+
+# --- the message bus ----------------------------------------------------------------------
+
+bus_messages_published_total = Counter(
+    "bus_messages_published_total",
+    "Messages published, by channel.",
+    ["channel"],
+    registry=REGISTRY,
+)
+bus_messages_handled_total = Counter(
+    "bus_messages_handled_total",
+    "Messages a consumer finished with, by channel and outcome (ok, error, duplicate).",
+    ["channel", "outcome"],
+    registry=REGISTRY,
+)
+bus_messages_rejected_total = Counter(
+    "bus_messages_rejected_total",
+    "Messages that failed schema validation, by channel and reason "
+    "(malformed, unknown_version, unknown_type).",
+    ["channel", "reason"],
+    registry=REGISTRY,
+)
+bus_messages_dead_lettered_total = Counter(
+    "bus_messages_dead_lettered_total",
+    "Messages moved to a dead-letter stream, by channel and reason.",
+    ["channel", "reason"],
+    registry=REGISTRY,
+)
+bus_messages_reclaimed_total = Counter(
+    "bus_messages_reclaimed_total",
+    "Pending messages taken over from a dead consumer (XAUTOCLAIM), by channel.",
+    ["channel"],
+    registry=REGISTRY,
+)
+bus_handle_duration_seconds = Histogram(
+    "bus_handle_duration_seconds",
+    "Time a consumer's handler spent on one message, by channel.",
+    ["channel"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+bus_delivery_latency_seconds = Histogram(
+    "bus_delivery_latency_seconds",
+    "Time from publish to the start of handling, by channel.",
+    ["channel"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+bus_partitions_owned = Gauge(
+    "bus_partitions_owned",
+    "Partitions whose lease this process holds, by channel.",
+    ["channel"],
+    registry=REGISTRY,
+)
+bus_lease_changes_total = Counter(
+    "bus_lease_changes_total",
+    "Partition lease events, by event (acquired, renewed, lost, released).",
+    ["event"],
+    registry=REGISTRY,
+)
+
+# --- the database -------------------------------------------------------------------------
+
+db_operation_duration_seconds = Histogram(
+    "db_operation_duration_seconds",
+    "Time of one repository operation (one transaction), by operation.",
+    ["operation"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+db_operation_retries_total = Counter(
+    "db_operation_retries_total",
+    "Repository transactions retried after a serialisation failure or deadlock, by operation.",
+    ["operation"],
+    registry=REGISTRY,
+)

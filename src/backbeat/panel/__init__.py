@@ -1,0 +1,1 @@
+"""Web control panel: dashboard, queue sync store, webhooks, concierge API."""

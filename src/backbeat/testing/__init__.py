@@ -1,0 +1,1 @@
+"""Test kit: Discord and Lavalink emulators and the pytest plugin with backend fixtures."""

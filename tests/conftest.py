@@ -1,0 +1,1 @@
+pytest_plugins = ["backbeat.testing.pytest_plugin"]
