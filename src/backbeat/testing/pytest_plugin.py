@@ -35,6 +35,9 @@ from backbeat.testing.backends import (
     server_url,
 )
 
+#: Fixture modules of the emulators and the bus, loaded with this plugin.
+pytest_plugins: list[str] = []
+
 _RUN_ID = new_run_id()
 _counter = itertools.count()
 
