@@ -53,6 +53,16 @@ def redact_secrets(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDic
     return {key: _redact_item(key, value) for key, value in event_dict.items()}
 
 
+class _StderrHandler(logging.Handler):
+    """Writes to whatever ``sys.stderr`` is at emit time (it may be replaced after set-up)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(self.format(record) + "\n")
+        except Exception:
+            self.handleError(record)
+
+
 def configure_logging(
     *, level: str = "INFO", fmt: str = "console", secrets: Iterable[str] = ()
 ) -> None:
@@ -78,7 +88,7 @@ def configure_logging(
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
