@@ -1,0 +1,78 @@
+"""The guild's queue session and its items: the system of record for every player."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backbeat.db.models.base import Base
+from backbeat.db.types import UtcDateTime, utc_now
+
+
+class Queue(Base):
+    """One active session per guild: channels, player state and the cursor into its items.
+
+    Mutating queue operations lock this row first (``SELECT … FOR UPDATE``), which
+    serialises every change of one guild's queue across processes.
+    """
+
+    __tablename__ = "queues"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    cursor_position: Mapped[int] = mapped_column(Integer, default=0)
+    item_count: Mapped[int] = mapped_column(Integer, default=0)
+    voice_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    text_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    announce_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    now_playing_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    loop_mode: Mapped[str] = mapped_column(String(8), default="off")
+    volume: Mapped[int] = mapped_column(Integer, default=100)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    position_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    node_name: Mapped[str | None] = mapped_column(String(64))
+    lavalink_session_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+
+
+class QueueItem(Base):
+    """A track in a queue at a position (0-based, contiguous within the queue).
+
+    There is deliberately no unique constraint on ``(queue_id, position)``: renumbering
+    shifts many rows in one statement, which a per-row unique check would reject midway on
+    PostgreSQL and MariaDB. Contiguity is kept by the queue-row lock instead.
+    """
+
+    __tablename__ = "queue_items"
+    __table_args__ = (Index(None, "queue_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    encoded: Mapped[str] = mapped_column(Text)
+    identifier: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(512))
+    author: Mapped[str] = mapped_column(String(255), default="")
+    length_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    is_stream: Mapped[bool] = mapped_column(Boolean, default=False)
+    uri: Mapped[str | None] = mapped_column(String(2048))
+    source_name: Mapped[str] = mapped_column(String(32), default="")
+    artwork_url: Mapped[str | None] = mapped_column(String(2048))
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    requester_id: Mapped[int | None] = mapped_column(BigInteger)
+    is_autoplay: Mapped[bool] = mapped_column(Boolean, default=False)
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)

@@ -1,0 +1,675 @@
+"""The queue repository: every queue change a music command makes, one transaction each.
+
+Each mutating operation starts by locking the guild's ``queues`` row (``SELECT … FOR
+UPDATE`` on PostgreSQL and MariaDB; SQLite's ``BEGIN IMMEDIATE`` holds the database write
+lock already), creating the row on first use. All changes of one guild's queue are
+therefore serialised across processes, and positions are renumbered inside the
+transaction with set-based ``UPDATE``s, so they stay 0..length-1 without gaps or duplicates.
+Reads take a shared lock on the same row, so a page and its total always agree.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, cast
+
+from sqlalchemy import Row, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from backbeat.db.models import Queue, QueueItem
+from backbeat.db.transactions import in_transaction
+from backbeat.db.types import utc_now
+from backbeat.domain.queue import (
+    ClearScope,
+    LoopMode,
+    NewQueueItem,
+    QueueEntry,
+    QueuePage,
+    QueueSession,
+    QueueTrack,
+)
+
+
+class _Unset:
+    """Marks a session field the caller did not pass (``None`` is a value: clear it)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = _Unset()
+
+_QUEUES = Queue.__table__
+_ITEMS = QueueItem.__table__
+_ITEMS_TABLE = cast(Table, _ITEMS)
+
+
+@dataclass
+class _Cursor:
+    """The locked queue row's bookkeeping, written back at the end of an operation."""
+
+    queue_id: int
+    cursor: int
+    length: int
+    loop_mode: LoopMode
+
+    @property
+    def start(self) -> int:
+        """Position of the first upcoming item (the current one is before it, if any)."""
+        return min(self.cursor + 1, self.length)
+
+    @property
+    def upcoming(self) -> int:
+        return self.length - self.start
+
+
+def _track_values(item: NewQueueItem) -> dict[str, Any]:
+    track = item.track
+    return {
+        "encoded": track.encoded,
+        "identifier": track.identifier,
+        "title": track.title,
+        "author": track.author,
+        "length_ms": track.length_ms,
+        "is_stream": track.is_stream,
+        "uri": track.uri,
+        "source_name": track.source_name,
+        "artwork_url": track.artwork_url,
+        "extra": dict(track.extra),
+        "requester_id": item.requester_id,
+        "is_autoplay": item.is_autoplay,
+    }
+
+
+def _entry(row: Row[Any], cursor: int) -> QueueEntry:
+    return QueueEntry(
+        item_id=row.id,
+        position=row.position,
+        track=QueueTrack(
+            encoded=row.encoded,
+            identifier=row.identifier,
+            title=row.title,
+            author=row.author,
+            length_ms=row.length_ms,
+            is_stream=bool(row.is_stream),
+            uri=row.uri,
+            source_name=row.source_name,
+            artwork_url=row.artwork_url,
+            extra=row.extra or {},
+        ),
+        requester_id=row.requester_id,
+        is_autoplay=bool(row.is_autoplay),
+        added_at=row.added_at,
+        is_current=row.position == cursor,
+    )
+
+
+def _session(row: Row[Any]) -> QueueSession:
+    return QueueSession(
+        guild_id=row.guild_id,
+        cursor=row.cursor_position,
+        length=row.item_count,
+        voice_channel_id=row.voice_channel_id,
+        text_channel_id=row.text_channel_id,
+        announce_channel_id=row.announce_channel_id,
+        now_playing_message_id=row.now_playing_message_id,
+        loop_mode=LoopMode(row.loop_mode),
+        volume=row.volume,
+        paused=bool(row.paused),
+        position_ms=row.position_ms,
+        filters=row.filters or {},
+        node_name=row.node_name,
+        lavalink_session_id=row.lavalink_session_id,
+        updated_at=row.updated_at,
+    )
+
+
+async def _lock(conn: AsyncConnection, guild_id: int) -> _Cursor:
+    """Lock the guild's queue row for this transaction, creating it on first use."""
+    row = (
+        await conn.execute(
+            select(Queue.id, Queue.cursor_position, Queue.item_count, Queue.loop_mode)
+            .where(Queue.guild_id == guild_id)
+            .with_for_update()
+        )
+    ).one_or_none()
+    if row is not None:
+        return _Cursor(row.id, row.cursor_position, row.item_count, LoopMode(row.loop_mode))
+    now = utc_now()
+    result = await conn.execute(
+        insert(Queue).values(
+            guild_id=guild_id, cursor_position=0, item_count=0, created_at=now, updated_at=now
+        )
+    )
+    queue_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
+    if queue_id is None:  # pragma: no cover - every supported driver reports the key
+        queue_id = (
+            await conn.execute(select(Queue.id).where(Queue.guild_id == guild_id))
+        ).scalar_one()
+    return _Cursor(int(queue_id), 0, 0, LoopMode.OFF)
+
+
+async def _read(conn: AsyncConnection, guild_id: int) -> _Cursor | None:
+    """The queue row under a shared lock (writers wait until this read transaction ends)."""
+    row = (
+        await conn.execute(
+            select(Queue.id, Queue.cursor_position, Queue.item_count, Queue.loop_mode)
+            .where(Queue.guild_id == guild_id)
+            .with_for_update(read=True)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return _Cursor(row.id, row.cursor_position, row.item_count, LoopMode(row.loop_mode))
+
+
+async def _save(conn: AsyncConnection, state: _Cursor, **extra: Any) -> None:
+    await conn.execute(
+        update(Queue)
+        .where(Queue.id == state.queue_id)
+        .values(
+            cursor_position=state.cursor, item_count=state.length, updated_at=utc_now(), **extra
+        )
+    )
+
+
+async def _item_at(conn: AsyncConnection, state: _Cursor, position: int) -> Row[Any] | None:
+    return (
+        await conn.execute(
+            select(_ITEMS).where(
+                QueueItem.queue_id == state.queue_id, QueueItem.position == position
+            )
+        )
+    ).one_or_none()
+
+
+async def _shift(conn: AsyncConnection, queue_id: int, low: int, high: int | None, by: int) -> None:
+    """Add ``by`` to the positions in ``[low, high)`` (``high`` None: to the end)."""
+    condition = [QueueItem.queue_id == queue_id, QueueItem.position >= low]
+    if high is not None:
+        condition.append(QueueItem.position < high)
+    await conn.execute(update(QueueItem).where(*condition).values(position=QueueItem.position + by))
+
+
+async def _insert(
+    conn: AsyncConnection, state: _Cursor, position: int, items: Sequence[NewQueueItem]
+) -> list[QueueEntry]:
+    """Insert items at ``position`` (shifting later ones) and return them as stored."""
+    if not items:
+        return []
+    if position < state.length:
+        await _shift(conn, state.queue_id, position, None, len(items))
+    now = utc_now()
+    rows = [
+        {"queue_id": state.queue_id, "position": position + offset, "added_at": now}
+        | _track_values(item)
+        for offset, item in enumerate(items)
+    ]
+    state.length += len(items)
+    if len(rows) == 1:
+        result = await conn.execute(insert(QueueItem).values(rows[0]))
+        item_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        return [_entry_from_values(item_id, rows[0], state.cursor)]
+    await conn.execute(insert(QueueItem), rows)
+    stored = await conn.execute(
+        select(_ITEMS)
+        .where(
+            QueueItem.queue_id == state.queue_id,
+            QueueItem.position >= position,
+            QueueItem.position < position + len(items),
+        )
+        .order_by(QueueItem.position)
+    )
+    return [_entry(row, state.cursor) for row in stored]
+
+
+def _entry_from_values(item_id: int, values: dict[str, Any], cursor: int) -> QueueEntry:
+    added_at: datetime = values["added_at"]
+    return QueueEntry(
+        item_id=item_id,
+        position=values["position"],
+        track=QueueTrack(
+            encoded=values["encoded"],
+            identifier=values["identifier"],
+            title=values["title"],
+            author=values["author"],
+            length_ms=values["length_ms"],
+            is_stream=values["is_stream"],
+            uri=values["uri"],
+            source_name=values["source_name"],
+            artwork_url=values["artwork_url"],
+            extra=values["extra"],
+        ),
+        requester_id=values["requester_id"],
+        is_autoplay=values["is_autoplay"],
+        added_at=added_at,
+        is_current=values["position"] == cursor,
+    )
+
+
+async def _remove_at(conn: AsyncConnection, state: _Cursor, row: Row[Any]) -> QueueEntry:
+    """Delete one item row and close the gap; the cursor keeps pointing at the same item."""
+    removed = _entry(row, state.cursor)
+    await conn.execute(delete(QueueItem).where(QueueItem.id == row.id))
+    await _shift(conn, state.queue_id, row.position + 1, None, -1)
+    if row.position < state.cursor:
+        state.cursor -= 1
+    state.length -= 1
+    return removed
+
+
+class QueueRepository:
+    """Queue operations for the music commands, on an engine passed in.
+
+    Upcoming items are addressed by *index* (0 = the item that plays next), resolved inside
+    the transaction. ``keep_played`` bounds how many played items stay before the cursor
+    (for ``previous``) when the queue does not loop; ``None`` keeps them all.
+    """
+
+    def __init__(self, engine: AsyncEngine, *, keep_played: int | None = 100) -> None:
+        self._engine = engine
+        self._keep_played = keep_played
+
+    # --- adding ------------------------------------------------------------------------------
+
+    async def append(self, *, guild_id: int, item: NewQueueItem) -> QueueEntry:
+        """Add one item at the end; it becomes current if the queue had ended."""
+        entries = await self.append_many(guild_id=guild_id, items=[item])
+        return entries[0]
+
+    async def append_many(
+        self, *, guild_id: int, items: Sequence[NewQueueItem]
+    ) -> list[QueueEntry]:
+        """Add items at the end, in order (a playlist)."""
+
+        async def work(conn: AsyncConnection) -> list[QueueEntry]:
+            state = await _lock(conn, guild_id)
+            entries = await _insert(conn, state, state.length, items)
+            await _save(conn, state)
+            return entries
+
+        return await in_transaction(self._engine, "queue.append", work, retry_integrity=True)
+
+    async def insert_next(
+        self, *, guild_id: int, items: Sequence[NewQueueItem]
+    ) -> list[QueueEntry]:
+        """Add items right after the current one (``/playnext``)."""
+        return await self.insert_at(guild_id=guild_id, index=0, items=items)
+
+    async def insert_at(
+        self, *, guild_id: int, index: int, items: Sequence[NewQueueItem]
+    ) -> list[QueueEntry]:
+        """Add items before the upcoming item at ``index`` (clamped to 0..upcoming count)."""
+
+        async def work(conn: AsyncConnection) -> list[QueueEntry]:
+            state = await _lock(conn, guild_id)
+            position = state.start + min(max(index, 0), state.upcoming)
+            entries = await _insert(conn, state, position, items)
+            await _save(conn, state)
+            return entries
+
+        return await in_transaction(self._engine, "queue.insert", work, retry_integrity=True)
+
+    # --- removing and reordering -----------------------------------------------------------
+
+    async def remove(self, *, guild_id: int, index: int) -> QueueEntry | None:
+        """Remove the upcoming item at ``index``; None if there is none there."""
+
+        async def work(conn: AsyncConnection) -> QueueEntry | None:
+            state = await _lock(conn, guild_id)
+            if not 0 <= index < state.upcoming:
+                return None
+            row = await _item_at(conn, state, state.start + index)
+            if row is None:  # pragma: no cover - positions are contiguous under the lock
+                return None
+            removed = await _remove_at(conn, state, row)
+            await _save(conn, state)
+            return removed
+
+        return await in_transaction(self._engine, "queue.remove", work, retry_integrity=True)
+
+    async def remove_item(self, *, guild_id: int, item_id: int) -> QueueEntry | None:
+        """Remove an item by id wherever it stands (removing the current one makes the next
+        one current); None if the guild's queue has no such item."""
+
+        async def work(conn: AsyncConnection) -> QueueEntry | None:
+            state = await _lock(conn, guild_id)
+            row = (
+                await conn.execute(
+                    select(_ITEMS).where(
+                        QueueItem.queue_id == state.queue_id, QueueItem.id == item_id
+                    )
+                )
+            ).one_or_none()
+            if row is None:
+                return None
+            removed = await _remove_at(conn, state, row)
+            await _save(conn, state)
+            return removed
+
+        return await in_transaction(self._engine, "queue.remove", work, retry_integrity=True)
+
+    async def move(self, *, guild_id: int, from_index: int, to_index: int) -> QueueEntry | None:
+        """Move an upcoming item to another upcoming index; None if either is out of range."""
+
+        async def work(conn: AsyncConnection) -> QueueEntry | None:
+            state = await _lock(conn, guild_id)
+            if not (0 <= from_index < state.upcoming and 0 <= to_index < state.upcoming):
+                return None
+            source, target = state.start + from_index, state.start + to_index
+            row = await _item_at(conn, state, source)
+            if row is None:  # pragma: no cover - positions are contiguous under the lock
+                return None
+            if source < target:
+                await _shift(conn, state.queue_id, source + 1, target + 1, -1)
+            elif source > target:
+                await _shift(conn, state.queue_id, target, source, 1)
+            await conn.execute(
+                update(QueueItem).where(QueueItem.id == row.id).values(position=target)
+            )
+            await _save(conn, state)
+            moved = await _item_at(conn, state, target)
+            return None if moved is None else _entry(moved, state.cursor)
+
+        return await in_transaction(self._engine, "queue.move", work, retry_integrity=True)
+
+    async def shuffle(self, *, guild_id: int, rng: random.Random | None = None) -> int:
+        """Shuffle the upcoming items (the current and played ones stay); returns how many."""
+        chooser = rng or random.Random()
+
+        async def work(conn: AsyncConnection) -> int:
+            state = await _lock(conn, guild_id)
+            ids = list(
+                (
+                    await conn.execute(
+                        select(QueueItem.id)
+                        .where(
+                            QueueItem.queue_id == state.queue_id,
+                            QueueItem.position >= state.start,
+                        )
+                        .order_by(QueueItem.position)
+                    )
+                ).scalars()
+            )
+            if len(ids) > 1:
+                order = ids[:]
+                chooser.shuffle(order)
+                await conn.execute(
+                    update(_ITEMS_TABLE)
+                    .where(_ITEMS_TABLE.c.id == bindparam("item_id"))
+                    .values(position=bindparam("new_position")),
+                    [
+                        {"item_id": item_id, "new_position": state.start + offset}
+                        for offset, item_id in enumerate(order)
+                    ],
+                )
+            await _save(conn, state)
+            return len(ids)
+
+        return await in_transaction(self._engine, "queue.shuffle", work, retry_integrity=True)
+
+    async def clear(self, *, guild_id: int, scope: ClearScope = ClearScope.UPCOMING) -> int:
+        """Remove the upcoming items, or every item; returns how many were removed."""
+
+        async def work(conn: AsyncConnection) -> int:
+            state = await _lock(conn, guild_id)
+            low = state.start if scope is ClearScope.UPCOMING else 0
+            removed = state.length - low
+            await conn.execute(
+                delete(QueueItem).where(
+                    QueueItem.queue_id == state.queue_id, QueueItem.position >= low
+                )
+            )
+            state.length = low
+            if scope is ClearScope.ALL:
+                state.cursor = 0
+            await _save(conn, state)
+            return removed
+
+        return await in_transaction(self._engine, "queue.clear", work, retry_integrity=True)
+
+    # --- playing order -----------------------------------------------------------------------
+
+    async def advance(
+        self, *, guild_id: int, loop_mode: LoopMode | None = None
+    ) -> QueueEntry | None:
+        """Move to the next item when a track ends and return the new current one.
+
+        ``loop_mode`` overrides the session's mode for this call (a ``/skip`` under track
+        looping passes ``LoopMode.OFF``). Off: the next item, None once the queue ended.
+        Track: the same item again. Queue: the next item, wrapping to the first.
+        """
+
+        async def work(conn: AsyncConnection) -> QueueEntry | None:
+            state = await _lock(conn, guild_id)
+            mode = loop_mode or state.loop_mode
+            if state.length == 0:
+                return None
+            if mode is LoopMode.TRACK and state.cursor < state.length:
+                pass
+            elif mode is LoopMode.QUEUE:
+                state.cursor = (state.cursor + 1) % state.length
+            else:
+                state.cursor = min(state.cursor + 1, state.length)
+                await self._trim_played(conn, state)
+            await _save(conn, state, position_ms=0)
+            row = await _item_at(conn, state, state.cursor)
+            return None if row is None else _entry(row, state.cursor)
+
+        return await in_transaction(self._engine, "queue.advance", work, retry_integrity=True)
+
+    async def previous(self, *, guild_id: int) -> QueueEntry | None:
+        """Step back to the previous item and return it; None (nothing changed) if there is
+        none (under queue looping the first item's previous is the last)."""
+
+        async def work(conn: AsyncConnection) -> QueueEntry | None:
+            state = await _lock(conn, guild_id)
+            if state.length == 0:
+                return None
+            if state.cursor > 0:
+                state.cursor -= 1
+            elif state.loop_mode is LoopMode.QUEUE:
+                state.cursor = state.length - 1
+            else:
+                return None
+            await _save(conn, state, position_ms=0)
+            row = await _item_at(conn, state, state.cursor)
+            return None if row is None else _entry(row, state.cursor)
+
+        return await in_transaction(self._engine, "queue.previous", work, retry_integrity=True)
+
+    async def skip_to(self, *, guild_id: int, index: int) -> QueueEntry | None:
+        """Make the upcoming item at ``index`` current (the ones before it count as played)."""
+
+        async def work(conn: AsyncConnection) -> QueueEntry | None:
+            state = await _lock(conn, guild_id)
+            if not 0 <= index < state.upcoming:
+                return None
+            state.cursor = state.start + index
+            if state.loop_mode is not LoopMode.QUEUE:
+                await self._trim_played(conn, state)
+            await _save(conn, state, position_ms=0)
+            row = await _item_at(conn, state, state.cursor)
+            return None if row is None else _entry(row, state.cursor)
+
+        return await in_transaction(self._engine, "queue.skip_to", work, retry_integrity=True)
+
+    async def _trim_played(self, conn: AsyncConnection, state: _Cursor) -> None:
+        if self._keep_played is None or state.cursor <= self._keep_played:
+            return
+        drop = state.cursor - self._keep_played
+        await conn.execute(
+            delete(QueueItem).where(QueueItem.queue_id == state.queue_id, QueueItem.position < drop)
+        )
+        await _shift(conn, state.queue_id, drop, None, -drop)
+        state.cursor -= drop
+        state.length -= drop
+
+    # --- reading -------------------------------------------------------------------------------
+
+    async def current(self, *, guild_id: int) -> QueueEntry | None:
+        """The item at the cursor, None when the queue is empty or has ended."""
+
+        async def work(conn: AsyncConnection) -> QueueEntry | None:
+            state = await _read(conn, guild_id)
+            if state is None:
+                return None
+            row = await _item_at(conn, state, state.cursor)
+            return None if row is None else _entry(row, state.cursor)
+
+        return await in_transaction(self._engine, "queue.current", work, read_only=True)
+
+    async def page(self, *, guild_id: int, offset: int = 0, limit: int = 10) -> QueuePage:
+        """Upcoming items ``offset``..``offset+limit`` with their total and the current item."""
+        if offset < 0 or limit < 0:
+            raise ValueError("offset and limit must not be negative")
+
+        async def work(conn: AsyncConnection) -> QueuePage:
+            state = await _read(conn, guild_id)
+            if state is None:
+                return QueuePage(items=(), total=0, offset=offset, limit=limit, current=None)
+            low = state.cursor if state.cursor < state.length else state.length
+            rows = await conn.execute(
+                select(_ITEMS)
+                .where(
+                    QueueItem.queue_id == state.queue_id,
+                    QueueItem.position >= low,
+                    QueueItem.position < state.start + offset + limit,
+                    (QueueItem.position == state.cursor)
+                    | (QueueItem.position >= state.start + offset),
+                )
+                .order_by(QueueItem.position)
+            )
+            entries = [_entry(row, state.cursor) for row in rows]
+            current = next((entry for entry in entries if entry.is_current), None)
+            items = tuple(entry for entry in entries if not entry.is_current)
+            return QueuePage(
+                items=items, total=state.upcoming, offset=offset, limit=limit, current=current
+            )
+
+        return await in_transaction(self._engine, "queue.page", work, read_only=True)
+
+    async def items(self, *, guild_id: int) -> list[QueueEntry]:
+        """Every item kept, played ones included, in position order (for restore and checks)."""
+
+        async def work(conn: AsyncConnection) -> list[QueueEntry]:
+            state = await _read(conn, guild_id)
+            if state is None:
+                return []
+            rows = await conn.execute(
+                select(_ITEMS)
+                .where(QueueItem.queue_id == state.queue_id)
+                .order_by(QueueItem.position, QueueItem.id)
+            )
+            return [_entry(row, state.cursor) for row in rows]
+
+        return await in_transaction(self._engine, "queue.items", work, read_only=True)
+
+    # --- the session ---------------------------------------------------------------------------
+
+    async def session(self, *, guild_id: int) -> QueueSession | None:
+        """The guild's session state, None if it has none."""
+
+        async def work(conn: AsyncConnection) -> QueueSession | None:
+            row = (
+                await conn.execute(select(_QUEUES).where(Queue.guild_id == guild_id))
+            ).one_or_none()
+            return None if row is None else _session(row)
+
+        return await in_transaction(self._engine, "queue.session", work, read_only=True)
+
+    async def sessions(
+        self, *, partition: int | None = None, partitions: int | None = None
+    ) -> list[QueueSession]:
+        """Every session (or those with ``guild_id % partitions == partition``), by guild id:
+        what a worker restores when it takes over partitions."""
+        if (partition is None) != (partitions is None):
+            raise ValueError("give both partition and partitions, or neither")
+
+        async def work(conn: AsyncConnection) -> list[QueueSession]:
+            statement = select(_QUEUES).order_by(Queue.guild_id)
+            if partitions is not None:
+                statement = statement.where(Queue.guild_id % partitions == partition)
+            return [_session(row) for row in await conn.execute(statement)]
+
+        return await in_transaction(self._engine, "queue.sessions", work, read_only=True)
+
+    async def set_session(
+        self,
+        *,
+        guild_id: int,
+        voice_channel_id: int | _Unset | None = UNSET,
+        text_channel_id: int | _Unset | None = UNSET,
+        announce_channel_id: int | _Unset | None = UNSET,
+        now_playing_message_id: int | _Unset | None = UNSET,
+        loop_mode: LoopMode | _Unset = UNSET,
+        volume: int | _Unset = UNSET,
+        paused: bool | _Unset = UNSET,
+        position_ms: int | _Unset = UNSET,
+        filters: dict[str, Any] | _Unset = UNSET,
+        node_name: str | _Unset | None = UNSET,
+        lavalink_session_id: str | _Unset | None = UNSET,
+    ) -> QueueSession:
+        """Set the given session fields (None clears an id) and return the whole session."""
+        given = {
+            "voice_channel_id": voice_channel_id,
+            "text_channel_id": text_channel_id,
+            "announce_channel_id": announce_channel_id,
+            "now_playing_message_id": now_playing_message_id,
+            "loop_mode": loop_mode,
+            "volume": volume,
+            "paused": paused,
+            "position_ms": position_ms,
+            "filters": filters,
+            "node_name": node_name,
+            "lavalink_session_id": lavalink_session_id,
+        }
+        changes = {name: value for name, value in given.items() if not isinstance(value, _Unset)}
+        if isinstance(loop_mode, LoopMode | str):
+            changes["loop_mode"] = LoopMode(loop_mode).value
+        if isinstance(volume, int) and not 0 <= volume <= 1000:
+            raise ValueError("volume must be within 0..1000")
+
+        async def work(conn: AsyncConnection) -> QueueSession:
+            state = await _lock(conn, guild_id)
+            await _save(conn, state, **changes)
+            row = (await conn.execute(select(_QUEUES).where(Queue.id == state.queue_id))).one()
+            return _session(row)
+
+        return await in_transaction(self._engine, "queue.set_session", work, retry_integrity=True)
+
+    async def delete_session(self, *, guild_id: int) -> bool:
+        """Forget the guild's session and every item (the bot left); False if there was none."""
+
+        async def work(conn: AsyncConnection) -> bool:
+            row = (
+                await conn.execute(
+                    select(Queue.id).where(Queue.guild_id == guild_id).with_for_update()
+                )
+            ).one_or_none()
+            if row is None:
+                return False
+            await conn.execute(delete(QueueItem).where(QueueItem.queue_id == row.id))
+            await conn.execute(delete(Queue).where(Queue.id == row.id))
+            return True
+
+        return await in_transaction(self._engine, "queue.delete_session", work)
+
+    async def count(self, *, guild_ids: Iterable[int] | None = None) -> int:
+        """How many items wait (upcoming) over the given guilds, or all (for ``queue_size``)."""
+
+        async def work(conn: AsyncConnection) -> int:
+            upcoming = func.greatest if conn.dialect.name != "sqlite" else func.max
+            statement = select(
+                func.coalesce(
+                    func.sum(upcoming(Queue.item_count - Queue.cursor_position - 1, 0)), 0
+                )
+            )
+            if guild_ids is not None:
+                statement = statement.where(Queue.guild_id.in_(list(guild_ids)))
+            return int((await conn.execute(statement)).scalar_one())
+
+        return await in_transaction(self._engine, "queue.count", work, read_only=True)
