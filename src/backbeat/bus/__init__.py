@@ -1,1 +1,31 @@
-"""Message bus between the services: Redis Streams or in-process, one interface."""
+"""Message bus between the services: Redis Streams or in-process, one interface.
+
+See docs/bus.md. Services use :class:`Bus` (publish, consume, tap, leases); build one with
+:func:`create_bus` from settings, or :func:`memory_bus` / :func:`redis_bus` directly.
+"""
+
+from backbeat.bus.dedupe import LatestState, RecentIds
+from backbeat.bus.factory import bus_config, create_bus, memory_bus, redis_bus
+from backbeat.bus.interface import Bus, BusConfig, Consumer, Delivery, Handler, Leases, Tap
+from backbeat.bus.keys import AUDIO_POOL, DEFAULT_GROUPS, Keys
+from backbeat.bus.streams import StreamBus
+
+__all__ = [
+    "AUDIO_POOL",
+    "DEFAULT_GROUPS",
+    "Bus",
+    "BusConfig",
+    "Consumer",
+    "Delivery",
+    "Handler",
+    "Keys",
+    "LatestState",
+    "Leases",
+    "RecentIds",
+    "StreamBus",
+    "Tap",
+    "bus_config",
+    "create_bus",
+    "memory_bus",
+    "redis_bus",
+]

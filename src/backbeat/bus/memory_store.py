@@ -1,0 +1,223 @@
+"""In-process streams with Redis Streams semantics, for the embedded single-process bus.
+
+Consumer groups, pending lists, delivery counts, claiming and dead letters behave as on Redis,
+so the same consumer engine and contract tests apply. Nothing survives the process: delivery
+is at-most-once across a crash (the SQL queue stays the system of record).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from backbeat.bus.keys import DEAD_SUFFIX
+from backbeat.bus.store import DeadLetter, Entry, GroupStats, StreamStats
+
+
+def _seq(entry_id: str) -> int:
+    return int(entry_id.split("-", 1)[0])
+
+
+def _id(seq: int) -> str:
+    return f"{seq}-0"
+
+
+@dataclass
+class _Pending:
+    consumer: str
+    deliveries: int
+    since: float
+
+
+@dataclass
+class _Group:
+    last: int = 0
+    consumers: set[str] = field(default_factory=set)
+    pending: dict[int, _Pending] = field(default_factory=dict)
+
+
+@dataclass
+class _Stream:
+    seq: int = 0
+    entries: dict[int, bytes] = field(default_factory=dict)
+    groups: dict[str, _Group] = field(default_factory=dict)
+    dead: dict[int, DeadLetter] = field(default_factory=dict)
+
+
+class MemoryStreamStore:
+    """Streams held in this process's memory."""
+
+    durable = False
+
+    def __init__(self) -> None:
+        self._streams: dict[str, _Stream] = {}
+        self._changed = asyncio.Event()
+        self._dead_seq = 0
+
+    def _stream(self, name: str) -> _Stream:
+        stream = self._streams.get(name)
+        if stream is None:
+            stream = self._streams[name] = _Stream()
+        return stream
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def _wait(self, deadline: float) -> bool:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        event = self._changed
+        try:
+            await asyncio.wait_for(event.wait(), remaining)
+        except TimeoutError:
+            return False
+        return True
+
+    async def append(self, stream: str, data: bytes, maxlen: int) -> str:
+        log = self._stream(stream)
+        log.seq += 1
+        log.entries[log.seq] = data
+        while len(log.entries) > maxlen:
+            del log.entries[next(iter(log.entries))]
+        self._notify()
+        return _id(log.seq)
+
+    async def ensure_group(self, stream: str, group: str) -> None:
+        self._stream(stream).groups.setdefault(group, _Group())
+
+    def _group(self, stream: str, group: str, consumer: str) -> tuple[_Stream, _Group]:
+        log = self._stream(stream)
+        state = log.groups.setdefault(group, _Group())
+        state.consumers.add(consumer)
+        return log, state
+
+    def _take_new(self, stream: str, group: str, consumer: str, count: int) -> list[Entry]:
+        log, state = self._group(stream, group, consumer)
+        taken: list[Entry] = []
+        now = time.monotonic()
+        while state.last < log.seq and len(taken) < count:
+            state.last += 1
+            data = log.entries.get(state.last)
+            if data is None:
+                continue
+            state.pending[state.last] = _Pending(consumer, 1, now)
+            taken.append(Entry(_id(state.last), data, 1))
+        return taken
+
+    async def read_new(
+        self, stream: str, group: str, consumer: str, count: int, block_ms: int
+    ) -> list[Entry]:
+        deadline = time.monotonic() + block_ms / 1000
+        while True:
+            taken = self._take_new(stream, group, consumer, count)
+            if taken or not await self._wait(deadline):
+                return taken
+
+    def _redeliver(self, log: _Stream, seq: int, pending: _Pending, consumer: str) -> Entry:
+        pending.consumer = consumer
+        pending.deliveries += 1
+        pending.since = time.monotonic()
+        return Entry(_id(seq), log.entries.get(seq), pending.deliveries)
+
+    async def read_own_pending(
+        self, stream: str, group: str, consumer: str, count: int
+    ) -> list[Entry]:
+        log, state = self._group(stream, group, consumer)
+        mine = sorted(seq for seq, p in state.pending.items() if p.consumer == consumer)
+        return [self._redeliver(log, seq, state.pending[seq], consumer) for seq in mine[:count]]
+
+    async def claim(
+        self, stream: str, group: str, consumer: str, min_idle_ms: int, count: int
+    ) -> list[Entry]:
+        log, state = self._group(stream, group, consumer)
+        threshold = time.monotonic() - min_idle_ms / 1000
+        idle = sorted(seq for seq, p in state.pending.items() if p.since <= threshold)
+        claimed: list[Entry] = []
+        for seq in idle[:count]:
+            if seq not in log.entries:
+                del state.pending[seq]
+                continue
+            claimed.append(self._redeliver(log, seq, state.pending[seq], consumer))
+        return claimed
+
+    async def pending_count(self, stream: str, group: str) -> int:
+        state = self._stream(stream).groups.get(group)
+        return 0 if state is None else len(state.pending)
+
+    async def ack(self, stream: str, group: str, entry_ids: list[str]) -> None:
+        state = self._stream(stream).groups.get(group)
+        if state is not None:
+            for entry_id in entry_ids:
+                state.pending.pop(_seq(entry_id), None)
+
+    async def dead_letter(
+        self, stream: str, group: str, entry: Entry, *, reason: str, detail: str, maxlen: int
+    ) -> str:
+        dead = self._stream(stream + DEAD_SUFFIX)
+        self._dead_seq += 1
+        dead.dead[self._dead_seq] = DeadLetter(
+            dead_id=_id(self._dead_seq),
+            source_stream=stream,
+            source_id=entry.entry_id,
+            group=group,
+            reason=reason,
+            detail=detail,
+            deliveries=entry.deliveries,
+            dead_at=time.time(),
+            data=entry.data or b"",
+        )
+        while len(dead.dead) > maxlen:
+            del dead.dead[next(iter(dead.dead))]
+        await self.ack(stream, group, [entry.entry_id])
+        return _id(self._dead_seq)
+
+    async def dead_letters(self, stream: str, count: int) -> list[DeadLetter]:
+        dead = self._streams.get(stream + DEAD_SUFFIX)
+        return [] if dead is None else list(dead.dead.values())[:count]
+
+    async def replay(self, dead_stream: str, dead_id: str, maxlen: int) -> str | None:
+        dead = self._streams.get(dead_stream)
+        letter = None if dead is None else dead.dead.pop(_seq(dead_id), None)
+        if letter is None:
+            return None
+        return await self.append(letter.source_stream, letter.data, maxlen)
+
+    async def tail(self, streams: list[str]) -> dict[str, str]:
+        return {name: _id(self._stream(name).seq) for name in streams}
+
+    async def read_after(
+        self, positions: Mapping[str, str], count: int, block_ms: int
+    ) -> list[tuple[str, str, bytes]]:
+        deadline = time.monotonic() + block_ms / 1000
+        while True:
+            found: list[tuple[str, str, bytes]] = []
+            for name, after in positions.items():
+                log = self._stream(name)
+                for seq in range(_seq(after) + 1, log.seq + 1):
+                    data = log.entries.get(seq)
+                    if data is not None and len(found) < count:
+                        found.append((name, _id(seq), data))
+            if found or not await self._wait(deadline):
+                return found
+
+    async def stats(self, stream: str) -> StreamStats:
+        log = self._stream(stream)
+        dead = self._streams.get(stream + DEAD_SUFFIX)
+        groups = [
+            GroupStats(
+                name=name,
+                consumers=len(state.consumers),
+                pending=len(state.pending),
+                lag=sum(1 for seq in log.entries if seq > state.last),
+                last_delivered_id=_id(state.last),
+            )
+            for name, state in sorted(log.groups.items())
+        ]
+        return StreamStats(stream, len(log.entries), 0 if dead is None else len(dead.dead), groups)
+
+    async def close(self) -> None:
+        self._notify()

@@ -1,0 +1,255 @@
+"""Streams on Redis: XADD with approximate MAXLEN, consumer groups, XAUTOCLAIM, dead letters.
+
+Every method is one round trip or one atomic transaction/script, so a crash between steps
+never loses an entry: an entry leaves a pending list only by XACK, and dead-lettering adds
+to ``<stream>:dead`` and acknowledges in one MULTI.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+import redis.asyncio as aioredis
+from redis.exceptions import ResponseError
+
+from backbeat.bus import keys as k
+from backbeat.bus.store import DeadLetter, Entry, GroupStats, StreamStats
+
+_REPLAY = """
+if redis.call('XDEL', KEYS[1], ARGV[1]) == 1 then
+  return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'm', ARGV[3])
+end
+return false
+"""
+
+RawEntry = tuple[bytes, dict[bytes, bytes] | None]
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _data(fields: dict[bytes, bytes] | None) -> bytes | None:
+    return None if not fields else fields.get(k.FIELD_MESSAGE)
+
+
+def _dead_letter(stream: str, entry_id: bytes, fields: dict[bytes, bytes]) -> DeadLetter:
+    def text(name: bytes) -> str:
+        return fields.get(name, b"").decode(errors="replace")
+
+    return DeadLetter(
+        dead_id=_text(entry_id),
+        source_stream=text(k.FIELD_SOURCE) or stream.removesuffix(k.DEAD_SUFFIX),
+        source_id=text(k.FIELD_SOURCE_ID),
+        group=text(k.FIELD_GROUP),
+        reason=text(k.FIELD_REASON),
+        detail=text(k.FIELD_DETAIL),
+        deliveries=int(fields.get(k.FIELD_DELIVERIES, b"0") or 0),
+        dead_at=float(fields.get(k.FIELD_DEAD_AT, b"0") or 0),
+        data=fields.get(k.FIELD_MESSAGE, b""),
+    )
+
+
+class RedisStreamStore:
+    """Streams in one Redis database."""
+
+    durable = True
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self._redis = client
+        self._groups: set[tuple[str, str]] = set()
+        self._replay = client.register_script(_REPLAY)
+
+    @classmethod
+    def from_url(cls, url: str) -> RedisStreamStore:
+        return cls(aioredis.Redis.from_url(url, decode_responses=False))
+
+    @property
+    def client(self) -> aioredis.Redis:
+        return self._redis
+
+    async def append(self, stream: str, data: bytes, maxlen: int) -> str:
+        entry_id = await self._redis.xadd(
+            stream, {k.FIELD_MESSAGE: data}, maxlen=maxlen, approximate=True
+        )
+        return _text(entry_id)
+
+    async def ensure_group(self, stream: str, group: str) -> None:
+        if (stream, group) in self._groups:
+            return
+        try:
+            await self._redis.xgroup_create(stream, group, id="0", mkstream=True)
+        except ResponseError as error:
+            if "BUSYGROUP" not in str(error):
+                raise
+        self._groups.add((stream, group))
+
+    async def _read_group(
+        self, stream: str, group: str, consumer: str, *, start: str, count: int, block: int | None
+    ) -> list[RawEntry]:
+        await self.ensure_group(stream, group)
+        try:
+            reply = await self._redis.xreadgroup(
+                group, consumer, {stream: start}, count=count, block=block
+            )
+        except ResponseError as error:
+            if "NOGROUP" not in str(error):
+                raise
+            self._groups.discard((stream, group))
+            await self.ensure_group(stream, group)
+            return []
+        return list(reply[0][1]) if reply else []
+
+    async def _counts(
+        self, stream: str, group: str, raw: Sequence[RawEntry], consumer: str
+    ) -> dict[str, int]:
+        if not raw:
+            return {}
+        rows = await self._redis.xpending_range(
+            stream,
+            group,
+            min=raw[0][0],
+            max=raw[-1][0],
+            count=len(raw) * 2,
+            consumername=consumer,
+        )
+        return {_text(row["message_id"]): int(row["times_delivered"]) for row in rows}
+
+    async def read_new(
+        self, stream: str, group: str, consumer: str, count: int, block_ms: int
+    ) -> list[Entry]:
+        raw = await self._read_group(
+            stream, group, consumer, start=">", count=count, block=max(block_ms, 1)
+        )
+        return [Entry(_text(entry_id), _data(fields), 1) for entry_id, fields in raw]
+
+    async def read_own_pending(
+        self, stream: str, group: str, consumer: str, count: int
+    ) -> list[Entry]:
+        raw = await self._read_group(stream, group, consumer, start="0", count=count, block=None)
+        counts = await self._counts(stream, group, raw, consumer)
+        return [
+            Entry(_text(entry_id), _data(fields), counts.get(_text(entry_id), 1))
+            for entry_id, fields in raw
+        ]
+
+    async def claim(
+        self, stream: str, group: str, consumer: str, min_idle_ms: int, count: int
+    ) -> list[Entry]:
+        await self.ensure_group(stream, group)
+        raw: list[RawEntry] = []
+        start: bytes | str = "0-0"
+        while len(raw) < count:
+            reply: list[Any] = await self._redis.xautoclaim(
+                stream, group, consumer, min_idle_ms, start_id=start, count=count - len(raw)
+            )
+            raw.extend((entry_id, fields) for entry_id, fields in reply[1] if entry_id)
+            start = reply[0]
+            if _text(start) == "0-0":
+                break
+        raw.sort(key=lambda item: tuple(int(part) for part in _text(item[0]).split("-")))
+        counts = await self._counts(stream, group, raw, consumer)
+        return [
+            Entry(_text(entry_id), _data(fields), counts.get(_text(entry_id), 1))
+            for entry_id, fields in raw
+        ]
+
+    async def pending_count(self, stream: str, group: str) -> int:
+        try:
+            summary = await self._redis.xpending(stream, group)
+        except ResponseError:
+            return 0
+        return int(summary["pending"])
+
+    async def ack(self, stream: str, group: str, entry_ids: list[str]) -> None:
+        if entry_ids:
+            await self._redis.xack(stream, group, *entry_ids)
+
+    async def dead_letter(
+        self, stream: str, group: str, entry: Entry, *, reason: str, detail: str, maxlen: int
+    ) -> str:
+        fields: dict[bytes, bytes | str | int | float] = {
+            k.FIELD_MESSAGE: entry.data or b"",
+            k.FIELD_REASON: reason,
+            k.FIELD_DETAIL: detail[:2000],
+            k.FIELD_SOURCE: stream,
+            k.FIELD_SOURCE_ID: entry.entry_id,
+            k.FIELD_GROUP: group,
+            k.FIELD_DELIVERIES: entry.deliveries,
+            k.FIELD_DEAD_AT: time.time(),
+        }
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.xadd(stream + k.DEAD_SUFFIX, fields, maxlen=maxlen, approximate=True)  # type: ignore[arg-type]
+            pipe.xack(stream, group, entry.entry_id)
+            dead_id, _ = await pipe.execute()
+        return _text(dead_id)
+
+    async def dead_letters(self, stream: str, count: int) -> list[DeadLetter]:
+        dead = stream + k.DEAD_SUFFIX
+        rows = await self._redis.xrange(dead, count=count)
+        return [_dead_letter(dead, entry_id, fields) for entry_id, fields in rows]
+
+    async def replay(self, dead_stream: str, dead_id: str, maxlen: int) -> str | None:
+        rows = await self._redis.xrange(dead_stream, min=dead_id, max=dead_id)
+        if not rows:
+            return None
+        letter = _dead_letter(dead_stream, rows[0][0], rows[0][1])
+        new_id = await self._replay(
+            keys=[dead_stream, letter.source_stream], args=[dead_id, maxlen, letter.data]
+        )
+        return None if new_id is None else _text(new_id)
+
+    async def tail(self, streams: list[str]) -> dict[str, str]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for stream in streams:
+                pipe.xrevrange(stream, count=1)
+            replies = await pipe.execute()
+        return {
+            stream: _text(rows[0][0]) if rows else "0-0"
+            for stream, rows in zip(streams, replies, strict=True)
+        }
+
+    async def read_after(
+        self, positions: Mapping[str, str], count: int, block_ms: int
+    ) -> list[tuple[str, str, bytes]]:
+        streams = cast(
+            dict[bytes | str | memoryview, int | bytes | str | memoryview], dict(positions)
+        )
+        reply = await self._redis.xread(streams, count=count, block=max(block_ms, 1))
+        found: list[tuple[str, str, bytes]] = []
+        for stream, rows in reply or []:
+            for entry_id, fields in rows:
+                data = _data(fields)
+                if data is not None:
+                    found.append((_text(stream), _text(entry_id), data))
+        return found
+
+    async def stats(self, stream: str) -> StreamStats:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.xlen(stream)
+            pipe.xlen(stream + k.DEAD_SUFFIX)
+            length, dead = await pipe.execute()
+        try:
+            groups = await self._redis.xinfo_groups(stream)
+        except ResponseError:
+            groups = []
+        return StreamStats(
+            stream=stream,
+            length=int(length),
+            dead_letters=int(dead),
+            groups=[
+                GroupStats(
+                    name=_text(group["name"]),
+                    consumers=int(group["consumers"]),
+                    pending=int(group["pending"]),
+                    lag=None if group.get("lag") is None else int(group["lag"]),
+                    last_delivered_id=_text(group["last-delivered-id"]),
+                )
+                for group in groups
+            ],
+        )
+
+    async def close(self) -> None:
+        await self._redis.aclose()

@@ -1,0 +1,111 @@
+"""The stream storage a bus runs on: Redis Streams semantics, implemented twice.
+
+The consumer engine (:mod:`backbeat.bus.consumer`) speaks only this protocol, so the Redis
+and the in-process bus share delivery counting, reclaiming, dead-lettering and ordering.
+Entry ids are strings that sort by append order within a stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One stream entry as delivered to a consumer; ``data`` None when it was trimmed away."""
+
+    entry_id: str
+    data: bytes | None
+    deliveries: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """An entry moved aside: the raw message and why."""
+
+    dead_id: str
+    source_stream: str
+    source_id: str
+    group: str
+    reason: str
+    detail: str
+    deliveries: int
+    dead_at: float
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class GroupStats:
+    name: str
+    consumers: int
+    pending: int
+    lag: int | None
+    last_delivered_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StreamStats:
+    stream: str
+    length: int
+    dead_letters: int
+    groups: list[GroupStats] = field(default_factory=list)
+
+
+class StreamStore(Protocol):
+    """Append-only partitioned logs with consumer groups, pending lists and dead letters."""
+
+    durable: bool
+
+    async def append(self, stream: str, data: bytes, maxlen: int) -> str: ...
+
+    async def ensure_group(self, stream: str, group: str) -> None: ...
+
+    async def read_new(
+        self, stream: str, group: str, consumer: str, count: int, block_ms: int
+    ) -> list[Entry]:
+        """Entries never delivered to the group (blocking up to ``block_ms``)."""
+
+    async def read_own_pending(
+        self, stream: str, group: str, consumer: str, count: int
+    ) -> list[Entry]:
+        """This consumer's unacknowledged entries, delivered again."""
+
+    async def claim(
+        self, stream: str, group: str, consumer: str, min_idle_ms: int, count: int
+    ) -> list[Entry]:
+        """Take over other consumers' entries pending for at least ``min_idle_ms``."""
+
+    async def pending_count(self, stream: str, group: str) -> int: ...
+
+    async def ack(self, stream: str, group: str, entry_ids: list[str]) -> None: ...
+
+    async def dead_letter(
+        self,
+        stream: str,
+        group: str,
+        entry: Entry,
+        *,
+        reason: str,
+        detail: str,
+        maxlen: int,
+    ) -> str:
+        """Move an entry to ``<stream>:dead`` and acknowledge it, atomically."""
+
+    async def dead_letters(self, stream: str, count: int) -> list[DeadLetter]: ...
+
+    async def replay(self, dead_stream: str, dead_id: str, maxlen: int) -> str | None:
+        """Append a dead letter's message to its source stream again and drop the dead letter."""
+
+    async def tail(self, streams: list[str]) -> dict[str, str]:
+        """The id of each stream's newest entry (``0-0`` when empty), to read after it."""
+
+    async def read_after(
+        self, positions: Mapping[str, str], count: int, block_ms: int
+    ) -> list[tuple[str, str, bytes]]:
+        """Entries after the given ids, without any group: ``(stream, id, data)``."""
+
+    async def stats(self, stream: str) -> StreamStats: ...
+
+    async def close(self) -> None: ...

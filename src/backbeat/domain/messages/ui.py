@@ -1,0 +1,86 @@
+"""``discord-bot:ui:now``: now-playing state snapshots from audio; the latest state wins.
+
+Audio renders nothing for Discord: a snapshot is the player's state, and the gateway turns it
+into an embed and buttons. ``state_seq`` rises with every message of a guild, also across audio
+restarts (audio derives it from a clock), so a consumer may drop anything older than what it
+has already shown.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from backbeat.domain.messages.common import AutoplayMode, LoopMode, TrackSummary
+from backbeat.domain.messages.envelope import Envelope, Snowflake, Strict
+
+
+class NowPlayingState(Strict):
+    """Everything the now-playing message shows."""
+
+    track: TrackSummary | None
+    position_ms: int = Field(default=0, ge=0)
+    paused: bool = False
+    loop: LoopMode = "off"
+    volume: int = Field(default=100, ge=0, le=200)
+    autoplay: bool = False
+    autoplay_mode: AutoplayMode = "similar"
+    is_autoplay_track: bool = False
+    stay: bool = False
+    filters: list[str] = Field(default_factory=list, max_length=16)
+    queue_length: int = Field(default=0, ge=0)
+    queue_length_ms: int = Field(default=0, ge=0)
+    requester_id: Snowflake | None = None
+    text_channel_id: Snowflake | None = None
+    voice_channel_id: Snowflake | None = None
+    listeners: int = Field(default=0, ge=0)
+
+
+class StatePayload(Strict):
+    state_seq: int = Field(ge=0)
+    state: NowPlayingState
+
+
+class ErrorNoticePayload(Strict):
+    state_seq: int = Field(ge=0)
+    code: str = Field(pattern=r"^[a-z0-9_.-]{1,64}$")
+    message: str = Field(max_length=2000)
+    skipped: bool = False
+    text_channel_id: Snowflake | None = None
+
+
+class DeletePayload(Strict):
+    state_seq: int = Field(ge=0)
+    reason: Literal["stopped", "disconnected", "idle", "empty"] = "stopped"
+
+
+class UiCreate(Envelope):
+    """Post a new now-playing message (replacing the guild's old one, if any)."""
+
+    type: Literal["create"] = "create"
+    payload: StatePayload
+
+
+class UiUpdate(Envelope):
+    """Edit the guild's now-playing message to show this state."""
+
+    type: Literal["update"] = "update"
+    payload: StatePayload
+
+
+class UiError(Envelope):
+    """Tell the guild about a playback problem (e.g. a track was unavailable and skipped)."""
+
+    type: Literal["error"] = "error"
+    payload: ErrorNoticePayload
+
+
+class UiDelete(Envelope):
+    """Remove the guild's now-playing message."""
+
+    type: Literal["delete"] = "delete"
+    payload: DeletePayload
+
+
+UiMessage = Annotated[UiCreate | UiUpdate | UiError | UiDelete, Field(discriminator="type")]
