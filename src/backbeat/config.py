@@ -243,6 +243,25 @@ class BusSettings(_Section):
         description="Partitions of `discord-bot:commands` and `discord-bot:to-audio` "
         "(guild id mod N). Every process of a deployment must agree.",
     )
+    bus_max_deliveries: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Deliveries of a message before it goes to the dead-letter stream.",
+    )
+    bus_claim_idle_ms: int = Field(
+        default=30_000,
+        ge=10,
+        description="Idle time after which another consumer takes over a pending message.",
+    )
+    bus_lease_ttl_ms: int = Field(
+        default=10_000,
+        ge=100,
+        description="Lifetime of an audio worker's partition lease (renewed every third).",
+    )
+    bus_maxlen: int = Field(
+        default=100_000, ge=100, description="Approximate length cap of each bus stream."
+    )
 
     @field_validator("redis_url")
     @classmethod

@@ -36,7 +36,7 @@ from backbeat.testing.backends import (
 )
 
 #: Fixture modules of the emulators and the bus, loaded with this plugin.
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["backbeat.testing.bus_fixtures", "backbeat.testing.lavalink.fixtures"]
 
 _RUN_ID = new_run_id()
 _counter = itertools.count()
