@@ -29,6 +29,7 @@ class Queue(Base):
     """
 
     __tablename__ = "queues"
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger, unique=True)
@@ -58,7 +59,7 @@ class QueueItem(Base):
     """
 
     __tablename__ = "queue_items"
-    __table_args__ = (Index(None, "queue_id", "position"),)
+    __table_args__ = (Index(None, "queue_id", "position"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id", ondelete="CASCADE"))

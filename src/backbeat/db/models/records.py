@@ -16,7 +16,7 @@ class PlaybackHistory(Base):
     """One playback of a track; ``ended_at``/``skip_reason`` are set when it stops."""
 
     __tablename__ = "playback_history"
-    __table_args__ = (Index(None, "guild_id", "started_at"),)
+    __table_args__ = (Index(None, "guild_id", "started_at"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger)
@@ -37,7 +37,7 @@ class AuditLog(Base):
     """Every command and settings change: who, what, where, from Discord or the panel."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index(None, "guild_id", "created_at"),)
+    __table_args__ = (Index(None, "guild_id", "created_at"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guild_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -53,7 +53,7 @@ class EventStoreEvent(Base):
     """An append-only domain event; ``seq`` counts 1, 2, 3… within each guild."""
 
     __tablename__ = "event_store_events"
-    __table_args__ = (UniqueConstraint("guild_id", "seq"),)
+    __table_args__ = (UniqueConstraint("guild_id", "seq"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger)

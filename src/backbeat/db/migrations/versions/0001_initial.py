@@ -74,6 +74,7 @@ def upgrade() -> None:
         sa.Column("updated_at", _timestamp(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_queues")),
         sa.UniqueConstraint("guild_id", name=op.f("uq_queues_guild_id")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "queue_items",
@@ -100,6 +101,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_queue_items")),
+        sqlite_autoincrement=True,
     )
     op.create_index(
         op.f("ix_queue_items_queue_id_position"), "queue_items", ["queue_id", "position"]
@@ -120,6 +122,7 @@ def upgrade() -> None:
         sa.Column("ended_at", _timestamp(), nullable=True),
         sa.Column("skip_reason", sa.String(16), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_playback_history")),
+        sqlite_autoincrement=True,
     )
     op.create_index(
         op.f("ix_playback_history_guild_id_started_at"),
@@ -137,6 +140,7 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("created_at", _timestamp(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
+        sqlite_autoincrement=True,
     )
     op.create_index(
         op.f("ix_audit_log_guild_id_created_at"), "audit_log", ["guild_id", "created_at"]
@@ -151,6 +155,7 @@ def upgrade() -> None:
         sa.Column("created_at", _timestamp(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_event_store_events")),
         sa.UniqueConstraint("guild_id", "seq", name=op.f("uq_event_store_events_guild_id_seq")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "lyrics_cache",
