@@ -36,7 +36,11 @@ from backbeat.testing.backends import (
 )
 
 #: Fixture modules of the emulators and the bus, loaded with this plugin.
-pytest_plugins: list[str] = ["backbeat.testing.bus_fixtures", "backbeat.testing.lavalink.fixtures"]
+pytest_plugins: list[str] = [
+    "backbeat.testing.bus_fixtures",
+    "backbeat.testing.lavalink.fixtures",
+    "backbeat.testing.discord.fixtures",
+]
 
 _RUN_ID = new_run_id()
 _counter = itertools.count()
