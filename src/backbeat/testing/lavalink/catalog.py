@@ -22,6 +22,7 @@ from backbeat.testing.lavalink.catalog_data import (
     read_catalog,
 )
 from backbeat.testing.lavalink.codec import TrackInfo
+from backbeat.testing.lavalink.search import SearchIndex
 
 __all__ = ["Catalog", "CatalogPlaylist", "CatalogTrack"]
 
@@ -44,6 +45,7 @@ class Catalog:
         self.spotify_album_ids = {
             (p.author, p.name): p.key for p in data.playlists if p.kind == "spotify_album"
         }
+        self._search_indexes: dict[str, SearchIndex] = {}
 
     @classmethod
     def default(cls) -> Catalog:
@@ -65,6 +67,13 @@ class Catalog:
     def load_search(self, query: str, types: set[str]) -> dict[str, object] | None:
         """LavaSearch's ``/v4/loadsearch`` body, or ``None`` when nothing matched (204)."""
         return resolve.load_search(self, query, types)
+
+    def search_index(self, prefix: str) -> SearchIndex:
+        """The (cached) search index behind a search prefix such as ``ytsearch:``."""
+        index = self._search_indexes.get(prefix)
+        if index is None:
+            index = self._search_indexes[prefix] = resolve.search_index(self.tracks, prefix)
+        return index
 
     def lyrics_for(self, info: TrackInfo) -> dict[str, object] | None:
         """LavaLyrics' lyrics object for the track, or ``None`` when it has none (204)."""

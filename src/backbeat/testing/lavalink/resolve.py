@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 from backbeat.testing.lavalink.catalog_data import CatalogPlaylist, CatalogTrack
 from backbeat.testing.lavalink.codec import TrackInfo, track_json
 from backbeat.testing.lavalink.failures import exception_json
-from backbeat.testing.lavalink.search import SearchField, rank, words
+from backbeat.testing.lavalink.search import SearchField, SearchIndex, words
 from backbeat.testing.lavalink.sources import (
     http_info,
     lavasrc_playlist_info,
@@ -115,17 +115,28 @@ def load(catalog: Catalog, identifier: str) -> dict[str, object]:
 
 def search_infos(catalog: Catalog, prefix: str, query: str, limit: int) -> list[TrackInfo]:
     """Ranked search results of one search prefix, as that source presents them."""
+    found = catalog.search_index(prefix).rank(query, limit)
     if prefix == "ytsearch:":
-        pool = [t for t in catalog.tracks if t.youtube_id]
-        return [youtube_info(t) for t in rank(query, pool, _YT_FIELD, limit)]
+        return [youtube_info(t) for t in found]
     if prefix == "ytmsearch:":
-        pool = [t for t in catalog.tracks if t.youtube_id and is_playable_original(t)]
-        return [youtube_music_info(t) for t in rank(query, pool, _SONG_FIELD, limit)]
+        return [youtube_music_info(t) for t in found]
     if prefix == "scsearch:":
-        pool = [t for t in catalog.tracks if t.soundcloud_path]
-        return [soundcloud_info(t) for t in rank(query, pool, _SONG_FIELD, limit)]
-    pool = [t for t in catalog.tracks if t.spotify_id]
-    return [_spotify_track(catalog, t) for t in rank(query, pool, _SONG_FIELD, limit)]
+        return [soundcloud_info(t) for t in found]
+    return [_spotify_track(catalog, t) for t in found]
+
+
+def search_index(tracks: tuple[CatalogTrack, ...], prefix: str) -> SearchIndex:
+    """The index a search prefix ranks over: the tracks that source has, as it labels them."""
+    if prefix == "ytsearch:":
+        return SearchIndex((t for t in tracks if t.youtube_id), _YT_FIELD)
+    if prefix == "ytmsearch:":
+        pool = (t for t in tracks if t.youtube_id and is_playable_original(t))
+        return SearchIndex(pool, _SONG_FIELD)
+    if prefix == "scsearch:":
+        return SearchIndex((t for t in tracks if t.soundcloud_path), _SONG_FIELD)
+    if prefix == "suggest:":
+        return SearchIndex((t for t in tracks if t.youtube_id), _SONG_FIELD)
+    return SearchIndex((t for t in tracks if t.spotify_id), _SONG_FIELD)
 
 
 def _spotify_track(catalog: Catalog, track: CatalogTrack) -> TrackInfo:
@@ -371,9 +382,8 @@ def _matching_artists(catalog: Catalog, text: str) -> list[dict[str, object]]:
 
 
 def _suggestions(catalog: Catalog, text: str) -> list[dict[str, object]]:
-    pool = [t for t in catalog.tracks if t.youtube_id]
     seen: list[str] = []
-    for track in rank(text, pool, _SONG_FIELD, 20):
+    for track in catalog.search_index("suggest:").rank(text, 20):
         suggestion = f"{track.artist} {track.title}".casefold()
         if suggestion not in seen:
             seen.append(suggestion)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from backbeat.testing.lavalink.catalog_data import CatalogTrack
 
-__all__ = ["SearchField", "rank", "words"]
+__all__ = ["SearchField", "SearchIndex", "rank", "words"]
 
 _WORD = re.compile(r"\w+")
 
@@ -32,18 +32,59 @@ class SearchField:
     author: Callable[[CatalogTrack], str]
 
 
-def _score(query: list[str], phrase: str, track: CatalogTrack, field: SearchField) -> int:
-    title_text, author_text = field.title(track), field.author(track)
-    title, author = set(words(title_text)), set(words(author_text))
-    extra = set(words(" ".join((*track.tags, *track.genres, track.album or ""))))
+@dataclass(frozen=True)
+class _Entry:
+    track: CatalogTrack
+    title: frozenset[str]
+    author: frozenset[str]
+    extra: frozenset[str]
+    title_text: str
+    author_text: str
+
+
+class SearchIndex:
+    """Pre-tokenised tracks of one source, so a query only compares word sets."""
+
+    def __init__(self, tracks: Iterable[CatalogTrack], field: SearchField) -> None:
+        self.entries = []
+        for track in tracks:
+            title, author = words(field.title(track)), words(field.author(track))
+            extra = words(" ".join((*track.tags, *track.genres, track.album or "")))
+            self.entries.append(
+                _Entry(
+                    track,
+                    frozenset(title),
+                    frozenset(author),
+                    frozenset(extra),
+                    " ".join(title),
+                    " ".join(author),
+                )
+            )
+
+    def rank(self, query: str, limit: int) -> list[CatalogTrack]:
+        """The best ``limit`` matches of ``query``."""
+        tokens = words(query)
+        if not tokens:
+            return []
+        phrase = " ".join(tokens)
+        scored = [
+            (score, index, entry.track)
+            for index, entry in enumerate(self.entries)
+            if (score := _score(tokens, phrase, entry)) > 0
+        ]
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        return [track for _, _, track in scored[:limit]]
+
+
+def _score(query: list[str], phrase: str, entry: _Entry) -> int:
     matched = points = 0
     for word in query:
-        hit = 3 * (word in title) + 2 * (word in author) + (word in extra)
+        hit = 3 * (word in entry.title) + 2 * (word in entry.author) + (word in entry.extra)
         matched += hit > 0
         points += hit
     if matched * 2 < len(query):
         return 0
-    if phrase in " ".join(words(title_text)) or phrase in " ".join(words(author_text)):
+    if phrase in entry.title_text or phrase in entry.author_text:
         points += 5
     return points
 
@@ -51,15 +92,5 @@ def _score(query: list[str], phrase: str, track: CatalogTrack, field: SearchFiel
 def rank(
     query: str, tracks: Iterable[CatalogTrack], field: SearchField, limit: int
 ) -> list[CatalogTrack]:
-    """The best ``limit`` matches of ``query`` among ``tracks``."""
-    tokens = words(query)
-    if not tokens:
-        return []
-    phrase = " ".join(tokens)
-    scored = [
-        (score, index, track)
-        for index, track in enumerate(tracks)
-        if (score := _score(tokens, phrase, track, field)) > 0
-    ]
-    scored.sort(key=lambda item: (-item[0], item[1]))
-    return [track for _, _, track in scored[:limit]]
+    """The best ``limit`` matches of ``query`` among ``tracks`` (builds a one-off index)."""
+    return SearchIndex(tracks, field).rank(query, limit)
