@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import Iterable
 
@@ -105,17 +106,22 @@ class _PartitionReader:
                 await self._claim(idle_ms)
 
     async def _recover(self) -> None:
+        """Handle what earlier deliveries left unacknowledged, before anything new.
+
+        Entries are taken back one at a time: only the oldest unacknowledged entry of a
+        partition can have been in a handler's hands when its consumer died, so only its
+        delivery count grows with each crash, and a poison message is dead-lettered after
+        ``max_deliveries`` without the ones queued behind it sharing its fate.
+        """
         owner = self._owner
-        while own := await owner.store.read_own_pending(
-            self.stream, owner.group, owner.consumer_name, owner.config.batch
+        while not self._stop_requested and (
+            own := await owner.store.read_own_pending(
+                self.stream, owner.group, owner.consumer_name, 1
+            )
         ):
-            for entry in own:
-                if self._stop_requested:
-                    return
-                await self._handle(entry)
+            await self._handle(own[0])
         if owner.exclusive:
-            while await self._claim(0):
-                pass
+            await self._claim(0)
             return
         idle_ms = owner.config.claim_idle_ms
         deadline = time.monotonic() + 2 * idle_ms / 1000
@@ -129,23 +135,26 @@ class _PartitionReader:
             await asyncio.sleep(min(idle_ms / 4000, 1.0))
 
     async def _claim(self, min_idle_ms: int) -> int:
+        """Take over and handle other consumers' idle entries, oldest first; returns how many."""
         owner = self._owner
-        claimed = await owner.store.claim(
-            self.stream, owner.group, owner.consumer_name, min_idle_ms, owner.config.batch
-        )
-        if claimed:
-            bus_messages_reclaimed_total.labels(owner.channel.value).inc(len(claimed))
+        total = 0
+        while not self._stop_requested:
+            claimed = await owner.store.claim(
+                self.stream, owner.group, owner.consumer_name, min_idle_ms, 1
+            )
+            if not claimed:
+                break
+            total += 1
+            bus_messages_reclaimed_total.labels(owner.channel.value).inc()
+            await self._handle(claimed[0])
+        if total:
             log.info(
                 "bus reclaimed pending messages",
                 channel=owner.channel.value,
                 partition=self.partition,
-                count=len(claimed),
+                count=total,
             )
-        for entry in claimed:
-            if self._stop_requested:
-                break
-            await self._handle(entry)
-        return len(claimed)
+        return total
 
     async def _dead_letter(self, entry: Entry, reason: str, detail: str) -> None:
         owner = self._owner
@@ -214,7 +223,11 @@ class _PartitionReader:
                     log.exception("bus handler failed", channel=channel, attempt=attempts)
                     if attempts >= owner.config.max_deliveries:
                         bus_messages_handled_total.labels(channel, "error").inc()
-                        await self._dead_letter(entry, "handler_error", repr(exc))
+                        await self._dead_letter(
+                            dataclasses.replace(entry, deliveries=attempts),
+                            "handler_error",
+                            repr(exc),
+                        )
                         return
                     attempts += 1
                     await asyncio.sleep(min(0.01 * 2**attempts, 1.0))

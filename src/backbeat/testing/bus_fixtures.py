@@ -7,17 +7,25 @@ streams. ``bus`` is one such bus. :data:`FAST_CONFIG` keeps lease and claim time
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+import contextlib
+import itertools
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
 
 import pytest
 import pytest_asyncio
 
 from backbeat.bus.factory import redis_bus
-from backbeat.bus.interface import BusConfig
+from backbeat.bus.interface import BusConfig, Delivery
 from backbeat.bus.keys import AUDIO_POOL
 from backbeat.bus.leases import MemoryLeaseStore
 from backbeat.bus.memory_store import MemoryStreamStore
 from backbeat.bus.streams import StreamBus
+from backbeat.domain.messages import DiscordContext, Envelope
+from backbeat.domain.messages.commands import Play, QueryPayload
 
 #: Short timings so tests of expiry and reclaiming take well under a second each.
 FAST_CONFIG = BusConfig(
@@ -31,6 +39,12 @@ FAST_CONFIG = BusConfig(
 )
 
 MakeBus = Callable[..., StreamBus]
+
+
+class Runnable(Protocol):
+    async def run(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 class _MemoryStoreShared(MemoryStreamStore):
@@ -71,4 +85,87 @@ async def bus(make_bus: MakeBus) -> StreamBus:
     return make_bus()
 
 
-__all__ = ["FAST_CONFIG", "MakeBus", "bus", "make_bus"]
+_numbers = itertools.count(1)
+
+
+def play(guild_id: int, label: str = "") -> Play:
+    """A play command whose query (its label) tells a test which one it was."""
+    query = label or f"song {next(_numbers)}"
+    return Play(
+        guild_id=guild_id, context=DiscordContext(user_id=42), payload=QueryPayload(query=query)
+    )
+
+
+def label(message: Envelope) -> str:
+    """The label of a message made by :func:`play`."""
+    if not isinstance(message, Play):
+        raise TypeError(f"not a play command: {message.type}")
+    return message.payload.query
+
+
+@dataclass
+class Recorder:
+    """A bus handler recording what it handled; ``hook`` runs first (block, fail…)."""
+
+    deliveries: list[Delivery] = field(default_factory=list)
+    hook: Callable[[Delivery], Awaitable[None]] | None = None
+
+    async def __call__(self, delivery: Delivery) -> None:
+        if self.hook is not None:
+            await self.hook(delivery)
+        self.deliveries.append(delivery)
+
+    def labels(self, guild_id: int | None = None) -> list[str]:
+        return [
+            label(d.message)
+            for d in self.deliveries
+            if guild_id is None or d.message.guild_id == guild_id
+        ]
+
+
+@contextlib.asynccontextmanager
+async def running(worker: Runnable) -> AsyncIterator[asyncio.Task[None]]:
+    """Run a consumer or worker for a block (its task is yielded, to kill it); stop it after."""
+    task = asyncio.create_task(worker.run())
+    try:
+        yield task
+    finally:
+        if not task.done():
+            await worker.stop()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def kill(task: asyncio.Task[None]) -> None:
+    """Cancel a running consumer or worker as a crash would: nothing in hand is acknowledged."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def eventually(condition: Callable[[], bool | Awaitable[bool]], seconds: float = 5.0) -> None:
+    """Wait until ``condition()`` (sync or async) holds, failing the test after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        result = condition()
+        if not isinstance(result, bool):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not reached within {seconds} s")
+        await asyncio.sleep(0.01)
+
+
+__all__ = [
+    "FAST_CONFIG",
+    "MakeBus",
+    "Recorder",
+    "bus",
+    "eventually",
+    "kill",
+    "label",
+    "make_bus",
+    "play",
+    "running",
+]

@@ -1,0 +1,89 @@
+"""Partition leases: exclusive ownership, expiry of a dead worker's leases, rebalancing, and
+the new owner receiving the partition's messages (including those left unacknowledged)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from backbeat.bus import AUDIO_POOL, Delivery, StreamBus
+from backbeat.bus.worker import LeasedWorker
+from backbeat.domain.messages import Channel
+from backbeat.testing.bus_fixtures import MakeBus, Recorder, eventually, kill, label, play, running
+
+GUILDS = [60_000_000_000_000_000 + i for i in range(8)]  # two guilds per partition (mod 4)
+
+
+async def test_a_lease_belongs_to_one_owner_until_it_expires(bus: StreamBus) -> None:
+    leases = bus.lease_store(AUDIO_POOL)
+    assert await leases.acquire(3, "a", 100)
+    assert not await leases.acquire(3, "b", 100)
+    assert await leases.renew(3, "a", 100)
+    assert not await leases.renew(3, "b", 100)
+    assert not await leases.release(3, "b")
+    owner, left = (await leases.owners(4))[3]
+    assert owner == "a"
+    assert 0 < left <= 100
+    await asyncio.sleep(0.15)
+    assert await leases.owners(4) == {}
+    assert not await leases.renew(3, "a", 100)
+    assert await leases.acquire(3, "b", 100)
+    assert not await leases.release(3, "a")
+    assert await leases.release(3, "b")
+
+
+async def test_workers_share_partitions_and_rebalance_when_one_joins_or_leaves(
+    make_bus: MakeBus,
+) -> None:
+    changes: list[frozenset[int]] = []
+
+    async def note(owned: frozenset[int]) -> None:
+        changes.append(owned)
+
+    a = LeasedWorker(make_bus(), worker_id="a", handlers={Channel.COMMANDS: Recorder()})
+    b = LeasedWorker(
+        make_bus(), worker_id="b", handlers={Channel.COMMANDS: Recorder()}, on_change=note
+    )
+    async with running(a):
+        await eventually(lambda: a.owned == {0, 1, 2, 3})
+        async with running(b):
+            await eventually(lambda: len(a.owned) == 2 and len(b.owned) == 2)
+            assert a.owned.isdisjoint(b.owned)
+            assert a.consumers[Channel.COMMANDS].partitions == a.owned
+            assert b.consumers[Channel.COMMANDS].partitions == b.owned
+        assert b.owned == frozenset()
+        assert changes[-1] == frozenset()
+        await eventually(lambda: a.owned == {0, 1, 2, 3})
+
+
+async def test_dead_workers_partitions_move_with_their_messages(make_bus: MakeBus) -> None:
+    first_bus, second_bus = make_bus(), make_bus()
+    stuck = asyncio.Event()
+
+    async def hang_on_marked(delivery: Delivery) -> None:
+        if label(delivery.message).endswith("stuck"):
+            stuck.set()
+            await asyncio.Event().wait()
+
+    first = Recorder(hook=hang_on_marked)
+    a = LeasedWorker(first_bus, worker_id="a", handlers={Channel.COMMANDS: first})
+    task = asyncio.create_task(a.run())
+    await eventually(lambda: a.owned == {0, 1, 2, 3})
+    await first_bus.publish(Channel.COMMANDS, play(GUILDS[0], "g0-1"))
+    await first_bus.publish(Channel.COMMANDS, play(GUILDS[0], "g0-2-stuck"))
+    await first_bus.publish(Channel.COMMANDS, play(GUILDS[0], "g0-3"))
+    await asyncio.wait_for(stuck.wait(), 5)
+    await kill(task)  # no release: its leases must expire
+
+    second = Recorder()
+    b = LeasedWorker(second_bus, worker_id="b", handlers={Channel.COMMANDS: second})
+    await b.leases.tick()
+    assert b.owned == frozenset()  # a's leases still live
+    async with running(b):
+        await second_bus.publish(Channel.COMMANDS, play(GUILDS[0], "g0-4"))
+        await second_bus.publish(Channel.COMMANDS, play(GUILDS[5], "g5-1"))
+        await eventually(lambda: b.owned == {0, 1, 2, 3})
+        await eventually(lambda: len(second.deliveries) == 4)
+    assert first.labels() == ["g0-1"]
+    assert second.labels(GUILDS[0]) == ["g0-2-stuck", "g0-3", "g0-4"]
+    assert second.labels(GUILDS[5]) == ["g5-1"]
+    assert second.deliveries[0].redelivered
