@@ -13,6 +13,7 @@ import json
 import signal
 import sys
 
+from backbeat.observability.logging import configure_logging
 from backbeat.testing.lavalink.server import LavalinkEmulator
 
 
@@ -34,6 +35,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--discord-control", default=None, help="Discord emulator control URL (voice credentials)"
     )
     parser.add_argument("--route-planner", action="store_true", help="emulate a route planner")
+    parser.add_argument("--log-level", default="INFO", help="logs go to stderr")
     return parser.parse_args(argv)
 
 
@@ -62,7 +64,9 @@ async def serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    asyncio.run(serve(parse_args(argv)))
+    args = parse_args(argv)
+    configure_logging(level=args.log_level.upper())
+    asyncio.run(serve(args))
     return 0
 
 
