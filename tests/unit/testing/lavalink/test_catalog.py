@@ -389,12 +389,15 @@ def test_flagged_tracks_fail_with_youtube_messages(catalog: Catalog) -> None:
 
 
 def test_every_loaded_track_decodes_to_its_info(catalog: Catalog) -> None:
+    assert any(ord(char) > 0xFFFF for t in catalog.tracks for char in t.youtube_title)
     for track in catalog.tracks:
         if track.youtube_id and not track.failure:
             body = catalog.load(f"https://youtu.be/{track.youtube_id}")
             data = _data(body)
             assert decode_track(str(data["encoded"])).to_json() == data["info"]
             assert catalog.lookup(decode_track(str(data["encoded"]))) == track
+            theirs = lavalink.decode_track(str(data["encoded"]))
+            assert (theirs.title, theirs.author) == (track.youtube_title, track.youtube_channel)
 
 
 # --- related, lookup ----------------------------------------------------------------------
