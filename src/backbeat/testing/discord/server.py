@@ -60,7 +60,7 @@ class DiscordEmulator:
     ) -> None:
         self.clock = EmulatorClock()
         if token is None:
-            token = mint_token(SnowflakeGenerator(self.clock.now).next())
+            token = mint_token(SnowflakeGenerator(self.clock.now, worker=2).next())
         self.token = token
         self.bot_user_id = user_id_from_token(token)
         self.host = host

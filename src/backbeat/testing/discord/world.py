@@ -294,7 +294,9 @@ class World:
         self.ids = SnowflakeGenerator(clock.now)
         self.bot = User(id=bot_user_id, username=bot_name, bot=True)
         self.application_id = bot_user_id
-        self.users: dict[int, User] = {bot_user_id: self.bot}
+        self.owner = User(id=self.ids.next(), username="owner")
+        """Owns guilds created without an owner (the bot is not an owner, as on Discord)."""
+        self.users: dict[int, User] = {bot_user_id: self.bot, self.owner.id: self.owner}
         self.guilds: dict[int, Guild] = {}
         self.channels: dict[int, Channel] = {}
         self.messages: dict[int, Message] = {}
@@ -346,7 +348,7 @@ class World:
     ) -> Guild:
         """A guild the bot is in, with its ``@everyone`` role (id = guild id)."""
         gid = guild_id or self.ids.next(shard=shard)
-        owner = owner_id if owner_id is not None else self.bot.id
+        owner = owner_id if owner_id is not None else self.owner.id
         guild = Guild(id=gid, name=name, owner_id=owner, joined_at=self.clock.iso())
         guild.roles[gid] = Role(id=gid, name="@everyone", permissions=DEFAULT_EVERYONE_PERMISSIONS)
         self.guilds[gid] = guild
