@@ -5,6 +5,7 @@ from __future__ import annotations
 import aiohttp
 from lavalink_raw_client import VOICE, RawClient, sample_identifiers
 
+from backbeat.testing.discord.server import DiscordEmulator
 from backbeat.testing.lavalink.fixtures import EmulatorFactory
 from backbeat.testing.lavalink.server import LavalinkEmulator
 from backbeat.testing.voice import VoiceCredentialRegistry, VoiceCredentials
@@ -129,3 +130,30 @@ async def test_registry_refuses_voice_not_issued(
         status, player = await client.patch(GUILD, {"voice": VOICE})
         assert player["state"]["connected"] is True
         await client.close()
+
+
+async def test_discord_emulator_control_url_decides_voice(
+    lavalink_emulator_factory: EmulatorFactory,
+) -> None:
+    async with DiscordEmulator() as discord_emulator:
+        node = await lavalink_emulator_factory(
+            manual_clock=True, discord_control_url=discord_emulator.control_url
+        )
+        async with aiohttp.ClientSession() as http:
+            client = await RawClient.connect(node, http, user_id=77)
+            status, player = await client.patch(GUILD, {"voice": VOICE})
+            assert status == 200
+            assert player["state"]["connected"] is False
+            discord_emulator.voice_registry.issue(
+                VoiceCredentials(
+                    guild_id=GUILD,
+                    user_id=77,
+                    channel_id=int(VOICE["channelId"]),
+                    session_id=VOICE["sessionId"],
+                    token=VOICE["token"],
+                    endpoint=VOICE["endpoint"],
+                )
+            )
+            status, player = await client.patch(GUILD, {"voice": VOICE})
+            assert player["state"]["connected"] is True
+            await client.close()
