@@ -81,3 +81,30 @@ def test_level_filters(capsys: pytest.CaptureFixture[str]) -> None:
         assert [line["event"] for line in lines(capsys)] == ["shown"]
     finally:
         logging.getLogger().handlers.clear()
+
+
+def test_secrets_in_tracebacks_are_scrubbed(json_logs: pytest.CaptureFixture[str]) -> None:
+    try:
+        raise ConnectionError("redis://:s3cr3t-token-value@10.0.0.1 refused")
+    except ConnectionError:
+        get_logger("test").exception("bus down")
+    (line,) = lines(json_logs)
+    assert "ConnectionError" in str(line["exception"])
+    assert "s3cr3t-token-value" not in json.dumps(line)
+
+
+def test_console_format_renders_exceptions_without_warnings(
+    capsys: pytest.CaptureFixture[str], recwarn: pytest.WarningsRecorder
+) -> None:
+    configure_logging(level="INFO", fmt="console", secrets=["s3cr3t-token-value"])
+    try:
+        try:
+            raise ValueError("token s3cr3t-token-value")
+        except ValueError:
+            get_logger("test").exception("failed")
+        err = capsys.readouterr().err
+        assert "ValueError" in err
+        assert "s3cr3t-token-value" not in err
+        assert not [w for w in recwarn if "pretty exceptions" in str(w.message)]
+    finally:
+        logging.getLogger().handlers.clear()
