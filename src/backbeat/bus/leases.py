@@ -38,6 +38,11 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+_WORKERS = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')
+"""
 _HEARTBEAT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -67,6 +72,9 @@ class LeaseStore(Protocol):
     async def owners(self, partitions: int) -> dict[int, tuple[str, int]]:
         """Held leases: partition → (owner, milliseconds left)."""
 
+    async def workers(self) -> list[str]:
+        """Workers whose heartbeat has not expired (read only)."""
+
 
 class RedisLeaseStore:
     """Leases as Redis keys, the registry as a sorted set scored by heartbeat expiry."""
@@ -78,6 +86,7 @@ class RedisLeaseStore:
         self._renew = client.register_script(_RENEW)
         self._release = client.register_script(_RELEASE)
         self._heartbeat = client.register_script(_HEARTBEAT)
+        self._workers = client.register_script(_WORKERS)
 
     async def acquire(self, partition: int, owner: str, ttl_ms: int) -> bool:
         key = self._keys.lease(self._pool, partition)
@@ -95,6 +104,10 @@ class RedisLeaseStore:
         key = self._keys.workers(self._pool)
         live = await self._heartbeat(keys=[key], args=[owner, ttl_ms])
         return [item.decode() if isinstance(item, bytes) else str(item) for item in live]
+
+    async def workers(self) -> list[str]:
+        live = await self._workers(keys=[self._keys.workers(self._pool)])
+        return sorted(item.decode() if isinstance(item, bytes) else str(item) for item in live)
 
     async def owners(self, partitions: int) -> dict[int, tuple[str, int]]:
         keys = [self._keys.lease(self._pool, p) for p in range(partitions)]
@@ -151,6 +164,10 @@ class MemoryLeaseStore:
             self._workers.pop(owner, None)
         self._workers = {name: until for name, until in self._workers.items() if until > now}
         return sorted(self._workers)
+
+    async def workers(self) -> list[str]:
+        now = time.monotonic()
+        return sorted(name for name, until in self._workers.items() if until > now)
 
     async def owners(self, partitions: int) -> dict[int, tuple[str, int]]:
         now = time.monotonic()
