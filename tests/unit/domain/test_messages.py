@@ -136,7 +136,7 @@ def test_channels_carry_their_message_kinds() -> None:
     assert CHANNEL_TYPES[Channel.UI_NOW] == {"create", "update", "error", "delete"}
 
 
-@pytest.mark.parametrize(("channel", "kind"), ALL_TYPES, ids=lambda v: str(v))
+@pytest.mark.parametrize(("channel", "kind"), ALL_TYPES, ids=str)
 def test_every_type_round_trips(channel: Channel, kind: str) -> None:
     raw = raw_message(channel, kind)
     message = decode(channel, json.dumps(raw).encode())
