@@ -123,7 +123,7 @@ async def test_finished_track_starts_the_next_and_failures_end_load_failed(
     await log.wait_for(lavalink.TrackStartEvent)
     await emulator.control.advance(first.duration)
     exception = await log.wait_for(lavalink.TrackExceptionEvent)
-    assert exception.message == "Sign in to confirm you're not a bot"
+    assert exception.message == "Sign in to confirm you’re not a bot"
     await log.wait_for(lavalink.TrackEndEvent, lambda e: e.reason.value == "loadFailed")
     assert log.names() == [
         "TrackStartEvent",

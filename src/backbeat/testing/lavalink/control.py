@@ -15,13 +15,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from backbeat.testing.lavalink.clock import ScaledClock
-from backbeat.testing.lavalink.faults import (
-    Delay,
-    HttpFault,
-    LoadFault,
-    TrackFault,
-    failure,
-)
+from backbeat.testing.lavalink.failures import failure
+from backbeat.testing.lavalink.faults import Delay, HttpFault, LoadFault, TrackFault
 from backbeat.testing.lavalink.responses import json_response
 
 if TYPE_CHECKING:

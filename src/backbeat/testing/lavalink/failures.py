@@ -7,9 +7,12 @@ Lavalink turns a lavaplayer ``FriendlyException`` into the Exception object
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal, cast
 
-__all__ = ["FAILURES", "LoadFailure", "exception_json"]
+__all__ = ["FAILURES", "LoadFailure", "Severity", "exception_json", "failure"]
+
+Severity = Literal["common", "suspicious", "fault"]
 
 _FRIENDLY = "com.sedmelluq.discord.lavaplayer.tools.FriendlyException"
 
@@ -19,7 +22,7 @@ class LoadFailure:
     """One kind of failure: the message users see, its severity and the underlying cause."""
 
     message: str
-    severity: str  # "common", "suspicious" or "fault"
+    severity: Severity
     cause_class: str = _FRIENDLY
     cause_message: str | None = None
     frames: tuple[str, ...] = (
@@ -65,6 +68,18 @@ FAILURES: dict[str, LoadFailure] = {
         cause_class=_FRIENDLY,
         cause_message="This IP address has been blocked by YouTube (429).",
     ),
+    "decoding": LoadFailure(
+        "Something broke when playing the track.",
+        "fault",
+        cause_class="java.lang.IllegalStateException",
+        cause_message="Unexpected end of stream",
+        frames=(
+            "com.sedmelluq.discord.lavaplayer.track.playback.LocalAudioTrackExecutor"
+            ".execute(LocalAudioTrackExecutor.java:109)",
+            "com.sedmelluq.discord.lavaplayer.player.DefaultAudioPlayerManager"
+            ".lambda$executeTrack$2(DefaultAudioPlayerManager.java:355)",
+        ),
+    ),
     "unknown_format": LoadFailure(
         "Unknown file format.",
         "common",
@@ -75,6 +90,20 @@ FAILURES: dict[str, LoadFailure] = {
     ),
 }
 """Every failure kind by name; catalog entries name theirs in ``CatalogTrack.failure``."""
+
+
+def failure(kind: str, message: str | None = None, severity: str | None = None) -> LoadFailure:
+    """The named failure, optionally with its message or severity overridden (control API)."""
+    if kind not in FAILURES:
+        raise ValueError(f"unknown failure kind {kind!r}; known: {', '.join(FAILURES)}")
+    if severity is not None and severity not in ("common", "suspicious", "fault"):
+        raise ValueError("severity must be common, suspicious or fault")
+    base = FAILURES[kind]
+    return replace(
+        base,
+        message=base.message if message is None else message,
+        severity=base.severity if severity is None else cast(Severity, severity),
+    )
 
 
 def exception_json(kind: str) -> dict[str, object]:

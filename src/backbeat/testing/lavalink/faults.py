@@ -2,8 +2,8 @@
 
 A :class:`FaultPlan` belongs to one emulated node. Tests (through the control API) add
 faults to it; the server consults it when loading, playing, ticking and answering HTTP.
-Failure messages and causes are the ones YouTube/lavaplayer sources really report, so a
-client's error handling sees what production shows it.
+Failure messages and causes come from :mod:`failures` (the ones YouTube/lavaplayer sources
+really report), so a client's error handling sees what production shows it.
 """
 
 from __future__ import annotations
@@ -12,85 +12,9 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Literal
 
-Severity = Literal["common", "suspicious", "fault"]
+from backbeat.testing.lavalink.failures import FAILURES, LoadFailure
+
 Stage = Literal["load", "play"]
-
-
-@dataclass(frozen=True)
-class FailureKind:
-    """How a source reports one kind of failure: message, severity and root cause."""
-
-    message: str
-    severity: Severity
-    cause: str
-
-
-#: The realistic load/playback failures, by name (the control API accepts these names).
-FAILURE_KINDS: dict[str, FailureKind] = {
-    "unavailable": FailureKind(
-        "This video is unavailable",
-        "common",
-        "com.sedmelluq.discord.lavaplayer.tools.FriendlyException: This video is unavailable",
-    ),
-    "region_blocked": FailureKind(
-        "The uploader has not made this video available in your country",
-        "common",
-        "com.sedmelluq.discord.lavaplayer.tools.FriendlyException: The uploader has not made "
-        "this video available in your country",
-    ),
-    "age_restricted": FailureKind(
-        "Sign in to confirm your age. This video may be inappropriate for some users.",
-        "common",
-        "com.sedmelluq.discord.lavaplayer.tools.FriendlyException: Sign in to confirm your age.",
-    ),
-    "bot_check": FailureKind(
-        "Sign in to confirm you're not a bot",
-        "common",
-        "com.sedmelluq.discord.lavaplayer.tools.FriendlyException: "
-        "Sign in to confirm you're not a bot",
-    ),
-    "network_error": FailureKind(
-        "Something went wrong when looking up the track.",
-        "fault",
-        "java.net.SocketTimeoutException: Read timed out",
-    ),
-    "rate_limited": FailureKind(
-        "This IP address has been blocked by YouTube (429).",
-        "common",
-        "java.io.IOException: Invalid status code for video page response: 429",
-    ),
-    "decoding": FailureKind(
-        "Something broke when playing the track.",
-        "fault",
-        "java.lang.IllegalStateException: Unexpected end of stream",
-    ),
-}
-
-
-def failure(kind: str, message: str | None = None, severity: str | None = None) -> FailureKind:
-    """The named failure, optionally with its message or severity overridden."""
-    if kind not in FAILURE_KINDS:
-        raise ValueError(f"unknown failure kind {kind!r}; known: {', '.join(FAILURE_KINDS)}")
-    base = FAILURE_KINDS[kind]
-    if severity is not None and severity not in ("common", "suspicious", "fault"):
-        raise ValueError("severity must be common, suspicious or fault")
-    return FailureKind(
-        message if message is not None else base.message,
-        severity if severity is not None else base.severity,  # type: ignore[arg-type]
-        base.cause,
-    )
-
-
-def stack_trace(cause: str) -> str:
-    """A plausible JVM stack trace for a root cause string."""
-    return (
-        f"{cause}\n"
-        "\tat com.sedmelluq.discord.lavaplayer.track.playback.LocalAudioTrackExecutor"
-        ".execute(LocalAudioTrackExecutor.java:109)\n"
-        "\tat com.sedmelluq.discord.lavaplayer.player.DefaultAudioPlayerManager"
-        ".lambda$executeTrack$2(DefaultAudioPlayerManager.java:355)\n"
-        "\tat java.base/java.lang.Thread.run(Thread.java:1583)\n"
-    )
 
 
 _ids = itertools.count(1)
@@ -106,7 +30,7 @@ class LoadFault:
 
     match: str
     stage: Stage
-    failure: FailureKind
+    failure: LoadFailure
     remaining: int | None = None
     id: int = field(default_factory=lambda: next(_ids))
 
@@ -134,7 +58,7 @@ class TrackFault:
     after_ms: int
     guild_id: int | None = None
     identifier: str | None = None
-    failure: FailureKind = FAILURE_KINDS["decoding"]
+    failure: LoadFailure = FAILURES["decoding"]
     threshold_ms: int = 10_000
     remaining: int | None = 1
     id: int = field(default_factory=lambda: next(_ids))
@@ -233,7 +157,7 @@ class FaultPlan:
             items.extend(item.to_json() for item in bucket)
         return items
 
-    def take_load_fault(self, stage: Stage, *candidates: str | None) -> FailureKind | None:
+    def take_load_fault(self, stage: Stage, *candidates: str | None) -> LoadFailure | None:
         """The failure for loading/playing something known by any of ``candidates``."""
         names = {c for c in candidates if c}
         for fault in self.load_faults:

@@ -20,7 +20,8 @@ from aiohttp import web
 from backbeat.observability.logging import get_logger
 from backbeat.testing.lavalink.clock import Clock
 from backbeat.testing.lavalink.codec import TrackInfo
-from backbeat.testing.lavalink.faults import FailureKind, FaultPlan
+from backbeat.testing.lavalink.failures import LoadFailure
+from backbeat.testing.lavalink.faults import FaultPlan
 from backbeat.testing.lavalink.player import Player
 from backbeat.testing.lavalink.sessions import Session, new_session_id
 from backbeat.testing.lavalink.voice_check import VoiceVerifier
@@ -173,7 +174,7 @@ class LavalinkNode:
         end_time: int | None,
     ) -> None:
         """Play a track, arming the faults meant for it and the lyrics events asked for."""
-        failure: FailureKind | None = self.faults.take_load_fault("play", info.identifier, info.uri)
+        failure: LoadFailure | None = self.faults.take_load_fault("play", info.identifier, info.uri)
         track_faults = self.faults.track_faults_for(player.guild_id, info.identifier)
         player.play(
             info,

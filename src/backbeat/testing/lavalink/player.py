@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backbeat.testing.lavalink.codec import TrackInfo, track_json
-from backbeat.testing.lavalink.faults import FailureKind, TrackFault, stack_trace
+from backbeat.testing.lavalink.failures import LoadFailure
+from backbeat.testing.lavalink.faults import TrackFault
 
 Message = dict[str, Any]
 Emit = Callable[[Message], None]
@@ -70,7 +71,7 @@ class CurrentTrack:
     info: TrackInfo
     user_data: dict[str, Any] = field(default_factory=dict)
     end_time: int | None = None
-    load_failure: FailureKind | None = None
+    load_failure: LoadFailure | None = None
     faults: list[ArmedFault] = field(default_factory=list)
 
 
@@ -235,7 +236,7 @@ class Player:
         start_position: int | None = None,
         user_data: dict[str, Any] | None = None,
         end_time: int | None = None,
-        load_failure: FailureKind | None = None,
+        load_failure: LoadFailure | None = None,
         faults: list[TrackFault] | None = None,
     ) -> None:
         """Start a track: TrackEnd(replaced) for the old one, TrackStart, then playerUpdate."""
@@ -374,15 +375,10 @@ class Player:
         if now_ms - self._last_update_clock >= update_interval_ms:
             self.send_player_update(now_ms)
 
-    def _fail(self, failure: FailureKind, now_ms: float) -> None:
+    def _fail(self, failure: LoadFailure, now_ms: float) -> None:
         self._event(
             "TrackExceptionEvent",
             track=self.track_json(now_ms),
-            exception={
-                "message": failure.message,
-                "severity": failure.severity,
-                "cause": failure.cause,
-                "causeStackTrace": stack_trace(failure.cause),
-            },
+            exception=failure.to_json(),
         )
         self._end(now_ms, "loadFailed")

@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from backbeat.testing.lavalink.codec import TrackDecodeError, TrackInfo, decode_track, track_json
-from backbeat.testing.lavalink.faults import FailureKind, stack_trace
+from backbeat.testing.lavalink.failures import LoadFailure
 from backbeat.testing.lavalink.node import LavalinkNode
 from backbeat.testing.lavalink.player import Player, VoiceState
 from backbeat.testing.lavalink.responses import ApiError, json_response, no_content
@@ -59,17 +59,9 @@ def _decode(encoded: str) -> TrackInfo:
         raise ApiError(500, str(exc) or "Failed to decode track") from None
 
 
-def load_failed_body(failure: FailureKind) -> dict[str, Any]:
+def load_failed_body(failure: LoadFailure) -> dict[str, Any]:
     """A loadtracks ``error`` result for an injected failure."""
-    return {
-        "loadType": "error",
-        "data": {
-            "message": failure.message,
-            "severity": failure.severity,
-            "cause": failure.cause,
-            "causeStackTrace": stack_trace(failure.cause),
-        },
-    }
+    return {"loadType": "error", "data": failure.to_json()}
 
 
 class RestApi:

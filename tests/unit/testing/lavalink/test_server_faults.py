@@ -37,7 +37,7 @@ async def test_failure_at_play_sends_start_exception_end(
         "TrackEndEvent",
     ]
     exception = messages[1]["exception"]
-    assert exception["message"] == "The uploader has not made this video available in your country"
+    assert exception["message"] == "This video is not available in your country"
     assert exception["severity"] == "common"
     assert messages[2]["reason"] == "loadFailed"
 

@@ -38,7 +38,7 @@ async def test_loadtracks_error_carries_exception(
     await lavalink_emulator.control.fail_load(identifier, kind="bot_check", times=1)
     body = await client.load(identifier)
     assert body["loadType"] == "error"
-    assert body["data"]["message"] == "Sign in to confirm you're not a bot"
+    assert body["data"]["message"] == "Sign in to confirm you’re not a bot"
     assert body["data"]["severity"] == "common"
     assert {"cause", "causeStackTrace"} <= set(body["data"])
     assert (await client.load(identifier))["loadType"] == "track"
