@@ -25,7 +25,9 @@ class Queue(Base):
     """One active session per guild: channels, player state and the cursor into its items.
 
     Mutating queue operations lock this row first (``SELECT … FOR UPDATE``), which
-    serialises every change of one guild's queue across processes.
+    serialises every change of one guild's queue across processes. The items are stored at
+    positions ``first_position .. first_position + item_count - 1`` (the range may start
+    below zero); ``cursor_position`` counts from ``first_position`` (0 = the first item).
     """
 
     __tablename__ = "queues"
@@ -33,6 +35,7 @@ class Queue(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    first_position: Mapped[int] = mapped_column(Integer, default=0)
     cursor_position: Mapped[int] = mapped_column(Integer, default=0)
     item_count: Mapped[int] = mapped_column(Integer, default=0)
     voice_channel_id: Mapped[int | None] = mapped_column(BigInteger)
@@ -51,7 +54,8 @@ class Queue(Base):
 
 
 class QueueItem(Base):
-    """A track in a queue at a position (0-based, contiguous within the queue).
+    """A track in a queue at a stored position (contiguous within the queue, starting at the
+    queue's ``first_position``, which may be negative).
 
     There is deliberately no unique constraint on ``(queue_id, position)``: renumbering
     shifts many rows in one statement, which a per-row unique check would reject midway on

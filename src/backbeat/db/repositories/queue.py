@@ -3,9 +3,16 @@
 Each mutating operation starts by locking the guild's ``queues`` row (``SELECT … FOR
 UPDATE`` on PostgreSQL and MariaDB; SQLite's ``BEGIN IMMEDIATE`` holds the database write
 lock already), creating the row on first use. All changes of one guild's queue are
-therefore serialised across processes, and positions are renumbered inside the
-transaction with set-based ``UPDATE``s, so they stay 0..length-1 without gaps or duplicates.
-Reads take a shared lock on the same row, so a page and its total always agree.
+therefore serialised across processes. Reads take a shared lock on the same row, so a page
+and its total always agree.
+
+Stored positions are contiguous, ``first_position .. first_position + item_count - 1``, but
+the range may start at any integer (negative too). That lets every insert or removal
+renumber whichever side of the point is shorter with one set-based ``UPDATE``: ``/playnext``
+on a long queue moves the current and the (bounded) played items down by one instead of
+every upcoming item up by one, and trimming played items only deletes rows. The cursor and
+the item count on the queue row, and every position the repository returns, are indexes
+relative to ``first_position`` (0 = the first item kept).
 """
 
 from __future__ import annotations
@@ -49,21 +56,30 @@ _ITEMS_TABLE = cast(Table, _ITEMS)
 
 @dataclass
 class _Cursor:
-    """The locked queue row's bookkeeping, written back at the end of an operation."""
+    """The locked queue row's bookkeeping, written back at the end of an operation.
+
+    ``first`` is the stored position of the first item; ``cursor`` and ``length`` count
+    from it, so item ``index`` is stored at position ``first + index``.
+    """
 
     queue_id: int
+    first: int
     cursor: int
     length: int
     loop_mode: LoopMode
 
     @property
     def start(self) -> int:
-        """Position of the first upcoming item (the current one is before it, if any)."""
+        """Index of the first upcoming item (the current one is before it, if any)."""
         return min(self.cursor + 1, self.length)
 
     @property
     def upcoming(self) -> int:
         return self.length - self.start
+
+    def stored(self, index: int) -> int:
+        """The stored position of the item at ``index``."""
+        return self.first + index
 
 
 def _track_values(item: NewQueueItem) -> dict[str, Any]:
@@ -84,10 +100,11 @@ def _track_values(item: NewQueueItem) -> dict[str, Any]:
     }
 
 
-def _entry(row: Row[Any], cursor: int) -> QueueEntry:
+def _entry(row: Row[Any], state: _Cursor) -> QueueEntry:
+    index = row.position - state.first
     return QueueEntry(
         item_id=row.id,
-        position=row.position,
+        position=index,
         track=QueueTrack(
             encoded=row.encoded,
             identifier=row.identifier,
@@ -103,7 +120,7 @@ def _entry(row: Row[Any], cursor: int) -> QueueEntry:
         requester_id=row.requester_id,
         is_autoplay=bool(row.is_autoplay),
         added_at=row.added_at,
-        is_current=row.position == cursor,
+        is_current=index == state.cursor,
     )
 
 
@@ -127,21 +144,39 @@ def _session(row: Row[Any]) -> QueueSession:
     )
 
 
+_STATE_COLUMNS: Final = (
+    Queue.id,
+    Queue.first_position,
+    Queue.cursor_position,
+    Queue.item_count,
+    Queue.loop_mode,
+)
+
+
+def _state(row: Row[Any]) -> _Cursor:
+    return _Cursor(
+        row.id, row.first_position, row.cursor_position, row.item_count, LoopMode(row.loop_mode)
+    )
+
+
 async def _lock(conn: AsyncConnection, guild_id: int) -> _Cursor:
     """Lock the guild's queue row for this transaction, creating it on first use."""
     row = (
         await conn.execute(
-            select(Queue.id, Queue.cursor_position, Queue.item_count, Queue.loop_mode)
-            .where(Queue.guild_id == guild_id)
-            .with_for_update()
+            select(*_STATE_COLUMNS).where(Queue.guild_id == guild_id).with_for_update()
         )
     ).one_or_none()
     if row is not None:
-        return _Cursor(row.id, row.cursor_position, row.item_count, LoopMode(row.loop_mode))
+        return _state(row)
     now = utc_now()
     result = await conn.execute(
         insert(Queue).values(
-            guild_id=guild_id, cursor_position=0, item_count=0, created_at=now, updated_at=now
+            guild_id=guild_id,
+            first_position=0,
+            cursor_position=0,
+            item_count=0,
+            created_at=now,
+            updated_at=now,
         )
     )
     queue_id = result.inserted_primary_key[0] if result.inserted_primary_key else None
@@ -149,88 +184,126 @@ async def _lock(conn: AsyncConnection, guild_id: int) -> _Cursor:
         queue_id = (
             await conn.execute(select(Queue.id).where(Queue.guild_id == guild_id))
         ).scalar_one()
-    return _Cursor(int(queue_id), 0, 0, LoopMode.OFF)
+    return _Cursor(int(queue_id), 0, 0, 0, LoopMode.OFF)
 
 
 async def _read(conn: AsyncConnection, guild_id: int) -> _Cursor | None:
     """The queue row under a shared lock (writers wait until this read transaction ends)."""
     row = (
         await conn.execute(
-            select(Queue.id, Queue.cursor_position, Queue.item_count, Queue.loop_mode)
-            .where(Queue.guild_id == guild_id)
-            .with_for_update(read=True)
+            select(*_STATE_COLUMNS).where(Queue.guild_id == guild_id).with_for_update(read=True)
         )
     ).one_or_none()
-    if row is None:
-        return None
-    return _Cursor(row.id, row.cursor_position, row.item_count, LoopMode(row.loop_mode))
+    return None if row is None else _state(row)
 
 
 async def _save(conn: AsyncConnection, state: _Cursor, **extra: Any) -> None:
+    if state.length == 0:
+        state.first = 0  # an empty queue starts over at 0, so positions never drift far
     await conn.execute(
         update(Queue)
         .where(Queue.id == state.queue_id)
         .values(
-            cursor_position=state.cursor, item_count=state.length, updated_at=utc_now(), **extra
+            first_position=state.first,
+            cursor_position=state.cursor,
+            item_count=state.length,
+            updated_at=utc_now(),
+            **extra,
         )
     )
 
 
-async def _item_at(conn: AsyncConnection, state: _Cursor, position: int) -> Row[Any] | None:
+async def _item_at(conn: AsyncConnection, state: _Cursor, index: int) -> Row[Any] | None:
     return (
         await conn.execute(
             select(_ITEMS).where(
-                QueueItem.queue_id == state.queue_id, QueueItem.position == position
+                QueueItem.queue_id == state.queue_id, QueueItem.position == state.stored(index)
             )
         )
     ).one_or_none()
 
 
-async def _shift(conn: AsyncConnection, queue_id: int, low: int, high: int | None, by: int) -> None:
-    """Add ``by`` to the positions in ``[low, high)`` (``high`` None: to the end)."""
-    condition = [QueueItem.queue_id == queue_id, QueueItem.position >= low]
-    if high is not None:
-        condition.append(QueueItem.position < high)
-    await conn.execute(update(QueueItem).where(*condition).values(position=QueueItem.position + by))
+async def _shift(conn: AsyncConnection, state: _Cursor, low: int, high: int, by: int) -> None:
+    """Add ``by`` to the stored positions of the items at indexes ``[low, high)``."""
+    if low >= high:
+        return
+    await conn.execute(
+        update(QueueItem)
+        .where(
+            QueueItem.queue_id == state.queue_id,
+            QueueItem.position >= state.stored(low),
+            QueueItem.position < state.stored(high),
+        )
+        .values(position=QueueItem.position + by)
+    )
+
+
+async def _open_gap(conn: AsyncConnection, state: _Cursor, index: int, count: int) -> None:
+    """Make room for ``count`` items at ``index``, moving the shorter side outwards.
+
+    Before ``index`` are ``index`` items, from it on ``length - index``: the first side
+    moves down by ``count`` (and ``first`` with it), or the second side moves up. Either
+    way the new items then belong at ``first + index ..``.
+    """
+    if index < state.length - index:
+        await _shift(conn, state, 0, index, -count)
+        state.first -= count
+    else:
+        await _shift(conn, state, index, state.length, count)
+    state.length += count
+
+
+async def _close_gap(conn: AsyncConnection, state: _Cursor, index: int) -> None:
+    """Close the hole a deleted item at ``index`` left, moving the shorter side inwards."""
+    if index < state.length - index - 1:
+        await _shift(conn, state, 0, index, 1)
+        state.first += 1
+    else:
+        await _shift(conn, state, index + 1, state.length, -1)
+    state.length -= 1
 
 
 async def _insert(
-    conn: AsyncConnection, state: _Cursor, position: int, items: Sequence[NewQueueItem]
+    conn: AsyncConnection, state: _Cursor, index: int, items: Sequence[NewQueueItem]
 ) -> list[QueueEntry]:
-    """Insert items at ``position`` (shifting later ones) and return them as stored."""
+    """Insert items at ``index`` (making room on the shorter side) and return them as stored.
+
+    Callers insert after the cursor (or at an ended queue's cursor), so the cursor's index
+    never changes.
+    """
     if not items:
         return []
-    if position < state.length:
-        await _shift(conn, state.queue_id, position, None, len(items))
+    await _open_gap(conn, state, index, len(items))
+    low = state.stored(index)
     now = utc_now()
     rows = [
-        {"queue_id": state.queue_id, "position": position + offset, "added_at": now}
+        {"queue_id": state.queue_id, "position": low + offset, "added_at": now}
         | _track_values(item)
         for offset, item in enumerate(items)
     ]
-    state.length += len(items)
     if len(rows) == 1:
         result = await conn.execute(insert(QueueItem).values(rows[0]))
         item_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-        return [_entry_from_values(item_id, rows[0], state.cursor)]
+        return [_entry_from_values(item_id, rows[0], state)]
     await conn.execute(insert(QueueItem), rows)
     stored = await conn.execute(
         select(_ITEMS)
         .where(
             QueueItem.queue_id == state.queue_id,
-            QueueItem.position >= position,
-            QueueItem.position < position + len(items),
+            QueueItem.position >= low,
+            QueueItem.position < low + len(items),
         )
         .order_by(QueueItem.position)
     )
-    return [_entry(row, state.cursor) for row in stored]
+    return [_entry(row, state) for row in stored]
 
 
-def _entry_from_values(item_id: int, values: dict[str, Any], cursor: int) -> QueueEntry:
+def _entry_from_values(item_id: int, values: dict[str, Any], state: _Cursor) -> QueueEntry:
     added_at: datetime = values["added_at"]
+    index = values["position"] - state.first
     return QueueEntry(
         item_id=item_id,
-        position=values["position"],
+        position=index,
         track=QueueTrack(
             encoded=values["encoded"],
             identifier=values["identifier"],
@@ -246,18 +319,18 @@ def _entry_from_values(item_id: int, values: dict[str, Any], cursor: int) -> Que
         requester_id=values["requester_id"],
         is_autoplay=values["is_autoplay"],
         added_at=added_at,
-        is_current=values["position"] == cursor,
+        is_current=index == state.cursor,
     )
 
 
 async def _remove_at(conn: AsyncConnection, state: _Cursor, row: Row[Any]) -> QueueEntry:
-    """Delete one item row and close the gap; the cursor keeps pointing at the same item."""
-    removed = _entry(row, state.cursor)
+    """Delete one item row and close the gap; the cursor keeps pointing at the same item
+    (at the next one if the current item itself is removed)."""
+    removed = _entry(row, state)
     await conn.execute(delete(QueueItem).where(QueueItem.id == row.id))
-    await _shift(conn, state.queue_id, row.position + 1, None, -1)
-    if row.position < state.cursor:
+    await _close_gap(conn, state, removed.position)
+    if removed.position < state.cursor:
         state.cursor -= 1
-    state.length -= 1
     return removed
 
 
@@ -306,8 +379,8 @@ class QueueRepository:
 
         async def work(conn: AsyncConnection) -> list[QueueEntry]:
             state = await _lock(conn, guild_id)
-            position = state.start + min(max(index, 0), state.upcoming)
-            entries = await _insert(conn, state, position, items)
+            at = state.start + min(max(index, 0), state.upcoming)
+            entries = await _insert(conn, state, at, items)
             await _save(conn, state)
             return entries
 
@@ -364,15 +437,17 @@ class QueueRepository:
             if row is None:  # pragma: no cover - positions are contiguous under the lock
                 return None
             if source < target:
-                await _shift(conn, state.queue_id, source + 1, target + 1, -1)
+                await _shift(conn, state, source + 1, target + 1, -1)
             elif source > target:
-                await _shift(conn, state.queue_id, target, source, 1)
+                await _shift(conn, state, target, source, 1)
             await conn.execute(
-                update(QueueItem).where(QueueItem.id == row.id).values(position=target)
+                update(QueueItem)
+                .where(QueueItem.id == row.id)
+                .values(position=state.stored(target))
             )
             await _save(conn, state)
             moved = await _item_at(conn, state, target)
-            return None if moved is None else _entry(moved, state.cursor)
+            return None if moved is None else _entry(moved, state)
 
         return await in_transaction(self._engine, "queue.move", work, retry_integrity=True)
 
@@ -388,7 +463,7 @@ class QueueRepository:
                         select(QueueItem.id)
                         .where(
                             QueueItem.queue_id == state.queue_id,
-                            QueueItem.position >= state.start,
+                            QueueItem.position >= state.stored(state.start),
                         )
                         .order_by(QueueItem.position)
                     )
@@ -402,7 +477,7 @@ class QueueRepository:
                     .where(_ITEMS_TABLE.c.id == bindparam("item_id"))
                     .values(position=bindparam("new_position")),
                     [
-                        {"item_id": item_id, "new_position": state.start + offset}
+                        {"item_id": item_id, "new_position": state.stored(state.start + offset)}
                         for offset, item_id in enumerate(order)
                     ],
                 )
@@ -420,7 +495,7 @@ class QueueRepository:
             removed = state.length - low
             await conn.execute(
                 delete(QueueItem).where(
-                    QueueItem.queue_id == state.queue_id, QueueItem.position >= low
+                    QueueItem.queue_id == state.queue_id, QueueItem.position >= state.stored(low)
                 )
             )
             state.length = low
@@ -457,7 +532,7 @@ class QueueRepository:
                 await self._trim_played(conn, state)
             await _save(conn, state, position_ms=0)
             row = await _item_at(conn, state, state.cursor)
-            return None if row is None else _entry(row, state.cursor)
+            return None if row is None else _entry(row, state)
 
         return await in_transaction(self._engine, "queue.advance", work, retry_integrity=True)
 
@@ -477,7 +552,7 @@ class QueueRepository:
                 return None
             await _save(conn, state, position_ms=0)
             row = await _item_at(conn, state, state.cursor)
-            return None if row is None else _entry(row, state.cursor)
+            return None if row is None else _entry(row, state)
 
         return await in_transaction(self._engine, "queue.previous", work, retry_integrity=True)
 
@@ -493,7 +568,7 @@ class QueueRepository:
                 await self._trim_played(conn, state)
             await _save(conn, state, position_ms=0)
             row = await _item_at(conn, state, state.cursor)
-            return None if row is None else _entry(row, state.cursor)
+            return None if row is None else _entry(row, state)
 
         return await in_transaction(self._engine, "queue.skip_to", work, retry_integrity=True)
 
@@ -502,9 +577,11 @@ class QueueRepository:
             return
         drop = state.cursor - self._keep_played
         await conn.execute(
-            delete(QueueItem).where(QueueItem.queue_id == state.queue_id, QueueItem.position < drop)
+            delete(QueueItem).where(
+                QueueItem.queue_id == state.queue_id, QueueItem.position < state.stored(drop)
+            )
         )
-        await _shift(conn, state.queue_id, drop, None, -drop)
+        state.first += drop  # the kept items keep their stored positions
         state.cursor -= drop
         state.length -= drop
 
@@ -518,7 +595,7 @@ class QueueRepository:
             if state is None:
                 return None
             row = await _item_at(conn, state, state.cursor)
-            return None if row is None else _entry(row, state.cursor)
+            return None if row is None else _entry(row, state)
 
         return await in_transaction(self._engine, "queue.current", work, read_only=True)
 
@@ -536,14 +613,14 @@ class QueueRepository:
                 select(_ITEMS)
                 .where(
                     QueueItem.queue_id == state.queue_id,
-                    QueueItem.position >= low,
-                    QueueItem.position < state.start + offset + limit,
-                    (QueueItem.position == state.cursor)
-                    | (QueueItem.position >= state.start + offset),
+                    QueueItem.position >= state.stored(low),
+                    QueueItem.position < state.stored(state.start + offset + limit),
+                    (QueueItem.position == state.stored(state.cursor))
+                    | (QueueItem.position >= state.stored(state.start + offset)),
                 )
                 .order_by(QueueItem.position)
             )
-            entries = [_entry(row, state.cursor) for row in rows]
+            entries = [_entry(row, state) for row in rows]
             current = next((entry for entry in entries if entry.is_current), None)
             items = tuple(entry for entry in entries if not entry.is_current)
             return QueuePage(
@@ -564,7 +641,7 @@ class QueueRepository:
                 .where(QueueItem.queue_id == state.queue_id)
                 .order_by(QueueItem.position, QueueItem.id)
             )
-            return [_entry(row, state.cursor) for row in rows]
+            return [_entry(row, state) for row in rows]
 
         return await in_transaction(self._engine, "queue.items", work, read_only=True)
 

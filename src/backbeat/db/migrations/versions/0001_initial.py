@@ -57,6 +57,7 @@ def upgrade() -> None:
         "queues",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("guild_id", sa.BigInteger(), nullable=False),
+        sa.Column("first_position", sa.Integer(), nullable=False),
         sa.Column("cursor_position", sa.Integer(), nullable=False),
         sa.Column("item_count", sa.Integer(), nullable=False),
         sa.Column("voice_channel_id", sa.BigInteger(), nullable=True),
