@@ -52,12 +52,28 @@ class _PartitionReader:
         )
 
     async def stop(self) -> None:
-        """Let the message in hand finish (and be acknowledged), then end."""
+        """Let the message in hand finish (and be acknowledged), then end.
+
+        A handler still busy after half the lease TTL is cancelled, its message left pending
+        for the next owner, so a stuck handler cannot hold a partition hostage.
+        """
         self._stop_requested = True
         if not self._handling:
             self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        grace = self._owner.config.lease_ttl_ms / 2000
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), grace)
+        except TimeoutError:
+            log.warning(
+                "bus handler did not finish in time; abandoning its message",
+                channel=self._owner.channel.value,
+                partition=self.partition,
+                grace_s=grace,
+            )
+            await self.abort()
+        except asyncio.CancelledError:
+            if not self._task.done():
+                raise
 
     async def abort(self) -> None:
         """End now; whatever is in hand stays pending for the next owner."""

@@ -259,15 +259,30 @@ class PartitionLeases:
             await self._set_owned(self._owned | gained)
 
     async def run(self) -> None:
+        """Tick until stopped; if the store is unreachable for a whole TTL, give up the leases.
+
+        Leases that could not be renewed for a TTL may already belong to another worker, so
+        consuming them must stop even before the store answers again.
+        """
         self._stopped.clear()
         interval = self._ttl_ms / 3000
+        last_ok = time.monotonic()
         while not self._stopped.is_set():
             try:
                 await self.tick()
+                last_ok = time.monotonic()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("lease round failed", worker=self.worker_id)
+                if self._owned and (time.monotonic() - last_ok) * 1000 >= self._ttl_ms:
+                    bus_lease_changes_total.labels("lost").inc(len(self._owned))
+                    log.warning(
+                        "partition leases presumed lost: store unreachable for a lease TTL",
+                        worker=self.worker_id,
+                        partitions=sorted(self._owned),
+                    )
+                    await self._set_owned(frozenset())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopped.wait(), interval)
 

@@ -88,3 +88,51 @@ async def test_dead_workers_partitions_move_with_their_messages(make_bus: MakeBu
     assert second.labels(GUILDS[5]) == ["g5-1"]
     redelivered = {label(d.message) for d in second.deliveries if d.redelivered}
     assert "g0-2-stuck" in redelivered
+
+
+async def test_gained_partitions_are_announced_before_their_messages_are_handled(
+    make_bus: MakeBus,
+) -> None:
+    announced: set[int] = set()
+    early: list[int] = []
+
+    async def restore(owned: frozenset[int]) -> None:
+        announced.clear()
+        announced.update(owned)
+
+    async def check(delivery: Delivery) -> None:
+        if delivery.partition not in announced:
+            early.append(delivery.partition)
+
+    bus = make_bus()
+    for guild in GUILDS:
+        await bus.publish(Channel.COMMANDS, play(guild))
+    recorder = Recorder(hook=check)
+    worker = LeasedWorker(
+        bus, worker_id="a", handlers={Channel.COMMANDS: recorder}, on_change=restore
+    )
+    async with running(worker):
+        await eventually(lambda: len(recorder.deliveries) == len(GUILDS))
+    assert early == []
+
+
+async def test_a_stuck_handler_does_not_keep_a_partition_from_moving(make_bus: MakeBus) -> None:
+    guild = GUILDS[3]  # partition 3: the one a gives up when b joins
+    stuck = asyncio.Event()
+
+    async def hang(delivery: Delivery) -> None:
+        stuck.set()
+        await asyncio.Event().wait()
+
+    a = LeasedWorker(make_bus(), worker_id="a", handlers={Channel.COMMANDS: Recorder(hook=hang)})
+    second = Recorder()
+    b = LeasedWorker(make_bus(), worker_id="b", handlers={Channel.COMMANDS: second})
+    async with running(a):
+        await eventually(lambda: a.owned == {0, 1, 2, 3})
+        await a.leases.tick()
+        await make_bus().publish(Channel.COMMANDS, play(guild, "hangs-on-a"))
+        await asyncio.wait_for(stuck.wait(), 5)
+        async with running(b):
+            await eventually(lambda: 3 in b.owned)
+            await eventually(lambda: second.labels() == ["hangs-on-a"])
+        assert second.deliveries[0].redelivered
