@@ -1,12 +1,13 @@
 """Two engines (two connection pools, as two processes would have) change one guild's queue
-at the same time: positions stay contiguous and no item is lost or duplicated."""
+at the same time: positions stay contiguous (stored as first..first+n-1, reported as
+0..n-1) and no item is lost or duplicated."""
 
 from __future__ import annotations
 
 import asyncio
 import random
 
-from db_builders import item
+from db_builders import item, stored_queue
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbeat.db.engine import create_engine
@@ -86,6 +87,7 @@ async def test_two_engines_200_mixed_operations(migrated_url: str, engine: Async
 
         entries = await repos[1].items(guild_id=GUILD)
         session = await repos[1].session(guild_id=GUILD)
+        stored = await stored_queue(second, GUILD)
     finally:
         await second.dispose()
 
@@ -97,6 +99,8 @@ async def test_two_engines_200_mixed_operations(migrated_url: str, engine: Async
     assert session is not None
     assert session.length == len(entries)
     assert 0 <= session.cursor <= session.length
+    stored.assert_contiguous()  # stored positions are exactly first..first+n-1
+    assert stored.ordered_ids() == ids
 
 
 async def test_two_engines_append_events_without_gaps(

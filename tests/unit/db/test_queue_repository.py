@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from db_builders import item
+from db_builders import item, stored_queue
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbeat.db.repositories import QueueRepository
@@ -19,13 +19,18 @@ def titles(entries: list[QueueEntry] | tuple[QueueEntry, ...]) -> list[str]:
     return [entry.track.title.removeprefix("Title ") for entry in entries]
 
 
-async def assert_contiguous(repo: QueueRepository, guild_id: int = GUILD) -> list[QueueEntry]:
+async def assert_contiguous(
+    repo: QueueRepository, engine: AsyncEngine, guild_id: int = GUILD
+) -> list[QueueEntry]:
     entries = await repo.items(guild_id=guild_id)
     assert [entry.position for entry in entries] == list(range(len(entries)))
     session = await repo.session(guild_id=guild_id)
     assert session is not None
     assert session.length == len(entries)
     assert 0 <= session.cursor <= session.length
+    stored = await stored_queue(engine, guild_id)
+    stored.assert_contiguous()
+    assert stored.ordered_ids() == [entry.item_id for entry in entries]
     return entries
 
 
@@ -48,7 +53,9 @@ async def test_first_append_becomes_current_and_keeps_track_data(repo: QueueRepo
     assert current.added_at.tzinfo is not None
 
 
-async def test_append_many_keeps_order_and_guilds_apart(repo: QueueRepository) -> None:
+async def test_append_many_keeps_order_and_guilds_apart(
+    repo: QueueRepository, engine: AsyncEngine
+) -> None:
     entries = await repo.append_many(guild_id=GUILD, items=[item(n) for n in "abcd"])
     await repo.append_many(guild_id=OTHER, items=[item("x")])
 
@@ -57,7 +64,7 @@ async def test_append_many_keeps_order_and_guilds_apart(repo: QueueRepository) -
     assert len({entry.item_id for entry in entries}) == 4
     assert titles(await repo.items(guild_id=OTHER)) == ["x"]
     assert await repo.append_many(guild_id=GUILD, items=[]) == []
-    await assert_contiguous(repo)
+    await assert_contiguous(repo, engine)
 
 
 async def test_page_lists_upcoming_items_with_total_and_current(repo: QueueRepository) -> None:
@@ -77,18 +84,18 @@ async def test_page_lists_upcoming_items_with_total_and_current(repo: QueueRepos
         await repo.page(guild_id=GUILD, offset=-1, limit=5)
 
 
-async def test_insert_next_and_insert_at(repo: QueueRepository) -> None:
+async def test_insert_next_and_insert_at(repo: QueueRepository, engine: AsyncEngine) -> None:
     await repo.append_many(guild_id=GUILD, items=[item(n) for n in "abc"])
 
     await repo.insert_next(guild_id=GUILD, items=[item("n1"), item("n2")])
     await repo.insert_at(guild_id=GUILD, index=3, items=[item("mid")])
     await repo.insert_at(guild_id=GUILD, index=99, items=[item("end")])
 
-    entries = await assert_contiguous(repo)
+    entries = await assert_contiguous(repo, engine)
     assert titles(entries) == ["a", "n1", "n2", "b", "mid", "c", "end"]
 
 
-async def test_remove_by_index_and_by_id(repo: QueueRepository) -> None:
+async def test_remove_by_index_and_by_id(repo: QueueRepository, engine: AsyncEngine) -> None:
     entries = await repo.append_many(guild_id=GUILD, items=[item(n) for n in "abcde"])
 
     removed = await repo.remove(guild_id=GUILD, index=1)
@@ -102,11 +109,12 @@ async def test_remove_by_index_and_by_id(repo: QueueRepository) -> None:
     assert by_id.track.title == "Title e"
     assert await repo.remove_item(guild_id=OTHER, item_id=entries[0].item_id) is None
 
-    assert titles(await assert_contiguous(repo)) == ["a", "b", "d"]
+    assert titles(await assert_contiguous(repo, engine)) == ["a", "b", "d"]
 
 
 async def test_removing_played_or_current_items_keeps_the_cursor_right(
     repo: QueueRepository,
+    engine: AsyncEngine,
 ) -> None:
     entries = await repo.append_many(guild_id=GUILD, items=[item(n) for n in "abcd"])
     await repo.advance(guild_id=GUILD)
@@ -121,32 +129,34 @@ async def test_removing_played_or_current_items_keeps_the_cursor_right(
     current = await repo.current(guild_id=GUILD)
     assert current is not None
     assert current.track.title == "Title d"
-    assert titles(await assert_contiguous(repo)) == ["b", "d"]
+    assert titles(await assert_contiguous(repo, engine)) == ["b", "d"]
 
 
-async def test_move_up_and_down(repo: QueueRepository) -> None:
+async def test_move_up_and_down(repo: QueueRepository, engine: AsyncEngine) -> None:
     await repo.append_many(guild_id=GUILD, items=[item(n) for n in "cabde"])  # c current
 
     moved = await repo.move(guild_id=GUILD, from_index=0, to_index=3)
     assert moved is not None
     assert moved.track.title == "Title a"
     assert moved.position == 4
-    assert titles(await assert_contiguous(repo)) == ["c", "b", "d", "e", "a"]
+    assert titles(await assert_contiguous(repo, engine)) == ["c", "b", "d", "e", "a"]
 
     await repo.move(guild_id=GUILD, from_index=3, to_index=0)
-    assert titles(await assert_contiguous(repo)) == ["c", "a", "b", "d", "e"]
+    assert titles(await assert_contiguous(repo, engine)) == ["c", "a", "b", "d", "e"]
     assert await repo.move(guild_id=GUILD, from_index=0, to_index=4) is None
     same = await repo.move(guild_id=GUILD, from_index=2, to_index=2)
     assert same is not None
     assert same.track.title == "Title d"
 
 
-async def test_shuffle_keeps_current_and_played_items(repo: QueueRepository) -> None:
+async def test_shuffle_keeps_current_and_played_items(
+    repo: QueueRepository, engine: AsyncEngine
+) -> None:
     await repo.append_many(guild_id=GUILD, items=[item(str(n)) for n in range(30)])
     await repo.advance(guild_id=GUILD)  # current: 1, played: 0
 
     count = await repo.shuffle(guild_id=GUILD, rng=random.Random(3))
-    entries = await assert_contiguous(repo)
+    entries = await assert_contiguous(repo, engine)
 
     assert count == 28
     assert titles(entries[:2]) == ["0", "1"]
@@ -157,16 +167,16 @@ async def test_shuffle_keeps_current_and_played_items(repo: QueueRepository) -> 
     assert current.track.title == "Title 1"
 
 
-async def test_clear_upcoming_then_all(repo: QueueRepository) -> None:
+async def test_clear_upcoming_then_all(repo: QueueRepository, engine: AsyncEngine) -> None:
     await repo.append_many(guild_id=GUILD, items=[item(n) for n in "abcde"])
     await repo.advance(guild_id=GUILD)  # current: b
 
     assert await repo.clear(guild_id=GUILD) == 3
-    assert titles(await assert_contiguous(repo)) == ["a", "b"]
+    assert titles(await assert_contiguous(repo, engine)) == ["a", "b"]
     assert (await repo.page(guild_id=GUILD)).total == 0
 
     assert await repo.clear(guild_id=GUILD, scope=ClearScope.ALL) == 2
-    assert await assert_contiguous(repo) == []
+    assert await assert_contiguous(repo, engine) == []
     assert await repo.current(guild_id=GUILD) is None
     first = await repo.append(guild_id=GUILD, item=item("z"))
     assert first.is_current
@@ -238,11 +248,11 @@ async def test_skip_to_and_played_items_are_trimmed(engine: AsyncEngine) -> None
     assert current is not None
     assert current.track.title == "Title 6"
     assert current.position == 2
-    assert titles(await assert_contiguous(repo)) == ["4", "5", "6", "7", "8", "9"]
+    assert titles(await assert_contiguous(repo, engine)) == ["4", "5", "6", "7", "8", "9"]
     assert await repo.skip_to(guild_id=GUILD, index=3) is None
 
     await repo.advance(guild_id=GUILD)
-    entries = await assert_contiguous(repo)
+    entries = await assert_contiguous(repo, engine)
     assert titles(entries) == ["5", "6", "7", "8", "9"]
     assert [entry.is_current for entry in entries] == [False, False, True, False, False]
 
