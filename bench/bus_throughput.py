@@ -183,7 +183,8 @@ def _report(results: list[dict[str, Any]], command: str) -> str:
         "elsewhere). Latency: one message a millisecond, measured from the publish call to the "
         "start of its handler (so it includes encoding, the stream round trip, decoding and "
         "validation). On Redis each message costs an XADD and, for the consumer, its share of "
-        "an XREADGROUP plus one XACK.",
+        "an XREADGROUP plus one XACK. The machine is shared with other work, so figures move by "
+        "a good fraction between runs; compare backends within one run.",
         "",
     ]
     return "\n".join(lines)

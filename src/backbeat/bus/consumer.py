@@ -222,7 +222,7 @@ class _PartitionReader:
             await owner.store.ack(self.stream, owner.group, [entry.entry_id])
             bus_messages_handled_total.labels(channel, outcome).inc()
             return
-        bus_delivery_latency_seconds.labels(channel).observe(max(0.0, time.time() - message.ts))
+        owner.latency.observe(max(0.0, time.time() - message.ts))
         delivery = Delivery(
             message, owner.channel, self.partition, entry.entry_id, entry.deliveries
         )
@@ -248,12 +248,10 @@ class _PartitionReader:
                     attempts += 1
                     await asyncio.sleep(min(0.01 * 2**attempts, 1.0))
                 finally:
-                    bus_handle_duration_seconds.labels(channel).observe(
-                        time.perf_counter() - started
-                    )
+                    owner.duration.observe(time.perf_counter() - started)
         await owner.store.ack(self.stream, owner.group, [entry.entry_id])
         owner.handled(message)
-        bus_messages_handled_total.labels(channel, "ok").inc()
+        owner.handled_ok.inc()
 
 
 class StreamConsumer:
@@ -282,6 +280,10 @@ class StreamConsumer:
         self.consumer_name = consumer
         self.exclusive = exclusive
         self._seen = RecentIds(dedupe_size)
+        # Hot-path metric children, resolved once.
+        self.handled_ok = bus_messages_handled_total.labels(channel.value, "ok")
+        self.latency = bus_delivery_latency_seconds.labels(channel.value)
+        self.duration = bus_handle_duration_seconds.labels(channel.value)
         self._latest = LatestState() if channel is Channel.UI_NOW else None
         self._assigned = self._check(partitions)
         self._readers: dict[int, _PartitionReader] = {}

@@ -53,7 +53,8 @@ class MemoryStreamStore:
 
     def __init__(self) -> None:
         self._streams: dict[str, _Stream] = {}
-        self._changed = asyncio.Event()
+        self._changed = asyncio.Event()  # any stream grew (taps)
+        self._grown: dict[str, asyncio.Event] = {}  # one stream grew (group readers)
         self._dead_seq = 0
 
     def _stream(self, name: str) -> _Stream:
@@ -62,15 +63,21 @@ class MemoryStreamStore:
             stream = self._streams[name] = _Stream()
         return stream
 
-    def _notify(self) -> None:
+    def _notify(self, stream: str | None = None) -> None:
         self._changed.set()
         self._changed = asyncio.Event()
+        grown = self._grown.pop(stream, None) if stream is not None else None
+        if grown is not None:
+            grown.set()
 
-    async def _wait(self, deadline: float) -> bool:
+    async def _wait(self, deadline: float, stream: str | None = None) -> bool:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return False
-        event = self._changed
+        if stream is None:
+            event = self._changed
+        else:
+            event = self._grown.get(stream) or self._grown.setdefault(stream, asyncio.Event())
         try:
             await asyncio.wait_for(event.wait(), remaining)
         except TimeoutError:
@@ -83,7 +90,7 @@ class MemoryStreamStore:
         log.entries[log.seq] = data
         while len(log.entries) > maxlen:
             del log.entries[next(iter(log.entries))]
-        self._notify()
+        self._notify(stream)
         return _id(log.seq)
 
     async def ensure_group(self, stream: str, group: str) -> None:
@@ -114,7 +121,7 @@ class MemoryStreamStore:
         deadline = time.monotonic() + block_ms / 1000
         while True:
             taken = self._take_new(stream, group, consumer, count)
-            if taken or not await self._wait(deadline):
+            if taken or not await self._wait(deadline, stream):
                 return taken
 
     def _redeliver(self, log: _Stream, seq: int, pending: _Pending, consumer: str) -> Entry:
@@ -221,3 +228,6 @@ class MemoryStreamStore:
 
     async def close(self) -> None:
         self._notify()
+        for event in self._grown.values():
+            event.set()
+        self._grown.clear()

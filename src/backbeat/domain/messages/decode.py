@@ -67,7 +67,26 @@ def _short(error: ValidationError) -> str:
 
 
 def decode(channel: Channel, data: bytes | str) -> Envelope | Rejection:
-    """Parse one message of ``channel``; never raises."""
+    """Parse one message of ``channel``; never raises.
+
+    Valid messages take one pass of pydantic's JSON parser; only invalid ones are parsed
+    again step by step, to say precisely why they are refused.
+    """
+    try:
+        parsed: Envelope = _ADAPTERS[channel].validate_json(data)
+    except ValidationError:
+        return _diagnose(channel, data)
+    if parsed.v not in SUPPORTED_VERSIONS:
+        return Rejection(
+            "unknown_version",
+            f"version {parsed.v} not in {sorted(SUPPORTED_VERSIONS)}",
+            parsed.id,
+            parsed.guild_id,
+        )
+    return parsed
+
+
+def _diagnose(channel: Channel, data: bytes | str) -> Rejection:
     try:
         raw = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -94,10 +113,10 @@ def decode(channel: Channel, data: bytes | str) -> Envelope | Rejection:
             "unknown_type", f"{kind!r} is not a {channel.value} message", message_id, guild_id
         )
     try:
-        message: Envelope = _ADAPTERS[channel].validate_python(raw)
+        _ADAPTERS[channel].validate_python(raw)
     except ValidationError as error:
         return Rejection("malformed", _short(error), message_id, guild_id)
-    return message
+    return Rejection("malformed", "invalid JSON for this schema", message_id, guild_id)
 
 
 def channel_accepts(channel: Channel, message: Envelope) -> bool:
