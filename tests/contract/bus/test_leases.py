@@ -136,3 +136,27 @@ async def test_a_stuck_handler_does_not_keep_a_partition_from_moving(make_bus: M
             await eventually(lambda: 3 in b.owned)
             await eventually(lambda: second.labels() == ["hangs-on-a"])
         assert second.deliveries[0].redelivered
+
+
+async def test_a_stalled_worker_finds_its_leases_lost_and_stops_consuming_them(
+    make_bus: MakeBus,
+) -> None:
+    told: list[frozenset[int]] = []
+
+    async def note(owned: frozenset[int]) -> None:
+        told.append(owned)
+
+    a = LeasedWorker(
+        make_bus(), worker_id="a", handlers={Channel.COMMANDS: Recorder()}, on_change=note
+    )
+    b = LeasedWorker(make_bus(), worker_id="b", handlers={Channel.COMMANDS: Recorder()})
+    await a.leases.tick()
+    assert a.owned == {0, 1, 2, 3}
+    await asyncio.sleep(0.45)  # a stalls past the 400 ms TTL
+    await b.leases.tick()
+    assert b.owned == {0, 1, 2, 3}
+    await a.leases.tick()  # renewals fail: a learns before doing anything else
+    assert told[-1] == frozenset()
+    assert a.consumers[Channel.COMMANDS].partitions == frozenset()
+    assert a.owned.isdisjoint(b.owned)
+    await b.leases.stop()
