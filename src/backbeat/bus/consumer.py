@@ -21,7 +21,7 @@ from backbeat.bus.dedupe import LatestState, RecentIds
 from backbeat.bus.interface import BusConfig, Delivery, Handler
 from backbeat.bus.keys import Keys
 from backbeat.bus.store import Entry, StreamStore
-from backbeat.domain.messages import Channel, Rejection, decode
+from backbeat.domain.messages import Channel, Envelope, Rejection, decode
 from backbeat.domain.messages.ui import UiCreate, UiDelete, UiError, UiUpdate
 from backbeat.observability.logging import get_logger, log_context
 from backbeat.observability.metrics import (
@@ -303,10 +303,9 @@ class StreamConsumer:
     def partitions(self) -> frozenset[int]:
         return self._assigned
 
-    def skip_reason(self, message: object) -> str | None:
+    def skip_reason(self, message: Envelope) -> str | None:
         """``duplicate`` or ``stale`` when a decoded message must not reach the handler."""
-        message_id: str = getattr(message, "id", "")
-        if message_id in self._seen:
+        if message.id in self._seen:
             return "duplicate"
         if (
             self._latest is not None
@@ -316,8 +315,8 @@ class StreamConsumer:
             return "stale"
         return None
 
-    def handled(self, message: object) -> None:
-        self._seen.add(getattr(message, "id", ""))
+    def handled(self, message: Envelope) -> None:
+        self._seen.add(message.id)
 
     async def assign(self, partitions: Iterable[int]) -> None:
         async with self._lock:

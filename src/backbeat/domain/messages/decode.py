@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, get_args
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -21,26 +21,25 @@ from backbeat.domain.messages.ui import UiMessage
 
 RejectReason: TypeAlias = Literal["malformed", "unknown_version", "unknown_type"]
 
+_UNIONS: dict[Channel, Any] = {
+    Channel.COMMANDS: Command,
+    Channel.TO_AUDIO: ToAudio,
+    Channel.TO_DISCORD: ToDiscord,
+    Channel.UI_NOW: UiMessage,
+}
 _ADAPTERS: dict[Channel, TypeAdapter[Any]] = {
-    Channel.COMMANDS: TypeAdapter(Command),
-    Channel.TO_AUDIO: TypeAdapter(ToAudio),
-    Channel.TO_DISCORD: TypeAdapter(ToDiscord),
-    Channel.UI_NOW: TypeAdapter(UiMessage),
+    channel: TypeAdapter(union) for channel, union in _UNIONS.items()
 }
 
 
-def _literal_types(adapter: TypeAdapter[Any]) -> frozenset[str]:
-    schema = adapter.json_schema()
-    return frozenset(
-        definition["properties"]["type"]["const"]
-        for definition in schema.get("$defs", {}).values()
-        if "const" in definition.get("properties", {}).get("type", {})
-    )
+def _types(annotated_union: Any) -> frozenset[str]:
+    union = get_args(annotated_union)[0]
+    return frozenset(member.model_fields["type"].default for member in get_args(union))
 
 
 #: The message types each channel carries.
 CHANNEL_TYPES: dict[Channel, frozenset[str]] = {
-    channel: _literal_types(adapter) for channel, adapter in _ADAPTERS.items()
+    channel: _types(union) for channel, union in _UNIONS.items()
 }
 
 
