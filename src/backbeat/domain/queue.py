@@ -60,7 +60,13 @@ class NewQueueItem:
 
 @dataclass(frozen=True, slots=True)
 class QueueEntry:
-    """One item of a queue as stored; ``position`` is absolute (0 = first item kept)."""
+    """One item of a queue as stored.
+
+    ``position`` is the item's index in the whole queue as kept: 0 is the oldest played item
+    still kept, the current item's is the session's ``cursor``, upcoming index ``i`` is
+    ``cursor + 1 + i``. It is a snapshot: inserting or removing items before it, or
+    trimming played items, changes it.
+    """
 
     item_id: int
     position: int
