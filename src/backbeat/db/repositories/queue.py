@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, cast
 
-from sqlalchemy import Row, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Row, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backbeat.db.models import Queue, QueueItem
@@ -223,17 +223,23 @@ async def _item_at(conn: AsyncConnection, state: _Cursor, index: int) -> Row[Any
     ).one_or_none()
 
 
+def _between(state: _Cursor, low: int, high: int) -> tuple[ColumnElement[bool], ...]:
+    """The items at indexes ``[low, high)``, as a bounded range of stored positions (the
+    index on ``(queue_id, position)`` then never walks entries outside the queue's range)."""
+    return (
+        QueueItem.queue_id == state.queue_id,
+        QueueItem.position >= state.stored(low),
+        QueueItem.position < state.stored(high),
+    )
+
+
 async def _shift(conn: AsyncConnection, state: _Cursor, low: int, high: int, by: int) -> None:
     """Add ``by`` to the stored positions of the items at indexes ``[low, high)``."""
     if low >= high:
         return
     await conn.execute(
         update(QueueItem)
-        .where(
-            QueueItem.queue_id == state.queue_id,
-            QueueItem.position >= state.stored(low),
-            QueueItem.position < state.stored(high),
-        )
+        .where(*_between(state, low, high))
         .values(position=QueueItem.position + by)
     )
 
@@ -461,10 +467,7 @@ class QueueRepository:
                 (
                     await conn.execute(
                         select(QueueItem.id)
-                        .where(
-                            QueueItem.queue_id == state.queue_id,
-                            QueueItem.position >= state.stored(state.start),
-                        )
+                        .where(*_between(state, state.start, state.length))
                         .order_by(QueueItem.position)
                     )
                 ).scalars()
@@ -493,11 +496,7 @@ class QueueRepository:
             state = await _lock(conn, guild_id)
             low = state.start if scope is ClearScope.UPCOMING else 0
             removed = state.length - low
-            await conn.execute(
-                delete(QueueItem).where(
-                    QueueItem.queue_id == state.queue_id, QueueItem.position >= state.stored(low)
-                )
-            )
+            await conn.execute(delete(QueueItem).where(*_between(state, low, state.length)))
             state.length = low
             if scope is ClearScope.ALL:
                 state.cursor = 0
@@ -576,11 +575,7 @@ class QueueRepository:
         if self._keep_played is None or state.cursor <= self._keep_played:
             return
         drop = state.cursor - self._keep_played
-        await conn.execute(
-            delete(QueueItem).where(
-                QueueItem.queue_id == state.queue_id, QueueItem.position < state.stored(drop)
-            )
-        )
+        await conn.execute(delete(QueueItem).where(*_between(state, 0, drop)))
         state.first += drop  # the kept items keep their stored positions
         state.cursor -= drop
         state.length -= drop
