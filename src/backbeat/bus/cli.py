@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -140,7 +141,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         return asyncio.run(main())
     except RedisError as error:
-        print(f"backbeat bus: cannot reach Redis at {mask_url(url)}: {error}")
+        print(f"backbeat bus: cannot reach Redis at {mask_url(url)}: {error}", file=sys.stderr)
         return EXIT_FAILED
 
 

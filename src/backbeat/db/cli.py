@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
+from pathlib import Path
 
 from alembic.util import CommandError
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from backbeat.cli_command import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Command
 from backbeat.config import Settings, mask_url
@@ -59,19 +62,40 @@ async def _migrate(url: str, target: str) -> int:
     return EXIT_OK
 
 
+def _one_line(error: BaseException) -> str:
+    """The driver's own error, on one line (no SQLAlchemy background link, no SQL)."""
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    text = " ".join(str(cause).split())
+    return f"{type(cause).__name__}: {text}" if text else type(cause).__name__
+
+
+def _sqlite_directory(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:":
+        return None
+    return Path(parsed.database).parent
+
+
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     url = settings.database.url
-    if url.startswith("sqlite"):
-        settings.database.data_dir.mkdir(parents=True, exist_ok=True)
+    directory = _sqlite_directory(url)
     try:
+        if directory is not None:
+            directory.mkdir(parents=True, exist_ok=True)
         if args.show:
             return asyncio.run(_show(url))
         return asyncio.run(_migrate(url, args.to))
     except CommandError as error:
-        print(f"backbeat migrate: {error}")
+        print(f"backbeat migrate: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except (SQLAlchemyError, OSError) as error:
-        print(f"backbeat migrate: database {mask_url(url)} failed: {error}")
+    except Exception as error:  # the command's boundary: any database failure, one line
+        _log.debug("migrate failed", exc_info=True)
+        print(
+            f"backbeat migrate: database {mask_url(url)} failed: {_one_line(error)}",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
 
 

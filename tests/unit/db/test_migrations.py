@@ -85,3 +85,25 @@ def test_cli_migrates_up_and_down(
 
     assert run_sync(revision()) is None
     assert main(["--env-file", "/nonexistent", "migrate", "--to", "nope"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("url", "driver_error"),
+    [
+        ("postgresql://nobody:wrong-secret@127.0.0.1:5432/nodb", "nobody"),
+        ("mysql://root:wrong-secret@127.0.0.1:3306/nodb", "Access denied"),
+        ("postgresql://postgres:wrong-secret@127.0.0.1:1/nodb", "ConnectionRefusedError"),
+    ],
+)
+def test_cli_reports_unreachable_databases_in_one_line(
+    url: str,
+    driver_error: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("BACKBEAT_DATABASE_URL", url)
+    assert main(["--env-file", "/nonexistent", "migrate"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert driver_error in err
+    assert "wrong-secret" not in err
