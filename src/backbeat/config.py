@@ -104,9 +104,7 @@ class DiscordSettings(_Section):
 
     section: ClassVar[str] = "discord"
 
-    discord_token: SecretStr | None = Field(
-        default=None, description="Bot token. Unset: `backbeat run` uses the local sandbox."
-    )
+    discord_token: SecretStr | None = Field(default=None, description="Bot token (secret).")
     bot_user_id: int | None = Field(
         default=None,
         validate_default=True,

@@ -27,7 +27,7 @@ from backbeat.domain.messages import Channel
 
 IN_PROCESS = (
     "The bus is in-process (BACKBEAT_REDIS_URL is unset): its streams live inside the "
-    "`backbeat run` process that serves every component, and end with it. Set "
+    "process that serves every component, and end with it. Set "
     "BACKBEAT_REDIS_URL to run components as separate processes and inspect the bus here."
 )
 
