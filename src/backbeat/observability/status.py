@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from backbeat import __version__
 from backbeat.observability.logging import get_logger
 from backbeat.observability.metrics import REGISTRY
+from backbeat.web import start_site
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
@@ -59,13 +60,7 @@ class StatusServer:
 
     async def start(self) -> None:
         """Bind and serve; with port 0 the chosen port is in :attr:`port`."""
-        self._runner = web.AppRunner(self.app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port)
-        await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else self._port
+        self._runner, self.port = await start_site(self.app, host=self._host, port=self._port)
         _log.info("status server listening", url=self.url, component=self._component)
 
     async def stop(self) -> None:

@@ -25,6 +25,7 @@ from backbeat.testing.discord.snowflakes import SnowflakeGenerator, mint_token, 
 from backbeat.testing.discord.voice import DEFAULT_VOICE_ENDPOINT, VoiceService
 from backbeat.testing.discord.world import GUILD_VOICE, World
 from backbeat.testing.voice import VoiceCredentialRegistry
+from backbeat.web import start_site
 
 
 def populate_default_world(world: World) -> dict[str, int]:
@@ -131,16 +132,9 @@ class DiscordEmulator:
         return app
 
     async def start(self) -> None:
-        runner = web.AppRunner(
-            self.build_app(), handle_signals=False, access_log=None, shutdown_timeout=1.0
+        self._runner, self.port = await start_site(
+            self.build_app(), host=self.host, port=self._port
         )
-        await runner.setup()
-        site = web.TCPSite(runner, self.host, self._port)
-        await site.start()
-        self._runner = runner
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        self.port = int(sockets[0].getsockname()[1]) if sockets else self._port
         self.gateway.url = self.gateway_url
         self._control = ControlClient(self.control_url)
 

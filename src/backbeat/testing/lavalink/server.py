@@ -38,6 +38,7 @@ from backbeat.testing.lavalink.voice_check import (
     VoiceVerifier,
 )
 from backbeat.testing.voice import VoiceCredentialRegistry
+from backbeat.web import start_site
 
 _log = get_logger(__name__)
 
@@ -164,15 +165,13 @@ class LavalinkEmulator:
         """Listen (on the same port again after a kill) and start the playback loop."""
         if self._runner is not None:
             return
-        runner = web.AppRunner(self._app(), handle_signals=False, shutdown_timeout=0.5)
-        await runner.setup()
-        site = web.TCPSite(runner, self._host, self._port, reuse_address=True)
-        await site.start()
-        if self._port == 0:
-            server = site._server
-            sockets = getattr(server, "sockets", None) or []
-            self._port = int(sockets[0].getsockname()[1])
-        self._runner = runner
+        self._runner, self._port = await start_site(
+            self._app(),
+            host=self._host,
+            port=self._port,
+            shutdown_timeout=0.5,
+            reuse_address=True,
+        )
         if self._ticker is None:
             self._ticker = asyncio.create_task(self._tick_loop())
         _log.info("lavalink_emulator.started", url=self.rest_url)
