@@ -6,13 +6,24 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from backbeat.domain.guild_settings import AutoplayMode
 from backbeat.domain.messages.envelope import Snowflake, Strict
+from backbeat.domain.queue import LoopMode
+
+__all__ = [
+    "INTERACTION_TOKEN_LIFETIME_S",
+    "AutoplayMode",
+    "CommandSource",
+    "DiscordContext",
+    "InteractionRef",
+    "Locale",
+    "LoopMode",
+    "TrackSummary",
+]
 
 #: Discord lets a bot use an interaction token for 15 minutes.
 INTERACTION_TOKEN_LIFETIME_S = 15 * 60
 
-LoopMode = Literal["off", "track", "queue"]
-AutoplayMode = Literal["similar", "artist", "genre", "mixed"]
 CommandSource = Literal["discord", "panel"]
 Locale = Annotated[str, Field(min_length=2, max_length=10, pattern=r"^[A-Za-z]{2,3}(-[A-Za-z]+)?$")]
 

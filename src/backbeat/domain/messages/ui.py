@@ -22,10 +22,10 @@ class NowPlayingState(Strict):
     track: TrackSummary | None
     position_ms: int = Field(default=0, ge=0)
     paused: bool = False
-    loop: LoopMode = "off"
+    loop: LoopMode = LoopMode.OFF
     volume: int = Field(default=100, ge=0, le=200)
     autoplay: bool = False
-    autoplay_mode: AutoplayMode = "similar"
+    autoplay_mode: AutoplayMode = AutoplayMode.SIMILAR
     is_autoplay_track: bool = False
     stay: bool = False
     filters: list[str] = Field(default_factory=list, max_length=16)
