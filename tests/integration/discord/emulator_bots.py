@@ -3,13 +3,67 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
+
+
+@contextlib.asynccontextmanager
+async def running(client: discord.Client, token: str) -> AsyncIterator[asyncio.Task[None]]:
+    """Run ``client`` against the emulator for the block, then close it."""
+    task = asyncio.create_task(client.start(token))
+    try:
+        yield task
+    finally:
+        await client.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 10)
+
+
+GENRES = [("Rock", "rock"), ("Jazz", "jazz"), ("Techno", "techno")]
+
+
+class Picker(discord.ui.View):
+    """Persistent selects: strings answered by editing the message (callback type 7),
+    users and roles answered with a new message (type 4). Each records what it saw."""
+
+    def __init__(self, bot: EmulatorBot) -> None:
+        super().__init__(timeout=None)
+        self.bot = bot
+
+    @discord.ui.select(
+        custom_id="s:genre",
+        placeholder="genres",
+        min_values=1,
+        max_values=2,
+        options=[discord.SelectOption(label=label, value=value) for label, value in GENRES],
+    )
+    async def genre(self, interaction: discord.Interaction, select: discord.ui.Select[Any]) -> None:
+        self.bot.outcomes["genre"] = list(select.values)
+        self.bot.note()
+        await interaction.response.edit_message(content="genres: " + ", ".join(select.values))
+
+    @discord.ui.select(cls=discord.ui.UserSelect, custom_id="s:user", max_values=2)
+    async def users(
+        self, interaction: discord.Interaction, select: discord.ui.UserSelect[Any]
+    ) -> None:
+        self.bot.outcomes["user"] = list(select.values)
+        self.bot.note()
+        names = ", ".join(sorted(u.name for u in select.values))
+        await interaction.response.send_message(f"users: {names}")
+
+    @discord.ui.select(cls=discord.ui.RoleSelect, custom_id="s:role")
+    async def roles(
+        self, interaction: discord.Interaction, select: discord.ui.RoleSelect[Any]
+    ) -> None:
+        self.bot.outcomes["role"] = list(select.values)
+        self.bot.note()
+        await interaction.response.send_message(f"role: {select.values[0].name}", ephemeral=True)
 
 
 class Buttons(discord.ui.View):
@@ -85,6 +139,7 @@ class EmulatorBot(Mixin, commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         self.add_view(Buttons(self))
+        self.add_view(Picker(self))
         bot = self
 
         @app_commands.command(name="respond", description="answer in several ways")
@@ -92,6 +147,8 @@ class EmulatorBot(Mixin, commands.AutoShardedBot):
         async def respond(interaction: discord.Interaction, kind: str) -> None:
             if kind == "message":
                 await interaction.response.send_message("pick one", view=Buttons(bot))
+            elif kind == "select":
+                await interaction.response.send_message("choose", view=Picker(bot))
             elif kind == "defer":
                 await interaction.response.defer(thinking=True)
                 followup = await interaction.followup.send("a followup", wait=True)

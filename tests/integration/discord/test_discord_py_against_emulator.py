@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import discord
 import pytest
-from emulator_bots import EmulatorBot, EmulatorClient
+from emulator_bots import EmulatorBot, EmulatorClient, running
 
 from backbeat.gateway.discord_endpoints import discord_py_endpoints
 from backbeat.testing.discord import DiscordEmulator, shard_of
 
 TEXT_ROUTE = "POST /channels/{channel_id}/messages"
-
-
-@contextlib.asynccontextmanager
-async def running(client: discord.Client, token: str) -> AsyncIterator[asyncio.Task[None]]:
-    task = asyncio.create_task(client.start(token))
-    try:
-        yield task
-    finally:
-        await client.close()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, 10)
 
 
 async def sharded_world(emu: DiscordEmulator) -> dict[str, Any]:

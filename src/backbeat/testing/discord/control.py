@@ -304,7 +304,9 @@ class ControlApi:
             message_id=_id(body["message_id"]),
             user_id=_id(body["user_id"]),
             custom_id=str(body["custom_id"]),
-            component_type=int(body.get("component_type", 2)),
+            component_type=(
+                int(body["component_type"]) if body.get("component_type") is not None else None
+            ),
             values=[str(v) for v in body.get("values") or []],
         )
         return json_response(self.interactions.record(interaction), status=201)

@@ -160,8 +160,21 @@ class ControlClient:
         result: list[JSON] = await self._request("GET", f"/guilds/{guild_id}/voice")
         return result
 
-    async def post_message(self, channel_id: int | str, user_id: int | str, content: str) -> JSON:
-        body = {"user_id": str(user_id), "content": content}
+    async def post_message(
+        self,
+        channel_id: int | str,
+        user_id: int | str,
+        content: str,
+        *,
+        embeds: list[JSON] | None = None,
+        components: list[JSON] | None = None,
+    ) -> JSON:
+        """A user posts a message (MESSAGE_CREATE), optionally with embeds and components."""
+        body: JSON = {"user_id": str(user_id), "content": content}
+        if embeds is not None:
+            body["embeds"] = embeds
+        if components is not None:
+            body["components"] = components
         result: JSON = await self._request("POST", f"/channels/{channel_id}/messages", body)
         return result
 
@@ -225,16 +238,18 @@ class ControlClient:
         message_id: int | str,
         user_id: int | str,
         custom_id: str,
-        component_type: int = 2,
+        component_type: int | None = None,
         values: list[str] | None = None,
     ) -> JSON:
-        body = {
+        """A user clicks a button or picks ``values`` in a select (type: the component's own)."""
+        body: JSON = {
             "message_id": str(message_id),
             "user_id": str(user_id),
             "custom_id": custom_id,
-            "component_type": component_type,
             "values": values or [],
         }
+        if component_type is not None:
+            body["component_type"] = component_type
         result: JSON = await self._request("POST", "/interactions/component", body)
         return result
 

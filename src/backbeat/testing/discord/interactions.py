@@ -11,9 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from backbeat.testing.discord.components import (
+    CHANNEL_OPTION,
+    MENTIONABLE_OPTION,
+    ROLE_OPTION,
+    USER_OPTION,
+    add_resolved,
+    component_data,
+    find_component,
+)
 from backbeat.testing.discord.events import Events
 from backbeat.testing.discord.world import (
-    ALL_PERMISSIONS,
     EPHEMERAL,
     JSON,
     LOADING,
@@ -42,7 +50,6 @@ ALLOWED_CALLBACKS: dict[int, frozenset[int]] = {
 }
 
 OPTION_TYPES = {str: 3, int: 4, bool: 5, float: 10}
-USER_OPTION, CHANNEL_OPTION, ROLE_OPTION, MENTIONABLE_OPTION = 6, 7, 8, 9
 
 
 def unknown_interaction() -> WorldError:
@@ -80,7 +87,14 @@ class InteractionService:
                 raise WorldError(400, 50035, f"Unknown subcommand {subcommand!r}")
             definitions = list(sub.get("options") or [])
         resolved: JSON = {}
-        built = self._build_options(guild_id, options, definitions, resolved, focused)
+        built = self._build_options(
+            guild_id=guild_id,
+            invoker=user_id,
+            options=options,
+            definitions=definitions,
+            resolved=resolved,
+            focused=focused,
+        )
         if subcommand is not None:
             built = [{"type": 1, "name": subcommand, "options": built}]
         data: JSON = {
@@ -110,19 +124,28 @@ class InteractionService:
         message_id: int,
         user_id: int,
         custom_id: str,
-        component_type: int = 2,
+        component_type: int | None = None,
         values: list[str] | None = None,
     ) -> Interaction:
-        """A user clicks a button (type 2) or picks in a select (type 3, ``values``)."""
+        """A user clicks a button or picks ``values`` in a select (types 3, 5, 6, 7, 8).
+
+        ``component_type`` defaults to the component's own type; given, it must match it.
+        """
         message = self.world.message(message_id)
         if message.guild_id is None:
             raise WorldError(400, 50035, "Components are emulated in guild channels only")
         self._check_invoker(message.guild_id, message.channel_id, user_id)
-        if custom_id not in _custom_ids(message.components):
+        component = find_component(message.components, custom_id)
+        if component is None:
             raise WorldError(400, 50035, f"The message has no component {custom_id!r}")
-        data: JSON = {"custom_id": custom_id, "component_type": component_type}
-        if component_type != 2:
-            data["values"] = list(values or [])
+        data = component_data(
+            self.world,
+            guild_id=message.guild_id,
+            user_id=user_id,
+            component=component,
+            component_type=component_type,
+            values=values,
+        )
         interaction = self.world.create_interaction(
             interaction_type=MESSAGE_COMPONENT,
             guild_id=message.guild_id,
@@ -142,7 +165,9 @@ class InteractionService:
 
     def _build_options(
         self,
+        *,
         guild_id: int,
+        invoker: int,
         options: dict[str, Any] | list[JSON] | None,
         definitions: list[JSON],
         resolved: JSON,
@@ -159,32 +184,19 @@ class InteractionService:
             option: JSON = {"name": name, "type": option_type, "value": value}
             if option_type in (USER_OPTION, CHANNEL_OPTION, ROLE_OPTION, MENTIONABLE_OPTION):
                 option["value"] = str(value)
-                self._resolve(guild_id, option_type, int(value), resolved)
+                add_resolved(
+                    self.world,
+                    guild_id=guild_id,
+                    kind=option_type,
+                    target=int(value),
+                    invoker_id=invoker,
+                    resolved=resolved,
+                )
             if name == focused:
                 option["focused"] = True
                 option["value"] = str(value)
             built.append(option)
         return built
-
-    def _resolve(self, guild_id: int, option_type: int, target: int, resolved: JSON) -> None:
-        guild = self.world.guild(guild_id)
-        if option_type in (USER_OPTION, MENTIONABLE_OPTION) and target in self.world.users:
-            resolved.setdefault("users", {})[str(target)] = self.world.user(target).to_json()
-            member = guild.members.get(target)
-            if member is not None:
-                data = self.world.member_json(guild, member, with_permissions=True)
-                data.pop("user")
-                resolved.setdefault("members", {})[str(target)] = data
-        elif option_type == CHANNEL_OPTION:
-            channel = self.world.channel(target)
-            resolved.setdefault("channels", {})[str(target)] = {
-                "id": str(channel.id),
-                "name": channel.name,
-                "type": channel.type,
-                "permissions": str(ALL_PERMISSIONS),
-            }
-        elif option_type in (ROLE_OPTION, MENTIONABLE_OPTION) and target in guild.roles:
-            resolved.setdefault("roles", {})[str(target)] = guild.roles[target].to_json()
 
     def interaction_payload(self, interaction: Interaction) -> JSON:
         """The INTERACTION_CREATE dispatch as Discord sends it."""
@@ -390,16 +402,3 @@ class InteractionService:
             ],
             "events": list(interaction.events),
         }
-
-
-def _custom_ids(components: list[JSON]) -> set[str]:
-    """Every ``custom_id`` in a message's component tree."""
-    found: set[str] = set()
-    stack: list[Any] = list(components)
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if isinstance(item.get("custom_id"), str):
-                found.add(item["custom_id"])
-            stack.extend(item.get("components") or [])
-    return found
