@@ -9,7 +9,7 @@ import pytest
 from emulator_bots import EmulatorBot, EmulatorClient, running
 
 from backbeat.gateway.discord_endpoints import discord_py_endpoints
-from backbeat.testing.discord import DiscordEmulator, shard_of
+from backbeat.testing.discord import DiscordEmulator, GatewayOptions, shard_of
 
 TEXT_ROUTE = "POST /channels/{channel_id}/messages"
 
@@ -256,3 +256,26 @@ async def test_plain_client_single_shard() -> None:
                 assert from_alice["content"] == ""
                 sessions = (await emu.control.sessions())["sessions"]
                 assert [s["shard"] for s in sessions] == [[0, 1]]
+
+
+async def test_discord_py_heartbeats_are_never_taken_for_a_zombie() -> None:
+    """With a 150 ms interval and 0.5 s grace, discord.py's keep-alive always arrives in time;
+    a 4009 close (what a missed heartbeat gets) is followed by a RESUME."""
+    options = GatewayOptions(heartbeat_interval_ms=150, heartbeat_grace=0.5)
+    async with DiscordEmulator(default_world=True, gateway_options=options) as emu:
+        with discord_py_endpoints(emu.rest_url, emu.gateway_url):
+            client = EmulatorClient()
+            async with running(client, emu.token):
+                await client.until(lambda: client.outcomes.get("ready", False), 20)
+                # Ten ACKs: about 1.5 s of heartbeating, more than twice the allowed silence.
+                await client.until(lambda: sum(m.get("op") == 11 for m in client.raw) >= 10)
+                state = await emu.control.sessions()
+                assert state["heartbeat_timeouts"] == 0
+                assert state["identify_count"] == 1
+                assert [s["resumes"] for s in state["sessions"]] == [0]
+
+                await emu.control.gateway_fault("close", code=4009)
+                await client.until(lambda: bool(client.dispatches("RESUMED")))
+                state = await emu.control.sessions(connected=1)
+                assert state["identify_count"] == 1
+                assert [s["resumes"] for s in state["sessions"]] == [1]

@@ -342,6 +342,7 @@ class ControlApi:
                 "sessions": [s.to_json() for s in self.gateway.sessions()],
                 "identify_count": self.gateway.identify_count,
                 "identify_refused": self.gateway.identify_refused,
+                "heartbeat_timeouts": self.gateway.heartbeat_timeouts,
             }
         )
 

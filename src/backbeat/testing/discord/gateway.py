@@ -10,6 +10,14 @@ Handshake: HELLO → (heartbeats, ACK) → IDENTIFY → READY + GUILD_CREATE per
 discord-api-docs (4001 unknown opcode, 4002 decode error, 4003 not authenticated, 4004
 authentication failed, 4005 already authenticated, 4007 invalid seq, 4008 rate limited,
 4010 invalid shard, 4012 invalid API version, 4013 invalid intents, 4014 disallowed intents).
+
+Zombie connections: a connection that sends no heartbeat for ``heartbeat_interval`` plus
+``GatewayOptions.heartbeat_grace`` is closed with 4009 "Session timed out" and its session
+is kept, so the client RESUMEs. discord-api-docs, developers/events/gateway.mdx, "Sending
+Heartbeats": "If your app fails to send a heartbeat event in time, your connection will be
+closed and you will be forced to Resume"; the close code is the one the "Gateway Close Event
+Codes" table (developers/topics/opcodes-and-status-codes.mdx) gives for a timed-out session,
+4009.
 """
 
 from __future__ import annotations
@@ -35,6 +43,10 @@ log = get_logger(__name__)
 
 DISPATCH, HEARTBEAT, IDENTIFY, PRESENCE_UPDATE, VOICE_STATE_UPDATE = 0, 1, 2, 3, 4
 RESUME, RECONNECT, REQUEST_GUILD_MEMBERS, INVALID_SESSION, HELLO, HEARTBEAT_ACK = 6, 7, 8, 9, 10, 11
+# Close code for a connection whose heartbeats stopped: "4009 Session timed out" in
+# discord-api-docs' Gateway Close Event Codes; "Sending Heartbeats" says such a client is
+# "forced to Resume", so the session is kept for a RESUME (discord.py resumes on 4009).
+SESSION_TIMED_OUT = 4009
 
 GUILDS = 1 << 0
 GUILD_MEMBERS = 1 << 1
@@ -74,6 +86,10 @@ class GatewayOptions:
     """Seconds between IDENTIFYs of one concurrency bucket (Discord: 5). 0 = no limit."""
     replay_buffer: int = 2_000
     allowed_privileged_intents: int = PRIVILEGED_INTENTS
+    heartbeat_grace: float | None = 5.0
+    """Seconds past ``heartbeat_interval_ms`` a connection may go without a heartbeat before
+    it is closed with 4009 (Discord documents no figure, only that the interval already holds
+    some tolerance). ``None``: never close."""
 
 
 class _Close:
@@ -93,6 +109,8 @@ class Connection:
         self._queue: asyncio.Queue[str | _Close] = asyncio.Queue()
         self.session: GatewaySession | None = None
         self.received: deque[float] = deque()
+        self.last_heartbeat = time.monotonic()
+        """When the last heartbeat arrived (the connection's opening before the first one)."""
         self.closed = False
         self._writer = asyncio.create_task(self._write())
 
@@ -197,6 +215,8 @@ class GatewayServer:
         self._last_identify: dict[int, float] = {}
         self.identify_count = 0
         self.identify_refused = 0
+        self.heartbeat_timeouts = 0
+        """Connections closed with 4009 because their heartbeats stopped."""
 
     # ----- routing --------------------------------------------------------------------------
     def sessions(self) -> list[GatewaySession]:
@@ -286,6 +306,7 @@ class GatewayServer:
         compress = request.query.get("compress") == "zlib-stream"
         connection = Connection(ws, compress)
         self._connections.add(connection)
+        watchdog: asyncio.Task[None] | None = None
         try:
             if request.query.get("v", "10") != "10":
                 connection.close(4012, "Invalid API version")
@@ -295,6 +316,7 @@ class GatewayServer:
                 connection.send_json(
                     {"op": HELLO, "d": {"heartbeat_interval": self.options.heartbeat_interval_ms}}
                 )
+                watchdog = asyncio.create_task(self._watch_heartbeats(connection))
             async for message in ws:
                 if connection.closed:
                     break
@@ -305,12 +327,38 @@ class GatewayServer:
                 elif message.type is WSMsgType.ERROR:
                     break
         finally:
+            if watchdog is not None:
+                watchdog.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watchdog
             if connection.session is not None and connection.session.connection is connection:
                 connection.session.connection = None
                 self.world.touch()
             await self._drain(connection)
             self._connections.discard(connection)
         return ws
+
+    async def _watch_heartbeats(self, connection: Connection) -> None:
+        """Close a connection whose heartbeats stopped (4009); its session stays resumable."""
+        grace = self.options.heartbeat_grace
+        if grace is None:
+            return
+        allowed = self.options.heartbeat_interval_ms / 1000 + grace
+        while not connection.closed:
+            remaining = connection.last_heartbeat + allowed - time.monotonic()
+            if remaining > 0:
+                await asyncio.sleep(remaining)
+                continue
+            session = connection.session
+            log.info(
+                "gateway connection closed: no heartbeat in time",
+                shard_id=session.shard_id if session else None,
+                allowed_seconds=allowed,
+            )
+            self.heartbeat_timeouts += 1
+            connection.close(SESSION_TIMED_OUT, "Session timed out.")
+            self.world.touch()
+            return
 
     async def _drain(self, connection: Connection) -> None:
         """Let the writer flush a pending close, then stop it."""
@@ -342,6 +390,7 @@ class GatewayServer:
             connection.close(4002, "Error while decoding payload.")
             return
         if op == HEARTBEAT:
+            connection.last_heartbeat = time.monotonic()
             shard = connection.session.shard_id if connection.session else -1
             if not self._no_ack_all and shard not in self._no_ack_shards:
                 connection.send_json({"op": HEARTBEAT_ACK})
