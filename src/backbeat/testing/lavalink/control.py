@@ -107,8 +107,8 @@ class EmulatorControl:
     ) -> int:
         """Loading (``stage='load'``) or playing (``stage='play'``) ``match`` fails.
 
-        ``kind``: unavailable, region_blocked, age_restricted, bot_check, network_error,
-        rate_limited or decoding. ``match`` is an identifier, track identifier or URI.
+        ``kind``: a key of :data:`backbeat.testing.lavalink.failures.FAILURES`.
+        ``match`` is an identifier, track identifier or URI.
         """
         if stage not in ("load", "play"):
             raise ValueError("stage must be load or play")
