@@ -332,6 +332,50 @@ class LavalinkSettings(_Section):
         return value
 
 
+class AudioSettings(_Section):
+    """The audio service: voice handshake, timers, queue limits, exactly-once bookkeeping."""
+
+    section: ClassVar[str] = "audio"
+
+    audio_worker_id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_.:\-]{1,64}$",
+        description="This audio worker's id in the lease pool. Unset: host name and process id.",
+    )
+    voice_connect_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=120,
+        description="Seconds a voice handshake may take before the join is abandoned.",
+    )
+    idle_leave_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="Seconds after the queue ends before the bot leaves voice (unless 24/7).",
+    )
+    alone_pause_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="Seconds alone in the voice channel before playback pauses (unless 24/7).",
+    )
+    alone_leave_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="Seconds alone in the voice channel before the bot leaves (unless 24/7).",
+    )
+    playlist_max_tracks: int = Field(
+        default=500, ge=1, le=10_000, description="Most tracks one playlist or album adds."
+    )
+    guild_queue_max: int = Field(
+        default=10_000, ge=1, le=100_000, description="Most upcoming tracks in one guild's queue."
+    )
+    applied_retention_s: int = Field(
+        default=86_400,
+        ge=60,
+        description="How long applied command ids are kept to recognise redeliveries.",
+    )
+
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
@@ -370,6 +414,7 @@ SECTIONS: tuple[type[_Section], ...] = (
     DatabaseSettings,
     BusSettings,
     LavalinkSettings,
+    AudioSettings,
     LoggingSettings,
     StatusSettings,
 )
@@ -384,6 +429,7 @@ class Settings(BaseModel):
     database: DatabaseSettings
     bus: BusSettings
     lavalink: LavalinkSettings
+    audio: AudioSettings
     logging: LoggingSettings
     status: StatusSettings
 
