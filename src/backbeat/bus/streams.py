@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from backbeat.bus.consumer import StreamConsumer
 from backbeat.bus.interface import BusConfig, Handler, PartitionsChanged
@@ -12,17 +16,55 @@ from backbeat.bus.keys import DEAD_SUFFIX, DEFAULT_GROUPS, Keys
 from backbeat.bus.leases import LeaseStore, PartitionLeases
 from backbeat.bus.store import DeadLetter, StreamStats, StreamStore
 from backbeat.domain.messages import Channel, Envelope, Rejection, channel_accepts, decode, encode
+from backbeat.observability.logging import get_logger
 from backbeat.observability.metrics import bus_messages_published_total
+
+log = get_logger(__name__)
+
+
+#: Errors that mean "the store is unreachable right now" (Redis restarting, network blip,
+#: AOF still loading): the tap waits and reads again instead of ending its iterator.
+TRANSIENT_STORE_ERRORS: tuple[type[BaseException], ...] = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    ConnectionError,
+    TimeoutError,
+)
 
 
 class StreamTap:
-    """Reads every partition of a channel from where they ended when the tap opened."""
+    """Reads every partition of a channel from where they ended when the tap opened.
 
-    def __init__(self, bus: StreamBus, channel: Channel) -> None:
+    The tap keeps the id of the last entry it yielded per partition. When the store is
+    unreachable (:data:`TRANSIENT_STORE_ERRORS`: Redis restarting, a connection reset, a
+    timeout, the append-only file still loading), the iterator does not end: it retries with
+    jittered exponential backoff (``retry_initial`` doubling up to ``retry_max`` seconds) and
+    resumes after those ids, so across a Redis restart with persistence it delivers
+    everything appended meanwhile, in order, and nothing twice. A reconnect may miss:
+
+    - entries trimmed by ``MAXLEN`` while the tap was away (reading resumes at the oldest
+      entry left, silently past the trimmed ones);
+    - with a Redis without persistence (or ``appendfsync everysec`` and a crash), every
+      entry lost in the restart: the restarted server does not have them, and the tap goes
+      on with entries appended after it came back.
+
+    Opening the tap (``async with``) needs the store reachable and raises otherwise.
+    """
+
+    def __init__(
+        self,
+        bus: StreamBus,
+        channel: Channel,
+        *,
+        retry_initial: float = 0.05,
+        retry_max: float = 2.0,
+    ) -> None:
         self._bus = bus
         self._channel = channel
         self._positions: dict[str, str] = {}
-        self._buffer: list[bytes] = []
+        self._retry_initial = retry_initial
+        self._retry_max = retry_max
+        self.reconnects = 0
 
     async def __aenter__(self) -> StreamTap:
         streams = [
@@ -38,12 +80,38 @@ class StreamTap:
     def __aiter__(self) -> AsyncIterator[Envelope]:
         return self._messages()
 
+    async def _read(self) -> list[tuple[str, str, bytes]]:
+        """The next entries after the positions, waiting out an unreachable store."""
+        delay = self._retry_initial
+        failures = 0
+        while True:
+            try:
+                rows = await self._bus.store.read_after(self._positions, 100, 1000)
+            except TRANSIENT_STORE_ERRORS as exc:
+                failures += 1
+                # Full jitter over [delay/2, delay]: taps of many processes do not come back
+                # in lockstep, and the wait never exceeds retry_max.
+                wait = delay / 2 + random.random() * delay / 2
+                log.warning(
+                    "bus tap lost its store; retrying",
+                    channel=self._channel.value,
+                    error=repr(exc),
+                    attempt=failures,
+                    retry_in_s=round(wait, 3),
+                )
+                await asyncio.sleep(wait)
+                delay = min(delay * 2, self._retry_max)
+                continue
+            if failures:
+                self.reconnects += 1
+                log.info("bus tap reconnected", channel=self._channel.value, failed_reads=failures)
+            return rows
+
     async def _messages(self) -> AsyncIterator[Envelope]:
         if not self._positions:
             raise RuntimeError("open the tap with 'async with' before iterating")
         while True:
-            rows = await self._bus.store.read_after(self._positions, 100, 1000)
-            for stream, entry_id, data in rows:
+            for stream, entry_id, data in await self._read():
                 self._positions[stream] = entry_id
                 message = decode(self._channel, data)
                 if not isinstance(message, Rejection):

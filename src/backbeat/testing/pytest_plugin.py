@@ -11,6 +11,7 @@ Fixtures:
   ``fresh_database_url`` a fresh, empty database for one test (dropped afterwards).
   ``redis_url``         the test Redis server (fails the test when it cannot be reached).
   ``redis_key_prefix``  a key prefix unique to one test; the whole run's keys are deleted at exit.
+  ``redis_server``      a private ``redis-server`` (AOF ``always``) to stop, kill and restart.
 
 Server URLs: ``BACKBEAT_TEST_POSTGRES_URL``, ``BACKBEAT_TEST_MARIADB_URL``,
 ``BACKBEAT_TEST_REDIS_URL`` (defaults: the local servers).
@@ -40,6 +41,7 @@ pytest_plugins: list[str] = [
     "backbeat.testing.bus_fixtures",
     "backbeat.testing.lavalink.fixtures",
     "backbeat.testing.discord.fixtures",
+    "backbeat.testing.redis_server",
 ]
 
 _RUN_ID = new_run_id()
