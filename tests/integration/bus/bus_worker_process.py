@@ -1,0 +1,172 @@
+"""One audio-like worker process for the process-level bus tests (run it by path).
+
+It runs a :class:`~backbeat.bus.worker.LeasedWorker` over a Redis bus with a stable worker id
+and a handler that records, for every delivery of ``discord-bot:commands``, a start line
+before the work and an end line after it (guild, sequence number from the message label,
+worker, ``CLOCK_MONOTONIC`` time, entry id, fencing token) in its own append-only JSON-lines
+file. ``CLOCK_MONOTONIC`` is one clock for every process of the machine, so intervals of
+different workers compare. Each record is one ``write(2)`` on an ``O_APPEND`` file: a
+SIGKILL can cut the process between two records but never loses or tears a written one
+(the page cache belongs to the kernel), so the files are a trustworthy log without fsync.
+
+With ``--db-url`` the handler also commits each message in SQL, after
+``advance_fence(conn, pool=…, partition=…, token=delivery.fence)`` in the same transaction,
+so a holder whose lease moved on is refused there (record ``refused``). The file named by
+``--stall-file``, when it appears, blocks this worker's event loop (``time.sleep``) for the
+seconds it contains, inside a handler, between the start record and the SQL commit.
+
+SIGTERM stops the worker gracefully (``LeasedWorker.stop()``); SIGKILL is a crash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from backbeat.bus.factory import redis_bus
+from backbeat.bus.interface import BusConfig, Delivery
+from backbeat.bus.keys import AUDIO_POOL
+from backbeat.bus.worker import LeasedWorker
+from backbeat.db.engine import create_engine
+from backbeat.domain.messages import Channel
+from backbeat.testing.bus_fixtures import label
+
+
+class Record:
+    """An append-only JSON-lines file, one ``write(2)`` per record."""
+
+    def __init__(self, path: Path, worker: str) -> None:
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        self._worker = worker
+
+    def __call__(self, kind: str, **fields: Any) -> None:
+        line = json.dumps({"k": kind, "w": self._worker, "t": time.monotonic(), **fields})
+        os.write(self._fd, line.encode() + b"\n")
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--prefix", required=True)
+    parser.add_argument("--worker", required=True)
+    parser.add_argument("--record", required=True, type=Path)
+    parser.add_argument("--partitions", type=int, default=4)
+    parser.add_argument("--ttl-ms", type=int, default=1500)
+    parser.add_argument("--handle-ms", type=float, default=0.0)
+    parser.add_argument("--stall-file", type=Path)
+    parser.add_argument("--db-url")
+    return parser.parse_args(argv)
+
+
+def fence_of(delivery: Delivery) -> int | None:
+    fence = getattr(delivery, "fence", None)
+    return None if fence is None else int(fence)
+
+
+def still_current(delivery: Delivery) -> bool | None:
+    check = getattr(delivery, "still_current", None)
+    return None if check is None else bool(check())
+
+
+async def main(args: argparse.Namespace) -> None:
+    record = Record(args.record, args.worker)
+    config = BusConfig(
+        partitions=args.partitions,
+        shard_count=1,
+        max_deliveries=5,
+        claim_idle_ms=max(args.ttl_ms, 200),
+        lease_ttl_ms=args.ttl_ms,
+        block_ms=100,
+        batch=50,
+    )
+    bus = redis_bus(args.url, prefix=args.prefix, config=config)
+    engine = None if args.db_url is None else create_engine(args.db_url)
+
+    async def commit(delivery: Delivery, guild: int, seq: int) -> bool:
+        """The message's effect in SQL behind the fence; False when the fence refused it."""
+        from backbeat.db.repositories.fencing import advance_fence  # H3's repository
+
+        from backbeat.errors import StaleFencingTokenError
+
+        assert engine is not None
+        try:
+            async with engine.begin() as conn:
+                await advance_fence(
+                    conn, pool=AUDIO_POOL, partition=delivery.partition, token=delivery.fence
+                )
+                await conn.execute(
+                    text(
+                        "INSERT INTO bus_test_effects (guild_id, seq, worker, fence)"
+                        " VALUES (:g, :s, :w, :f)"
+                    ),
+                    {"g": guild, "s": seq, "w": args.worker, "f": delivery.fence},
+                )
+        except StaleFencingTokenError:
+            return False
+        return True
+
+    async def handle(delivery: Delivery) -> None:
+        guild = delivery.message.guild_id
+        seq = int(label(delivery.message).rsplit("-", 1)[1])
+        common = {
+            "g": guild,
+            "s": seq,
+            "p": delivery.partition,
+            "e": delivery.entry_id,
+            "f": fence_of(delivery),
+            "n": delivery.deliveries,
+        }
+        record("start", **common)
+        if args.handle_ms:
+            await asyncio.sleep(args.handle_ms / 1000)
+        if args.stall_file is not None and args.stall_file.exists():
+            seconds = float(args.stall_file.read_text() or "0")
+            args.stall_file.unlink()
+            record("stall", seconds=seconds, **common)
+            time.sleep(seconds)  # noqa: ASYNC251 - the point: the whole event loop stops
+            record("woke", current=still_current(delivery), **common)
+        if engine is not None and not await commit(delivery, guild, seq):
+            record("refused", **common)
+            raise RuntimeError("fencing token refused: this worker lost the partition")
+        record("end", **common)
+
+    async def changed(owned: frozenset[int]) -> None:
+        record("owned", partitions=sorted(owned))
+
+    worker = LeasedWorker(
+        bus,
+        worker_id=args.worker,
+        handlers={Channel.COMMANDS: handle},
+        on_change=changed,
+        ttl_ms=args.ttl_ms,
+    )
+    loop = asyncio.get_running_loop()
+    stopping: list[asyncio.Task[None]] = []
+    loop.add_signal_handler(
+        signal.SIGTERM, lambda: stopping.append(asyncio.create_task(worker.stop()))
+    )
+    record("ready", pid=os.getpid())
+    try:
+        await worker.run()
+    finally:
+        for task in stopping:
+            with contextlib.suppress(Exception):
+                await task
+        record("exit")
+        await bus.close()
+        if engine is not None:
+            await engine.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parse(sys.argv[1:])))
