@@ -14,6 +14,9 @@ With ``--db-url`` the handler also commits each message in SQL, after
 so a holder whose lease moved on is refused there (record ``refused``). The file named by
 ``--stall-file``, when it appears, blocks this worker's event loop (``time.sleep``) for the
 seconds it contains, inside a handler, between the start record and the SQL commit.
+``--hiccup-every N --hiccup-ms X`` blocks the loop X ms after every N-th end record when no
+other handler is mid-work: a stall between entries, which the lease check before the next
+entry must catch (a stall inside a handler is what fencing tokens are for).
 
 SIGTERM stops the worker gracefully (``LeasedWorker.stop()``); SIGKILL is a crash.
 """
@@ -64,6 +67,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--ttl-ms", type=int, default=1500)
     parser.add_argument("--handle-ms", type=float, default=0.0)
     parser.add_argument("--stall-file", type=Path)
+    parser.add_argument("--hiccup-every", type=int, default=0)
+    parser.add_argument("--hiccup-ms", type=float, default=0.0)
     parser.add_argument("--db-url")
     return parser.parse_args(argv)
 
@@ -115,6 +120,9 @@ async def main(args: argparse.Namespace) -> None:
             return False
         return True
 
+    handled: list[int] = []
+    in_flight = [0]  # handlers between their start and end records
+
     async def handle(delivery: Delivery) -> None:
         guild = delivery.message.guild_id
         seq = int(label(delivery.message).rsplit("-", 1)[1])
@@ -127,6 +135,19 @@ async def main(args: argparse.Namespace) -> None:
             "n": delivery.deliveries,
         }
         record("start", **common)
+        in_flight[0] += 1
+        try:
+            await work(delivery, guild, seq, common)
+        finally:
+            in_flight[0] -= 1
+        handled.append(seq)
+        if args.hiccup_every and len(handled) % args.hiccup_every == 0 and not in_flight[0]:
+            # A scheduler stall between entries: this one's work is done, no other handler
+            # of this process is in the middle of one, and the lease may lapse meanwhile.
+            record("hiccup", ms=args.hiccup_ms)
+            time.sleep(args.hiccup_ms / 1000)  # noqa: ASYNC251 - the stall being simulated
+
+    async def work(delivery: Delivery, guild: int, seq: int, common: dict[str, Any]) -> None:
         if args.handle_ms:
             await asyncio.sleep(args.handle_ms / 1000)
         if args.stall_file is not None and args.stall_file.exists():

@@ -1,0 +1,139 @@
+"""A holder whose event loop stalls past the lease TTL is refused by its fencing token in SQL.
+
+Worker ``audio-a`` holds the only partition and blocks its loop (``time.sleep``) inside a
+handler, between the message's start and its SQL commit, for several lease TTLs. Worker
+``audio-b`` acquires the partition meanwhile (a higher fencing token), takes the message back
+and commits it. When ``audio-a`` wakes, ``advance_fence`` in its transaction refuses its
+older token: its effect never reaches SQL, and the committed effects stay in publish order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from bus_process_harness import Cluster, count, plan, publish
+from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, select
+
+from backbeat.bus.factory import redis_bus
+from backbeat.bus.interface import BusConfig
+from backbeat.db.engine import create_engine
+from backbeat.db.migrate import migrate_to
+from backbeat.domain.messages import Channel
+from backbeat.testing.redis_server import RedisServer
+
+pytestmark = pytest.mark.slow
+
+TTL_MS = 1500
+GUILDS = range(3000, 3006)
+
+effects = Table(
+    "bus_test_effects",
+    MetaData(),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("guild_id", BigInteger, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("worker", String(32), nullable=False),
+    Column("fence", BigInteger, nullable=False),
+)
+
+
+async def committed(url: str) -> list[dict[str, Any]]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            rows = await conn.execute(select(effects).order_by(effects.c.id))
+            return [dict(row._mapping) for row in rows]
+    finally:
+        await engine.dispose()
+
+
+def one(events: list[dict[str, Any]], kind: str, life: str) -> dict[str, Any]:
+    found = [e for e in events if e["k"] == kind and e["life"] == life]
+    assert len(found) == 1, (kind, life, found)
+    return found[0]
+
+
+async def test_a_stalled_holder_is_refused_by_its_fencing_token(
+    redis_server: RedisServer, fresh_database_url: str, tmp_path: Path
+) -> None:
+    pytest.importorskip("backbeat.db.repositories.fencing", reason="advance_fence not there yet")
+    engine = create_engine(fresh_database_url)
+    try:
+        await migrate_to(engine, "head")
+        async with engine.begin() as conn:
+            await conn.run_sync(effects.metadata.create_all)
+    finally:
+        await engine.dispose()
+
+    sent = plan(GUILDS, 50)
+    stall = tmp_path / "stall-audio-a"
+    cluster = Cluster(
+        redis_server.url,
+        "stall:",
+        tmp_path,
+        partitions=1,
+        ttl_ms=TTL_MS,
+        handle_ms=5.0,
+        db_url=fresh_database_url,
+    )
+    bus = redis_bus(redis_server.url, prefix="stall:", config=BusConfig(partitions=1))
+    try:
+        await publish(bus, sent)
+        cluster.start("audio-a", "--stall-file", str(stall))
+        await cluster.wait_for(lambda ev: count("end", ev) >= 30, 60, "audio-a commits 30")
+        cluster.start("audio-b")
+        await cluster.wait_for(lambda ev: count("ready", ev, "audio-b.0") == 1, 60, "b ready")
+
+        stall.write_text(str(TTL_MS * 4 / 1000))
+        await cluster.wait_for(lambda ev: count("stall", ev, "audio-a.0") == 1, 60, "a stalls")
+        await cluster.wait_for(lambda ev: count("refused", ev, "audio-a.0") >= 1, 60, "refused")
+
+        deadline = time.monotonic() + 120
+        while {(r["guild_id"], r["seq"]) for r in await committed(fresh_database_url)} != set(sent):
+            assert not cluster.crashed(), cluster.crashed()
+            assert time.monotonic() < deadline, "not every message committed in 120 s"
+            await asyncio.sleep(0.2)
+        dead = await bus.dead_letters(Channel.COMMANDS)
+        events = cluster.events()
+        for worker in list(cluster.running):
+            cluster.term(worker)
+    finally:
+        cluster.stop_all()
+        await bus.close()
+
+    stalled = one(events, "stall", "audio-a.0")
+    refused = [e for e in events if e["k"] == "refused" and e["life"] == "audio-a.0"]
+    assert refused[0]["g"] == stalled["g"]
+    assert refused[0]["s"] == stalled["s"]
+    assert refused[0]["f"] == stalled["f"]
+    woke = one(events, "woke", "audio-a.0")
+    assert woke["current"] is False, "still_current() said yes after the lease moved on"
+
+    # audio-b took the stalled message over with a higher token while audio-a slept.
+    taken = [
+        e
+        for e in events
+        if e["k"] == "start" and e["life"] == "audio-b.0"
+        if (e["g"], e["s"]) == (stalled["g"], stalled["s"])
+    ]
+    assert taken, "audio-b never handled the message audio-a held"
+    assert taken[0]["t"] < woke["t"]
+    assert taken[0]["f"] > stalled["f"]
+
+    rows = await committed(fresh_database_url)
+    assert not [
+        r
+        for r in rows
+        if (r["guild_id"], r["seq"]) == (stalled["g"], stalled["s"])
+        if r["worker"] == "audio-a"
+    ], "the stalled holder's effect reached SQL"
+    fences = [r["fence"] for r in rows]
+    assert fences == sorted(fences), "an older token committed after a newer one"
+    for guild in GUILDS:
+        seqs = [r["seq"] for r in rows if r["guild_id"] == guild]
+        assert seqs == sorted(seqs), f"guild {guild} effects out of publish order: {seqs}"
+    assert dead == [], "a stale holder dead-lettered a message the new owner handles"
