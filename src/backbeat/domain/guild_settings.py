@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-MAX_VOLUME = 1000
-"""Lavalink's upper volume bound (percent)."""
+MAX_VOLUME = 200
+"""The highest volume a guild may set, in percent (Lavalink's scale: 100 = unchanged)."""
 
 
 class PremiumTier(StrEnum):

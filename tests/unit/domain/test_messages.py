@@ -245,3 +245,23 @@ def test_defaults_make_simple_commands_short() -> None:
     assert pause.v == 1
     ui = u.UiDelete(guild_id=GUILD, payload=u.DeletePayload(state_seq=1))
     assert ui.payload.reason == "stopped"
+
+
+def test_seek_has_an_absolute_and_a_relative_form() -> None:
+    assert c.SeekPayload(position_ms=5_000).offset_ms is None
+    assert c.SeekPayload(offset_ms=-10_000).position_ms is None
+    for both_or_none in ({}, {"position_ms": 1, "offset_ms": 1}):
+        with pytest.raises(ValidationError, match="exactly one"):
+            c.SeekPayload(**both_or_none)
+
+
+def test_error_reply_carries_params_for_the_users_locale() -> None:
+    reply = d.ErrorReply(
+        guild_id=GUILD,
+        payload=d.ErrorReplyPayload(
+            target=TARGET, code="queue_full", message="full", params={"limit": 10}
+        ),
+    )
+    decoded = decode(Channel.TO_DISCORD, encode(reply))
+    assert isinstance(decoded, d.ErrorReply)
+    assert decoded.payload.params == {"limit": 10}

@@ -1,15 +1,15 @@
 """``discord-bot:commands``: music commands from the gateway or the panel to audio.
 
-Each command is one class with its ``type`` and a validated payload. Volume is the
-user-facing percentage 0..200 (audio maps it to Lavalink's 0..1000 scale); positions in the
-queue count from 1 as users see them.
+Each command is one class with its ``type`` and a validated payload. Volume is a percentage
+0..200 end to end: the user's percentage is Lavalink's ``volume`` (100 = unchanged);
+positions in the queue count from 1 as users see them.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from backbeat.domain.messages.common import (
     AutoplayMode,
@@ -43,10 +43,22 @@ class SkipPayload(Strict):
 
 
 class SeekPayload(Strict):
-    position_ms: int = Field(ge=0)
+    """Seek to ``position_ms`` (absolute) or by ``offset_ms`` from the current position
+    (relative: ``+10`` / ``-10`` seconds); exactly one of them is given."""
+
+    position_ms: int | None = Field(default=None, ge=0)
+    offset_ms: int | None = Field(default=None, ge=-86_400_000, le=86_400_000)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> SeekPayload:
+        if (self.position_ms is None) == (self.offset_ms is None):
+            raise ValueError("give exactly one of position_ms and offset_ms")
+        return self
 
 
 class VolumePayload(Strict):
+    """Lavalink's volume in percent: 100 leaves the audio unchanged."""
+
     percent: int = Field(ge=0, le=MAX_VOLUME)
 
 

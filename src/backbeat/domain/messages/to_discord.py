@@ -152,11 +152,13 @@ class NoticePayload(Strict):
 
 
 class ErrorReplyPayload(Strict):
-    """A user-facing error; ``code`` is stable, ``message`` is for humans."""
+    """A user-facing error; ``code`` is stable (the message key), ``message`` is English for
+    humans and logs, ``params`` fill the translated text in the user's locale."""
 
     target: ReplyTarget
     code: str = Field(pattern=r"^[a-z0-9_.-]{1,64}$")
     message: str = Field(max_length=2000)
+    params: dict[str, str | int | float | bool] = Field(default_factory=dict, max_length=16)
     retryable: bool = False
 
 
