@@ -83,6 +83,13 @@ def still_current(delivery: Delivery) -> bool | None:
     return None if check is None else bool(check())
 
 
+async def exit_with_parent(parent: int) -> None:
+    """A test run that died hard (SIGKILL, timeout) must not leave this worker behind."""
+    while os.getppid() == parent:
+        await asyncio.sleep(0.5)
+    os._exit(3)
+
+
 async def main(args: argparse.Namespace) -> None:
     record = Record(args.record, args.worker)
     config = BusConfig(
@@ -177,9 +184,11 @@ async def main(args: argparse.Namespace) -> None:
         signal.SIGTERM, lambda: stopping.append(asyncio.create_task(worker.stop()))
     )
     record("ready", pid=os.getpid())
+    orphan_watch = asyncio.create_task(exit_with_parent(os.getppid()))
     try:
         await worker.run()
     finally:
+        orphan_watch.cancel()
         for task in stopping:
             with contextlib.suppress(Exception):
                 await task
