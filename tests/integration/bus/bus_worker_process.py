@@ -85,7 +85,7 @@ def still_current(delivery: Delivery) -> bool | None:
 
 async def exit_with_parent(parent: int) -> None:
     """A test run that died hard (SIGKILL, timeout) must not leave this worker behind."""
-    while os.getppid() == parent:
+    while os.getppid() == parent:  # noqa: ASYNC110 - nothing to wait on but polling
         await asyncio.sleep(0.5)
     os._exit(3)
 
