@@ -22,7 +22,7 @@ def test_writes_survive_a_sigkill_restart_on_the_same_port(redis_server: RedisSe
 
     assert redis_server.port == port
     client = redis.Redis.from_url(redis_server.url)
-    assert [entry_id for entry_id, _ in client.xrange("s")] == ids
+    assert [entry_id for entry_id, _ in client.xrange("s")] == ids  # type: ignore[union-attr]
     client.close()
 
 

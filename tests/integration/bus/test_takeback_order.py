@@ -9,8 +9,9 @@ older message of its guild, none is lost, and no two workers are inside one guil
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bus_process_harness import (
@@ -38,9 +39,9 @@ GUILDS = range(1000, 1048)  # 12 guilds per partition
 
 @contextlib.asynccontextmanager
 async def cluster_and_bus(
-    server: RedisServer, directory: Path, prefix: str, **options: float
+    server: RedisServer, directory: Path, prefix: str, *, handle_ms: float
 ) -> AsyncIterator[tuple[Cluster, StreamBus]]:
-    cluster = Cluster(server.url, prefix, directory, partitions=PARTITIONS, **options)  # type: ignore[arg-type]
+    cluster = Cluster(server.url, prefix, directory, partitions=PARTITIONS, handle_ms=handle_ms)
     bus = redis_bus(server.url, prefix=prefix, config=BusConfig(partitions=PARTITIONS))
     try:
         yield cluster, bus
@@ -49,10 +50,10 @@ async def cluster_and_bus(
         await bus.close()
 
 
-def owns(worker: str, how_many: int | None = None) -> object:
+def owns(worker: str, how_many: int | None = None) -> Callable[[list[dict[str, Any]]], bool]:
     """Condition: the last ``owned`` record of ``worker`` (a life) holds partitions."""
 
-    def check(events: list[dict[str, object]]) -> bool:
+    def check(events: list[dict[str, Any]]) -> bool:
         owned = [e["partitions"] for e in events if e["k"] == "owned" and e["life"] == worker]
         if not owned:
             return False

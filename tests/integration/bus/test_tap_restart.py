@@ -22,7 +22,7 @@ GUILDS = range(100, 108)
 
 
 async def publish_round(bus: StreamBus, round_: str, count: int) -> list[Envelope]:
-    sent = [play(GUILDS[n % len(GUILDS)], f"{round_}-{n}") for n in range(count)]
+    sent: list[Envelope] = [play(GUILDS[n % len(GUILDS)], f"{round_}-{n}") for n in range(count)]
     for message in sent:
         await bus.publish(Channel.COMMANDS, message)
     return sent
