@@ -14,9 +14,11 @@ With ``--db-url`` the handler also commits each message in SQL, after
 so a holder whose lease moved on is refused there (record ``refused``). The file named by
 ``--stall-file``, when it appears, blocks this worker's event loop (``time.sleep``) for the
 seconds it contains, inside a handler, between the start record and the SQL commit.
-``--hiccup-every N --hiccup-ms X`` blocks the loop X ms after every N-th end record when no
-other handler is mid-work: a stall between entries, which the lease check before the next
-entry must catch (a stall inside a handler is what fencing tokens are for).
+``--freeze-after N`` makes every handler from the N-th start on hang (the entries stay in
+this worker's hands until it is killed). ``--hiccup-every N --hiccup-ms X`` blocks the loop
+X ms after every N-th end record when no other handler is mid-work: a stall between
+entries, which the lease check before the next entry must catch (a stall inside a handler
+is what fencing tokens are for).
 
 SIGTERM stops the worker gracefully (``LeasedWorker.stop()``); SIGKILL is a crash.
 """
@@ -67,6 +69,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--ttl-ms", type=int, default=1500)
     parser.add_argument("--handle-ms", type=float, default=0.0)
     parser.add_argument("--stall-file", type=Path)
+    parser.add_argument("--freeze-after", type=int, default=0)
     parser.add_argument("--hiccup-every", type=int, default=0)
     parser.add_argument("--hiccup-ms", type=float, default=0.0)
     parser.add_argument("--db-url")
@@ -128,6 +131,7 @@ async def main(args: argparse.Namespace) -> None:
         return True
 
     handled: list[int] = []
+    starts: list[int] = []
     in_flight = [0]  # handlers between their start and end records
 
     async def handle(delivery: Delivery) -> None:
@@ -142,6 +146,12 @@ async def main(args: argparse.Namespace) -> None:
             "n": delivery.deliveries,
         }
         record("start", **common)
+        starts.append(seq)
+        if args.freeze_after and len(starts) >= args.freeze_after:
+            # Every handler from the N-th start on hangs: each reader stays on the entry it
+            # holds (pending under this worker), waiting for the SIGKILL or SIGTERM.
+            record("frozen", **common)
+            await asyncio.Event().wait()
         in_flight[0] += 1
         try:
             await work(delivery, guild, seq, common)

@@ -70,9 +70,10 @@ async def test_take_back_after_two_crashes_handles_every_guild_in_publish_order(
     """The issue's sequence with 48 guilds and 2880 messages.
 
     ``audio-1`` reads batches and handles some, then is killed -9 (the rest of its batches
-    pending under ``audio-1``); ``audio-2`` takes the partitions over and is killed -9 in the
-    middle of its take-back (entries now pending under ``audio-2``); ``audio-1`` comes back
-    under its own id and must handle both workers' leftovers oldest first.
+    pending under ``audio-1``); ``audio-2`` takes the partitions over, its handlers hang from
+    its 12th message on (one taken-back entry held in each partition, pending under
+    ``audio-2``) and it is killed -9; ``audio-1`` comes back under its own id and must handle
+    both workers' leftovers oldest first.
     """
     sent = plan(GUILDS, 60)
     async with cluster_and_bus(redis_server, tmp_path, "tb1:", handle_ms=1.0) as (cluster, bus):
@@ -81,9 +82,11 @@ async def test_take_back_after_two_crashes_handles_every_guild_in_publish_order(
         await cluster.wait_for(lambda ev: count("end", ev) >= 300, 90, "audio-1 handles 300")
         cluster.kill("audio-1")
 
-        cluster.start("audio-2")
+        cluster.start("audio-2", "--freeze-after", "12")
         await cluster.wait_for(
-            lambda ev: count("start", ev, "audio-2.0") >= 12, 90, "audio-2 takes back 12"
+            lambda ev: count("frozen", ev, "audio-2.0") >= PARTITIONS,
+            90,
+            "audio-2 holds one taken-back entry in each partition",
         )
         cluster.kill("audio-2")
 
@@ -101,7 +104,8 @@ async def test_a_partition_moving_a_b_a_keeps_publish_order(
     redis_server: RedisServer, tmp_path: Path
 ) -> None:
     """A owns everything; B joins and takes half, is stopped (SIGTERM) in its take-back,
-    A takes back; B joins again and is killed -9 in its take-back; A takes back again.
+    A takes back; B joins again, hangs holding taken-back entries and is killed -9; A takes
+    back again.
 
     Messages arrive faster than the workers handle them until the last move, so A holds
     read batches whenever partitions move and B always has something to take back.
@@ -121,10 +125,10 @@ async def test_a_partition_moving_a_b_a_keeps_publish_order(
         cluster.term("audio-b")
         await cluster.wait_for(owns("audio-a.0", PARTITIONS), 60, "audio-a takes back")
 
-        cluster.start("audio-b")
+        cluster.start("audio-b", "--freeze-after", "5")
         await cluster.wait_for(owns("audio-b.1"), 60, "audio-b gets partitions again")
         await cluster.wait_for(
-            lambda ev: count("start", ev, "audio-b.1") >= 5, 60, "audio-b handles again"
+            lambda ev: count("frozen", ev, "audio-b.1") >= 2, 60, "audio-b holds entries"
         )
         cluster.kill("audio-b")
 
