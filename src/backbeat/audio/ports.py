@@ -142,7 +142,12 @@ VoiceRequest = Callable[[int, int | None], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class PlayerSnapshot:
-    """What the node's player is doing, as far as this process knows."""
+    """What the node's player is doing, as far as this process knows.
+
+    ``position_ms`` is the position Lavalink last reported (or a seek/play set), read at
+    ``position_time_ms`` on Lavalink's clock (unix ms; 0 before the first report): to know
+    the position now, add the time since then while playing, connected and not paused.
+    """
 
     guild_id: int
     node: str | None
@@ -153,6 +158,7 @@ class PlayerSnapshot:
     volume: int
     position_ms: int
     filters: Mapping[str, Any]
+    position_time_ms: int = 0
 
 
 class Players(Protocol):
@@ -215,6 +221,10 @@ class Players(Protocol):
 
     async def stop(self, guild_id: int) -> None:
         """Stop the current track; voice stays connected."""
+
+    async def disconnect(self, guild_id: int) -> None:
+        """Leave voice (a requested leave: no :class:`VoiceDisconnected` follows) and destroy
+        the guild's player; nothing happens when there is none."""
 
     async def destroy(self, guild_id: int) -> None:
         """Remove the guild's player from its node and forget it (no voice request sent)."""

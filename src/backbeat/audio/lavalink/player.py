@@ -1,0 +1,232 @@
+"""Backbeat's lavalink.py player: what Lavalink says the guild's player is doing.
+
+The queue lives in SQL, so this is a :class:`lavalink.BasePlayer` subclass without
+``DefaultPlayer``'s queue. It tracks Lavalink's own view (``state.connected``, the position
+with Lavalink's ``time``, paused, volume, filters) from PATCH answers and ``playerUpdate``s.
+
+``handle_event`` and ``update_state`` run inside lavalink.py's socket reader: they only update
+fields and hand :data:`PlayerEvent` values to a sink (a queue's ``put_nowait``), never I/O.
+
+Voice: lavalink.py 5.11 refreshes ``channelId`` only when Discord's voice session id changes,
+but Discord keeps the session id across channel moves. This player keeps all four voice values
+current and PATCHes them whenever one changed (Lavalink 4.2+ needs ``channelId``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, cast
+
+import lavalink
+
+from backbeat.audio.errors import LavalinkRequestError
+from backbeat.audio.lavalink import rest
+from backbeat.audio.lavalink.tracks import raw_track
+from backbeat.audio.ports import (
+    PlayerEvent,
+    PlayerPosition,
+    Severity,
+    TrackEnded,
+    TrackEndReason,
+    TrackFailed,
+    TrackStarted,
+    TrackStuck,
+    VoiceClosed,
+)
+from backbeat.domain.queue import QueueTrack
+from backbeat.observability.logging import get_logger
+
+_log = get_logger(__name__)
+
+_VOICE_KEYS = frozenset({"sessionId", "endpoint", "token", "channelId"})
+
+
+class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
+    """One guild's player on one node, as Lavalink last reported it."""
+
+    def __init__(self, guild_id: int, node: Any) -> None:
+        super().__init__(guild_id, node)
+        self.sink: Callable[[PlayerEvent], None] = lambda _event: None
+        self.on_change: Callable[[BackbeatPlayer], None] = lambda _player: None
+        #: Lavalink's ``state.connected`` (lavalink.py's ``is_connected`` only means a channel id).
+        self.connected = False
+        self.position_ms = 0
+        #: Lavalink's ``state.time`` (unix ms on the node's clock) of ``position_ms``.
+        self.state_time_ms = 0
+        self.paused = False
+        self.volume = 100
+        self.filters: dict[str, Any] = {}
+        #: The encoded track we asked Lavalink to play (Lavalink re-encodes it with positions).
+        self.encoded: str | None = None
+        #: The channel this process asked for or accepted (a move by a moderator changes it).
+        self.requested_channel: int | None = None
+        #: Whether a VOICE_SERVER_UPDATE was seen for this player.
+        self.has_voice_server = False
+        self._sent_voice: dict[str, str] | None = None
+
+    @property
+    def guild(self) -> int:
+        return int(self.guild_id)
+
+    @property
+    def node_name(self) -> str:
+        return rest.node_name(self.node)
+
+    @property
+    def lavalink_channel(self) -> int | None:
+        """The ``channelId`` Lavalink last got in a voice update."""
+        if self._sent_voice is None:
+            return None
+        return int(self._sent_voice["channelId"])
+
+    def attach(
+        self, sink: Callable[[PlayerEvent], None], on_change: Callable[[BackbeatPlayer], None]
+    ) -> None:
+        """Where events go, and whom to tell when the voice or connection state changed."""
+        self.sink = sink
+        self.on_change = on_change
+
+    # ----- state from Lavalink ------------------------------------------------------
+
+    def apply_state(self, state: Mapping[str, Any]) -> bool:
+        """A Player ``state`` object; False (ignored) when older than what we have."""
+        state_time = int(state.get("time", 0) or 0)
+        if state_time < self.state_time_ms:
+            return False
+        self.state_time_ms = state_time
+        self.position_ms = int(state.get("position", 0) or 0)
+        self.connected = bool(state.get("connected", False))
+        return True
+
+    def apply_player(self, answer: Mapping[str, Any]) -> None:
+        """A PATCH answer (Lavalink's Player object)."""
+        self.volume = int(answer.get("volume", self.volume))
+        self.paused = bool(answer.get("paused", self.paused))
+        self.filters = dict(answer.get("filters") or {})
+        if answer.get("track") is None:
+            self.encoded = None
+        state = answer.get("state")
+        if isinstance(state, Mapping):
+            self.apply_state(state)
+        self.on_change(self)
+
+    async def update_state(self, state: Mapping[str, Any]) -> None:
+        """A ``playerUpdate`` (socket reader: no I/O)."""
+        if self.apply_state(state):
+            self.sink(
+                PlayerPosition(
+                    guild_id=self.guild,
+                    position_ms=self.position_ms,
+                    time_ms=self.state_time_ms,
+                    connected=self.connected,
+                )
+            )
+            self.on_change(self)
+
+    async def handle_event(self, event: Any) -> None:
+        """A track or voice event (socket reader: no I/O), translated for the processor."""
+        guild = self.guild
+        if isinstance(event, lavalink.TrackStartEvent):
+            self.sink(TrackStarted(guild, _encoded(event.track, self.encoded)))
+        elif isinstance(event, lavalink.TrackEndEvent):
+            encoded = _encoded(event.track, self.encoded)
+            reason = cast(TrackEndReason, event.reason.value)
+            if reason != "replaced":
+                self.current = None
+                if self.encoded == encoded:
+                    self.encoded = None
+            self.sink(TrackEnded(guild, encoded, reason))
+        elif isinstance(event, lavalink.TrackExceptionEvent):
+            self.sink(
+                TrackFailed(
+                    guild,
+                    _encoded(event.track, self.encoded),
+                    message=str(event.message or ""),
+                    severity=cast(Severity, event.severity.value),
+                    cause=str(event.cause or ""),
+                )
+            )
+        elif isinstance(event, lavalink.TrackStuckEvent):
+            self.sink(TrackStuck(guild, _encoded(event.track, self.encoded), int(event.threshold)))
+        elif isinstance(event, lavalink.WebSocketClosedEvent):
+            self.connected = False
+            self.sink(VoiceClosed(guild, int(event.code), str(event.reason), bool(event.by_remote)))
+            self.on_change(self)
+
+    # ----- playing ------------------------------------------------------------------
+
+    def prepare(self, track: QueueTrack) -> None:
+        """Before a PATCH that plays ``track``: lavalink.py's TrackStartEvent then carries it."""
+        self._next = lavalink.AudioTrack(raw_track(track))
+        self.encoded = track.encoded
+
+    def unprepare(self) -> None:
+        """The PATCH failed: nothing new will start."""
+        self._next = None
+
+    # ----- voice (called through ``Client.voice_update_handler``, in our own tasks) ---------
+
+    async def _voice_state_update(self, data: Mapping[str, Any]) -> None:
+        raw_channel = data.get("channel_id")
+        self.channel_id = int(raw_channel) if raw_channel else None
+        if self.channel_id is None:
+            self._voice_state.clear()
+            self._sent_voice = None
+            self.connected = False
+            return
+        self._voice_state.update(sessionId=str(data["session_id"]), channelId=str(raw_channel))
+        await self._dispatch_voice_update()
+
+    async def _voice_server_update(self, data: Mapping[str, Any]) -> None:
+        self.has_voice_server = True
+        endpoint = data.get("endpoint")
+        self._voice_state.update(endpoint=endpoint, token=str(data["token"]))
+        await self._dispatch_voice_update()
+
+    async def _dispatch_voice_update(self) -> None:
+        voice = cast(dict[str, Any], self._voice_state)
+        if voice.keys() != _VOICE_KEYS or voice.get("endpoint") is None:
+            return  # incomplete, or Discord is moving the voice server (endpoint null)
+        if voice == self._sent_voice:
+            return  # a duplicate event: Lavalink already has these values
+        payload = {key: str(voice[key]) for key in _VOICE_KEYS}
+        answer = await rest.update_player(self.node, self.guild, {"voice": payload})
+        self._sent_voice = payload
+        self.apply_player(answer)
+
+    # ----- node loss (lavalink.py's failover calls these) --------------------------------
+
+    async def node_unavailable(self) -> None:
+        self.connected = False
+
+    async def change_node(self, node: Any) -> None:
+        """Move to ``node``: voice, then the track near its last position, pause, volume,
+        filters. Best effort; resuming and failover proper belong to a later issue."""
+        position = self.position_ms
+        if self.state_time_ms and not self.paused and self.encoded is not None:
+            position += max(0, int(time.time() * 1000) - self.state_time_ms)
+        self.node = node
+        self.connected = False
+        self.state_time_ms = 0
+        self._sent_voice = None
+        try:
+            await self._dispatch_voice_update()
+            if self.encoded is not None:
+                self._next = self.current
+                body: dict[str, Any] = {
+                    "track": {"encoded": self.encoded},
+                    "position": position,
+                    "paused": self.paused,
+                    "volume": self.volume,
+                    "filters": self.filters,
+                }
+                self.apply_player(await rest.update_player(node, self.guild, body))
+        except LavalinkRequestError as exc:
+            _log.warning("audio.player_move_failed", guild_id=self.guild, error=str(exc))
+
+
+def _encoded(track: Any, fallback: str | None) -> str:
+    if track is not None and getattr(track, "track", None):
+        return str(track.track)
+    return fallback or ""

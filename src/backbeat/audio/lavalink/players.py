@@ -1,0 +1,397 @@
+"""``LavalinkPlayers``: the :class:`~backbeat.audio.ports.Players` seam on lavalink.py 5.x.
+
+One ``lavalink.Client`` (``User-Id`` = the bot's user id) with every configured node, one
+:class:`BackbeatPlayer` per guild. Node and player events are only *enqueued* where lavalink.py
+produces them (its socket reader); :meth:`LavalinkPlayers.events` drains the queue. Every
+lavalink.py or aiohttp failure leaves as an :mod:`backbeat.audio.errors` error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+import aiohttp
+import lavalink
+
+from backbeat.audio.errors import (
+    AudioError,
+    NoNodeAvailableError,
+    PlayerGoneError,
+    VoiceTimeoutError,
+)
+from backbeat.audio.lavalink import rest
+from backbeat.audio.lavalink.handshake import Handshake
+from backbeat.audio.lavalink.nodes import add_node, best_node, node_stats
+from backbeat.audio.lavalink.player import BackbeatPlayer
+from backbeat.audio.lavalink.tracks import load_result
+from backbeat.audio.ports import (
+    LoadResult,
+    NodeChanged,
+    PlayerEvent,
+    PlayerSnapshot,
+    VoiceDisconnected,
+    VoiceMoved,
+    VoiceRequest,
+)
+from backbeat.config import LavalinkNode, Settings
+from backbeat.domain.queue import QueueTrack
+from backbeat.observability.logging import get_logger
+
+_log = get_logger(__name__)
+
+MAX_VOLUME = 1000
+
+
+class LavalinkPlayers:
+    """Players on Lavalink nodes through lavalink.py; see :class:`~backbeat.audio.ports.Players`.
+
+    ``voice_request(guild_id, channel_id | None)`` asks the gateway to join, move or leave
+    (op 4); the gateway's answer comes back as raw events through :meth:`voice_state` and
+    :meth:`voice_server`. ``voice_connect_timeout_s`` bounds a handshake;
+    ``request_timeout_s`` bounds each REST request to a node.
+    """
+
+    def __init__(
+        self,
+        *,
+        user_id: int,
+        nodes: Sequence[LavalinkNode],
+        voice_request: VoiceRequest,
+        voice_connect_timeout_s: float = 10.0,
+        request_timeout_s: float = 10.0,
+    ) -> None:
+        self._user_id = int(user_id)
+        self._node_config = tuple(nodes)
+        self._voice_request = voice_request
+        self._timeout_s = voice_connect_timeout_s
+        self._request_timeout_s = request_timeout_s
+        self._client: Any = None
+        self._events: asyncio.Queue[PlayerEvent] = asyncio.Queue()
+        self._ready_nodes: set[str] = set()
+        self._handshakes: dict[int, Handshake] = {}
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings, voice_request: VoiceRequest) -> LavalinkPlayers:
+        """Nodes from ``LAVALINK_NODES``, user id from ``BOT_USER_ID``, handshake timeout from
+        ``AUDIO_VOICE_CONNECT_TIMEOUT_S``."""
+        user_id = settings.discord.bot_user_id
+        if user_id is None:
+            raise ValueError("the audio service needs the bot's user id (BOT_USER_ID)")
+        return cls(
+            user_id=user_id,
+            nodes=settings.lavalink.lavalink_nodes,
+            voice_request=voice_request,
+            voice_connect_timeout_s=settings.audio.voice_connect_timeout_s,
+        )
+
+    # ----- lifecycle ----------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Create the client (it needs a running loop) and connect to every node."""
+        if self._client is not None:
+            return
+        client: Any = lavalink.Client(
+            user_id=self._user_id,
+            player=BackbeatPlayer,
+            request_timeout=aiohttp.ClientTimeout(total=self._request_timeout_s),
+        )
+        client.add_event_hook(self._on_node_ready, event=lavalink.NodeReadyEvent)
+        client.add_event_hook(self._on_node_disconnected, event=lavalink.NodeDisconnectedEvent)
+        self._client = client
+        for node in self._node_config:
+            add_node(client, node)
+
+    async def close(self) -> None:
+        """Disconnect from every node; the players stay on the nodes as they are."""
+        client, self._client = self._client, None
+        if client is None:
+            return
+        for handshake in self._handshakes.values():
+            handshake.fail(NoNodeAvailableError("the audio service is closing"))
+        await client.close()
+        self._ready_nodes.clear()
+
+    async def events(self) -> AsyncIterator[PlayerEvent]:
+        """Every event in the order the nodes sent them (one consumer per process)."""
+        while True:
+            yield await self._events.get()
+
+    # ----- node events (lavalink.py hooks: no I/O) ----------------------------------------
+
+    async def _on_node_ready(self, event: Any) -> None:
+        name = rest.node_name(event.node)
+        self._ready_nodes.add(name)
+        extra = {"session_id": str(event.session_id), "resumed": bool(event.resumed)}
+        self._events.put_nowait(NodeChanged(name, True, extra))
+
+    async def _on_node_disconnected(self, event: Any) -> None:
+        name = rest.node_name(event.node)
+        if name not in self._ready_nodes:
+            return
+        self._ready_nodes.discard(name)
+        extra = {"code": None if event.code is None else int(event.code), "reason": event.reason}
+        self._events.put_nowait(NodeChanged(name, False, extra))
+
+    # ----- nodes --------------------------------------------------------------------
+
+    def _usable(self) -> set[str]:
+        if self._client is None:
+            return set()
+        return {n.name for n in self._client.node_manager.nodes if n.available} & self._ready_nodes
+
+    def _best_node(self) -> Any:
+        if self._client is None:
+            raise NoNodeAvailableError("the audio service is not started")
+        node = best_node(self._client.node_manager.nodes, self._usable())
+        if node is None:
+            raise NoNodeAvailableError("no Lavalink node is connected")
+        return node
+
+    async def ready(self) -> bool:
+        return bool(self._usable())
+
+    def stats(self) -> Mapping[str, Any]:
+        """``{"nodes": [...], "players": n, "playing": n}`` as this process knows them."""
+        if self._client is None:
+            return {"nodes": [], "players": 0, "playing": 0}
+        players = list(self._players())
+        usable = self._usable()
+        nodes = [
+            node_stats(n, usable, sum(1 for p in players if p.node is n))
+            for n in self._client.node_manager.nodes
+        ]
+        playing = sum(1 for p in players if p.encoded is not None and not p.paused)
+        return {"nodes": nodes, "players": len(players), "playing": playing}
+
+    async def load(self, identifier: str) -> LoadResult:
+        return load_result(await rest.load_tracks(self._best_node(), identifier))
+
+    # ----- players ------------------------------------------------------------------
+
+    def _players(self) -> list[BackbeatPlayer]:
+        if self._client is None:
+            return []
+        return [p for p in self._client.player_manager.values() if isinstance(p, BackbeatPlayer)]
+
+    def _get(self, guild_id: int) -> BackbeatPlayer | None:
+        if self._client is None:
+            return None
+        player = self._client.player_manager.get(int(guild_id))
+        return player if isinstance(player, BackbeatPlayer) else None
+
+    def _require(self, guild_id: int) -> BackbeatPlayer:
+        player = self._get(guild_id)
+        if player is None:
+            raise PlayerGoneError(guild_id)
+        return player
+
+    def _create(self, guild_id: int) -> BackbeatPlayer:
+        node = self._best_node()
+        player = self._client.player_manager.create(int(guild_id), node=node)
+        if not isinstance(player, BackbeatPlayer):  # pragma: no cover - the client's class
+            raise TypeError(f"unexpected player class {type(player).__name__}")
+        player.attach(self._events.put_nowait, self._player_changed)
+        return player
+
+    def _lock(self, guild_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(guild_id, asyncio.Lock())
+
+    def _player_changed(self, player: BackbeatPlayer) -> None:
+        handshake = self._handshakes.get(player.guild)
+        if handshake is not None:
+            handshake.check(player)
+
+    def is_connected(self, guild_id: int) -> bool:
+        player = self._get(guild_id)
+        return player is not None and player.connected
+
+    def snapshot(self, guild_id: int) -> PlayerSnapshot | None:
+        player = self._get(guild_id)
+        if player is None:
+            return None
+        return PlayerSnapshot(
+            guild_id=player.guild,
+            node=player.node_name,
+            channel_id=player.channel_id,
+            connected=player.connected,
+            playing=player.encoded,
+            paused=player.paused,
+            volume=player.volume,
+            position_ms=player.position_ms,
+            filters=dict(player.filters),
+            position_time_ms=player.state_time_ms,
+        )
+
+    # ----- voice --------------------------------------------------------------------
+
+    async def connect(self, guild_id: int, channel_id: int) -> None:
+        async with self._lock(guild_id):
+            player = self._get(guild_id)
+            if (
+                player is not None
+                and player.connected
+                and player.channel_id == channel_id
+                and player.lavalink_channel == channel_id
+            ):
+                return
+            if player is None:
+                player = self._create(guild_id)
+            handshake = Handshake(channel_id, need_server=not player.has_voice_server)
+            self._handshakes[guild_id] = handshake
+            player.requested_channel = channel_id
+            log = _log.bind(guild_id=guild_id, channel_id=channel_id, node=player.node_name)
+            try:
+                await self._voice_request(guild_id, channel_id)
+                handshake.check(player)
+                await asyncio.wait_for(handshake.done, self._timeout_s)
+            except TimeoutError:
+                log.warning("audio.voice_handshake_timeout", timeout_s=self._timeout_s)
+                await self._abandon(guild_id)
+                raise VoiceTimeoutError(guild_id, channel_id, self._timeout_s) from None
+            except BaseException:
+                await self._abandon(guild_id)
+                raise
+            finally:
+                if self._handshakes.get(guild_id) is handshake:
+                    del self._handshakes[guild_id]
+            log.info("audio.voice_connected")
+
+    async def _abandon(self, guild_id: int) -> None:
+        """A failed handshake: no player left behind, and the gateway told to leave."""
+        await self.destroy(guild_id)
+        try:
+            await self._voice_request(guild_id, None)
+        except Exception as exc:  # the leave is best effort: the join failed anyway
+            _log.warning("audio.voice_leave_failed", guild_id=guild_id, error=repr(exc))
+
+    async def disconnect(self, guild_id: int) -> None:
+        """Destroy the player first (so the leave's echo finds none), then leave."""
+        if self._get(guild_id) is None:
+            return
+        await self.destroy(guild_id)
+        await self._voice_request(guild_id, None)
+
+    async def voice_state(self, data: Mapping[str, Any]) -> None:
+        if int(data.get("user_id") or 0) != self._user_id:
+            return
+        guild_id = int(data["guild_id"])
+        player = self._get(guild_id)
+        if player is None:
+            return
+        raw_channel = data.get("channel_id")
+        channel = int(raw_channel) if raw_channel else None
+        handshake = self._handshakes.get(guild_id)
+        if channel is None:
+            if handshake is None and player.channel_id is not None:
+                _log.info("audio.voice_disconnected_by_discord", guild_id=guild_id)
+                self._events.put_nowait(VoiceDisconnected(guild_id))
+        elif handshake is not None:
+            if channel == handshake.channel_id:
+                handshake.state_seen = True
+        elif player.requested_channel is not None and channel != player.requested_channel:
+            player.requested_channel = channel
+            _log.info("audio.voice_moved", guild_id=guild_id, channel_id=channel)
+            self._events.put_nowait(VoiceMoved(guild_id, channel))
+        await self._hand_to_lavalink("VOICE_STATE_UPDATE", data, handshake)
+        self._player_changed(player)
+
+    async def voice_server(self, data: Mapping[str, Any]) -> None:
+        guild_id = int(data["guild_id"])
+        player = self._get(guild_id)
+        if player is None:
+            return
+        handshake = self._handshakes.get(guild_id)
+        if handshake is not None:
+            handshake.server_seen = True
+        await self._hand_to_lavalink("VOICE_SERVER_UPDATE", data, handshake)
+        self._player_changed(player)
+
+    async def _hand_to_lavalink(
+        self, kind: str, data: Mapping[str, Any], handshake: Handshake | None
+    ) -> None:
+        try:
+            await self._client.voice_update_handler({"t": kind, "d": dict(data)})
+        except AudioError as exc:
+            _log.warning("audio.voice_update_failed", guild_id=data.get("guild_id"), error=str(exc))
+            if handshake is not None:
+                handshake.fail(exc)
+
+    # ----- playback -----------------------------------------------------------------
+
+    async def _patch(self, guild_id: int, body: Mapping[str, Any]) -> BackbeatPlayer:
+        player = self._require(guild_id)
+        player.apply_player(await rest.update_player(player.node, guild_id, body))
+        return player
+
+    async def play(
+        self,
+        guild_id: int,
+        track: QueueTrack,
+        *,
+        start_ms: int = 0,
+        paused: bool = False,
+        volume: int = 100,
+        filters: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Play ``track`` now (replacing any); ``filters`` None keeps the current ones."""
+        async with self._lock(guild_id):
+            player = self._require(guild_id)
+            body: dict[str, Any] = {
+                "track": {"encoded": track.encoded},
+                "paused": paused,
+                "volume": _volume(volume),
+            }
+            if start_ms > 0:
+                body["position"] = int(start_ms)
+            if filters is not None:
+                body["filters"] = dict(filters)
+            player.prepare(track)
+            try:
+                await self._patch(guild_id, body)
+            except BaseException:
+                player.unprepare()
+                raise
+
+    async def set_paused(self, guild_id: int, paused: bool) -> None:
+        async with self._lock(guild_id):
+            await self._patch(guild_id, {"paused": paused})
+
+    async def seek(self, guild_id: int, position_ms: int) -> None:
+        async with self._lock(guild_id):
+            player = await self._patch(guild_id, {"position": max(0, int(position_ms))})
+            if player.encoded is not None:
+                player.position_ms = max(0, int(position_ms))
+
+    async def set_volume(self, guild_id: int, percent: int) -> None:
+        async with self._lock(guild_id):
+            await self._patch(guild_id, {"volume": _volume(percent)})
+
+    async def set_filters(self, guild_id: int, filters: Mapping[str, Any]) -> None:
+        async with self._lock(guild_id):
+            await self._patch(guild_id, {"filters": dict(filters)})
+
+    async def stop(self, guild_id: int) -> None:
+        async with self._lock(guild_id):
+            await self._patch(guild_id, {"track": {"encoded": None}})
+
+    async def destroy(self, guild_id: int) -> None:
+        """Forget the player at once, then DELETE it on its node (best effort: a node that
+        cannot be reached drops the players of a closed session itself)."""
+        player = self._get(guild_id)
+        if player is None:
+            return
+        self._client.player_manager.remove(int(guild_id))
+        handshake = self._handshakes.get(guild_id)
+        if handshake is not None:
+            handshake.fail(PlayerGoneError(guild_id))
+        try:
+            await rest.destroy_player(player.node, guild_id)
+        except AudioError as exc:
+            _log.warning("audio.player_destroy_failed", guild_id=guild_id, error=str(exc))
+
+
+def _volume(percent: int) -> int:
+    return max(0, min(MAX_VOLUME, int(percent)))

@@ -1,0 +1,103 @@
+"""Lavalink JSON to domain: Track objects to `QueueTrack`, load results to `LoadResult`.
+
+Pure functions over the JSON Lavalink v4 sends (``docs/api/rest.md``); no lavalink.py types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, cast
+
+from backbeat.audio.ports import LoadKind, LoadResult, Severity
+from backbeat.domain.queue import QueueTrack
+
+#: Lavalink's length of a stream (``Long.MAX_VALUE``); such tracks get ``length_ms`` 0.
+STREAM_LENGTH = 9_223_372_036_854_775_807
+
+_SEVERITIES: frozenset[str] = frozenset({"common", "suspicious", "fault"})
+
+
+def queue_track(track: Mapping[str, Any]) -> QueueTrack:
+    """A Lavalink Track object ``{encoded, info, pluginInfo, userData}`` as a domain track.
+
+    ``extra`` keeps what the domain type has no field for: ``isrc``, ``isSeekable`` and a
+    non-empty ``pluginInfo``.
+    """
+    info: Mapping[str, Any] = track.get("info") or {}
+    is_stream = bool(info.get("isStream", False))
+    length = int(info.get("length", 0) or 0)
+    extra: dict[str, Any] = {"isSeekable": bool(info.get("isSeekable", not is_stream))}
+    if info.get("isrc"):
+        extra["isrc"] = str(info["isrc"])
+    plugin_info = track.get("pluginInfo")
+    if isinstance(plugin_info, Mapping) and plugin_info:
+        extra["pluginInfo"] = dict(plugin_info)
+    return QueueTrack(
+        encoded=str(track["encoded"]),
+        identifier=str(info.get("identifier", "")),
+        title=str(info.get("title", "")),
+        author=str(info.get("author", "")),
+        length_ms=0 if is_stream or length >= STREAM_LENGTH else length,
+        is_stream=is_stream,
+        uri=_optional_str(info.get("uri")),
+        source_name=str(info.get("sourceName", "")),
+        artwork_url=_optional_str(info.get("artworkUrl")),
+        extra=extra,
+    )
+
+
+def raw_track(track: QueueTrack) -> dict[str, Any]:
+    """A domain track back in Lavalink's Track shape (what lavalink.py's ``AudioTrack`` wraps)."""
+    return {
+        "encoded": track.encoded,
+        "info": {
+            "identifier": track.identifier,
+            "isSeekable": bool(track.extra.get("isSeekable", not track.is_stream)),
+            "author": track.author,
+            "length": STREAM_LENGTH if track.is_stream else track.length_ms,
+            "isStream": track.is_stream,
+            "position": 0,
+            "title": track.title,
+            "uri": track.uri,
+            "artworkUrl": track.artwork_url,
+            "isrc": track.extra.get("isrc"),
+            "sourceName": track.source_name,
+        },
+        "pluginInfo": dict(track.extra.get("pluginInfo") or {}),
+        "userData": {},
+    }
+
+
+def load_result(answer: Mapping[str, Any]) -> LoadResult:
+    """``/v4/loadtracks``'s ``{loadType, data}`` as a :class:`LoadResult` (all five types)."""
+    kind = LoadKind(str(answer["loadType"]))
+    data = answer.get("data")
+    if kind is LoadKind.TRACK:
+        return LoadResult(kind, (queue_track(cast(Mapping[str, Any], data)),))
+    if kind is LoadKind.SEARCH:
+        return LoadResult(kind, tuple(queue_track(t) for t in cast(list[Any], data or [])))
+    if kind is LoadKind.PLAYLIST:
+        playlist = cast(Mapping[str, Any], data or {})
+        info: Mapping[str, Any] = playlist.get("info") or {}
+        tracks = tuple(queue_track(t) for t in playlist.get("tracks") or [])
+        selected = int(info.get("selectedTrack", -1))
+        return LoadResult(
+            kind,
+            tracks,
+            playlist_name=_optional_str(info.get("name")),
+            selected_index=selected if 0 <= selected < len(tracks) else None,
+        )
+    if kind is LoadKind.ERROR:
+        error = cast(Mapping[str, Any], data or {})
+        severity = str(error.get("severity", "fault"))
+        return LoadResult(
+            kind,
+            error=str(error.get("message") or "unknown error"),
+            severity=cast(Severity, severity if severity in _SEVERITIES else "fault"),
+            cause=_optional_str(error.get("cause")),
+        )
+    return LoadResult(LoadKind.EMPTY)
+
+
+def _optional_str(value: object) -> str | None:
+    return None if value is None else str(value)
