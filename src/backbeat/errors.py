@@ -1,8 +1,10 @@
 """Backbeat's error tree.
 
 BackbeatError
-├── ConfigurationError      a setting has a value Backbeat cannot use (CLI exit code 2)
-└── BackendUnavailableError a server Backbeat depends on (database, Redis, Lavalink) is unreachable
+├── ConfigurationError          a setting has a value Backbeat cannot use (CLI exit code 2)
+├── BackendUnavailableError     a server Backbeat depends on (database, Redis, Lavalink) is down
+├── StaleFencingTokenError      a lease holder's fencing token is older than its partition's
+└── MessageAlreadyAppliedError  a bus message id was already recorded as applied
 """
 
 from __future__ import annotations
@@ -28,3 +30,27 @@ class BackendUnavailableError(BackbeatError):
         super().__init__(f"{backend} unavailable: {detail}")
         self.backend = backend
         self.detail = detail
+
+
+class StaleFencingTokenError(BackbeatError):
+    """A transaction carried a fencing token older than the one stored for its partition:
+    its lease was lost (another worker acquired the partition since), so it must not commit.
+    """
+
+    def __init__(self, pool: str, partition: int, token: int, current: int) -> None:
+        super().__init__(
+            f"fencing token {token} of {pool} partition {partition} is stale (current {current})"
+        )
+        self.pool = pool
+        self.partition = partition
+        self.token = token
+        self.current = current
+
+
+class MessageAlreadyAppliedError(BackbeatError):
+    """Recording a message as applied found it recorded already: its effect is committed
+    (by an earlier delivery), so this transaction must be rolled back, not committed."""
+
+    def __init__(self, message_id: str) -> None:
+        super().__init__(f"message {message_id} was already applied")
+        self.message_id = message_id

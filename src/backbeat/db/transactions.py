@@ -1,4 +1,5 @@
-"""One transaction per repository operation, timed, retried on deadlocks and lock timeouts.
+"""One transaction per repository operation, timed, retried on deadlocks and lock timeouts;
+or the caller's transaction, when one unit of work spans several operations.
 
 Concurrent writers of one guild's queue are serialised by a row lock; lock waits can still
 end in a deadlock (MariaDB gap locks, two inserts of a new guild's first row) or, on SQLite,
@@ -88,3 +89,33 @@ async def in_transaction(
         raise AssertionError("unreachable")  # pragma: no cover
     finally:
         db_operation_duration_seconds.labels(operation).observe(perf_counter() - started)
+
+
+async def transact(
+    engine: AsyncEngine,
+    operation: str,
+    work: Callable[[AsyncConnection], Awaitable[T]],
+    *,
+    conn: AsyncConnection | None = None,
+    read_only: bool = False,
+    retry_integrity: bool = False,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> T:
+    """Run a repository operation's ``work``: on ``conn`` when given, else in its own
+    transaction (:func:`in_transaction` with the other options).
+
+    With ``conn`` the work joins the caller's open transaction: nothing is committed and
+    nothing retried here, the caller's ``in_transaction`` retries its whole unit of work.
+    """
+    if conn is None:
+        return await in_transaction(
+            engine,
+            operation,
+            work,
+            read_only=read_only,
+            retry_integrity=retry_integrity,
+            max_attempts=max_attempts,
+        )
+    if not conn.in_transaction():
+        raise RuntimeError(f"{operation}: the given connection has no open transaction")
+    return await work(conn)

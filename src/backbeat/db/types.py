@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, Text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -14,6 +14,10 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 TIMESTAMP_TYPE: TypeEngine[Any] = DateTime(timezone=True).with_variant(
     mysql.DATETIME(fsp=6), "mysql", "mariadb"
 )
+
+#: Long text without an index: ``TEXT`` on SQLite and PostgreSQL, ``MEDIUMTEXT`` (16 MiB) on
+#: MariaDB, whose ``TEXT`` holds only 65,535 bytes (16,383 four-byte characters).
+LongText: TypeEngine[str] = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -107,6 +107,8 @@ class QueueSession:
     node_name: str | None = None
     lavalink_session_id: str | None = None
     updated_at: datetime | None = None
+    position_at: datetime | None = None
+    """When ``position_ms`` was read (None: not since the track started or while stopped)."""
 
     @property
     def upcoming(self) -> int:

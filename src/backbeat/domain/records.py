@@ -1,4 +1,5 @@
-"""Records the services write and read back: playback history, audit log, domain events, lyrics."""
+"""Records the services write and read back: playback history, audit log, domain events, lyrics,
+applied bus messages."""
 
 from __future__ import annotations
 
@@ -95,3 +96,18 @@ class RateLimitPolicy:
     def __post_init__(self) -> None:
         if self.limit < 0 or self.window_seconds < 1:
             raise ValueError("limit must be >= 0 and window_seconds >= 1")
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedMessage:
+    """A bus message whose effect is committed, and the reply it produced (None: no reply).
+
+    ``reply`` is the correlated reply as JSON (``model_dump(mode="json")``), so a
+    redelivery can be answered again without applying the message twice.
+    """
+
+    message_id: str
+    guild_id: int
+    command_type: str
+    applied_at: datetime
+    reply: Mapping[str, Any] | None = None

@@ -5,16 +5,19 @@ module here and import it below, so that migrations and ``Base.metadata`` see ev
 """
 
 from backbeat.db.models.base import NAMING_CONVENTION, Base
+from backbeat.db.models.delivery import AppliedMessage, PartitionFence
 from backbeat.db.models.guild import RateLimit, ServerConfiguration
 from backbeat.db.models.queue import Queue, QueueItem
 from backbeat.db.models.records import AuditLog, EventStoreEvent, LyricsCache, PlaybackHistory
 
 __all__ = [
     "NAMING_CONVENTION",
+    "AppliedMessage",
     "AuditLog",
     "Base",
     "EventStoreEvent",
     "LyricsCache",
+    "PartitionFence",
     "PlaybackHistory",
     "Queue",
     "QueueItem",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from backbeat.db.models.base import Base
 from backbeat.db.types import UtcDateTime, utc_now
+from backbeat.domain import limits
 
 
 class ServerConfiguration(Base):
@@ -44,7 +45,7 @@ class RateLimit(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guild_key: Mapped[int] = mapped_column(BigInteger, default=0)
-    bucket: Mapped[str] = mapped_column(String(64))
+    bucket: Mapped[str] = mapped_column(String(limits.RATE_LIMIT_BUCKET))
     max_uses: Mapped[int] = mapped_column(Integer)
     window_seconds: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)

@@ -13,12 +13,12 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    Text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backbeat.db.models.base import Base
-from backbeat.db.types import UtcDateTime, utc_now
+from backbeat.db.types import LongText, UtcDateTime, utc_now
+from backbeat.domain import limits
 
 
 class Queue(Base):
@@ -28,6 +28,8 @@ class Queue(Base):
     serialises every change of one guild's queue across processes. The items are stored at
     positions ``first_position .. first_position + item_count - 1`` (the range may start
     below zero); ``cursor_position`` counts from ``first_position`` (0 = the first item).
+    ``position_at`` is when ``position_ms`` was read (None: not playing since), so a restore
+    can extrapolate the position of a track that kept playing.
     """
 
     __tablename__ = "queues"
@@ -46,9 +48,10 @@ class Queue(Base):
     volume: Mapped[int] = mapped_column(Integer, default=100)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     position_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    position_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    node_name: Mapped[str | None] = mapped_column(String(64))
-    lavalink_session_id: Mapped[str | None] = mapped_column(String(64))
+    node_name: Mapped[str | None] = mapped_column(String(limits.NODE_NAME))
+    lavalink_session_id: Mapped[str | None] = mapped_column(String(limits.LAVALINK_SESSION_ID))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
@@ -68,15 +71,15 @@ class QueueItem(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     queue_id: Mapped[int] = mapped_column(ForeignKey("queues.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
-    encoded: Mapped[str] = mapped_column(Text)
-    identifier: Mapped[str] = mapped_column(String(255))
-    title: Mapped[str] = mapped_column(String(512))
-    author: Mapped[str] = mapped_column(String(255), default="")
+    encoded: Mapped[str] = mapped_column(LongText)
+    identifier: Mapped[str] = mapped_column(String(limits.TRACK_IDENTIFIER))
+    title: Mapped[str] = mapped_column(String(limits.TRACK_TITLE))
+    author: Mapped[str] = mapped_column(String(limits.TRACK_AUTHOR), default="")
     length_ms: Mapped[int] = mapped_column(BigInteger, default=0)
     is_stream: Mapped[bool] = mapped_column(Boolean, default=False)
-    uri: Mapped[str | None] = mapped_column(String(2048))
-    source_name: Mapped[str] = mapped_column(String(32), default="")
-    artwork_url: Mapped[str | None] = mapped_column(String(2048))
+    uri: Mapped[str | None] = mapped_column(String(limits.TRACK_URI))
+    source_name: Mapped[str] = mapped_column(String(limits.TRACK_SOURCE_NAME), default="")
+    artwork_url: Mapped[str | None] = mapped_column(String(limits.TRACK_ARTWORK_URL))
     extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     requester_id: Mapped[int | None] = mapped_column(BigInteger)
     is_autoplay: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from backbeat.db.models.base import Base
 from backbeat.db.types import UtcDateTime, utc_now
+from backbeat.domain import limits
 
 
 class PlaybackHistory(Base):
@@ -20,11 +21,11 @@ class PlaybackHistory(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger)
-    identifier: Mapped[str] = mapped_column(String(255))
-    title: Mapped[str] = mapped_column(String(512))
-    author: Mapped[str] = mapped_column(String(255), default="")
-    uri: Mapped[str | None] = mapped_column(String(2048))
-    source_name: Mapped[str] = mapped_column(String(32), default="")
+    identifier: Mapped[str] = mapped_column(String(limits.TRACK_IDENTIFIER))
+    title: Mapped[str] = mapped_column(String(limits.TRACK_TITLE))
+    author: Mapped[str] = mapped_column(String(limits.TRACK_AUTHOR), default="")
+    uri: Mapped[str | None] = mapped_column(String(limits.TRACK_URI))
+    source_name: Mapped[str] = mapped_column(String(limits.TRACK_SOURCE_NAME), default="")
     length_ms: Mapped[int] = mapped_column(BigInteger, default=0)
     requester_id: Mapped[int | None] = mapped_column(BigInteger)
     is_autoplay: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -42,7 +43,7 @@ class AuditLog(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guild_id: Mapped[int | None] = mapped_column(BigInteger)
     actor_id: Mapped[int | None] = mapped_column(BigInteger)
-    action: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(limits.AUDIT_ACTION))
     source: Mapped[str] = mapped_column(String(16))
     channel_id: Mapped[int | None] = mapped_column(BigInteger)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -58,7 +59,7 @@ class EventStoreEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     guild_id: Mapped[int] = mapped_column(BigInteger)
     seq: Mapped[int] = mapped_column(BigInteger)
-    type: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(limits.EVENT_TYPE))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
@@ -68,8 +69,8 @@ class LyricsCache(Base):
 
     __tablename__ = "lyrics_cache"
 
-    track_key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    track_key: Mapped[str] = mapped_column(String(limits.LYRICS_TRACK_KEY), primary_key=True)
     lyrics: Mapped[str] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(limits.LYRICS_SOURCE))
     fetched_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -9,7 +9,7 @@ from sqlalchemy import Row, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backbeat.db.models import AuditLog
-from backbeat.db.transactions import in_transaction
+from backbeat.db.transactions import transact
 from backbeat.db.types import utc_now
 from backbeat.domain.records import AuditEntry, AuditSource
 
@@ -44,6 +44,7 @@ class AuditRepository:
         actor_id: int | None = None,
         channel_id: int | None = None,
         payload: Mapping[str, Any] | None = None,
+        conn: AsyncConnection | None = None,
     ) -> AuditEntry:
         """Record one action (``play``, ``settings.update``…)."""
         if not action or len(action) > 64:
@@ -64,7 +65,7 @@ class AuditRepository:
             row = (await conn.execute(select(_TABLE).where(AuditLog.id == entry_id))).one()
             return _entry(row)
 
-        return await in_transaction(self._engine, "audit.append", work)
+        return await transact(self._engine, "audit.append", work, conn=conn)
 
     async def recent(
         self,
@@ -72,6 +73,7 @@ class AuditRepository:
         guild_id: int | None = None,
         limit: int = 50,
         before_id: int | None = None,
+        conn: AsyncConnection | None = None,
     ) -> list[AuditEntry]:
         """Latest entries (of one guild, or all), newest first; ``before_id`` pages back."""
 
@@ -84,4 +86,4 @@ class AuditRepository:
             statement = statement.order_by(AuditLog.id.desc()).limit(limit)
             return [_entry(row) for row in await conn.execute(statement)]
 
-        return await in_transaction(self._engine, "audit.recent", work, read_only=True)
+        return await transact(self._engine, "audit.recent", work, read_only=True, conn=conn)

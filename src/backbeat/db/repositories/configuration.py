@@ -3,6 +3,9 @@
 Hooks are how caches learn that a guild's settings changed (the configuration cache drops
 its entry); they run after the transaction committed, so nobody re-reads the old value.
 A failing hook is logged and does not undo the update or stop the other hooks.
+
+Run on a given connection (``conn=``), ``update`` and ``reset`` cannot know when the caller's
+transaction commits, so they run no hooks: the caller calls :meth:`notify` after its commit.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from sqlalchemy import Row, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backbeat.db.models import ServerConfiguration
-from backbeat.db.transactions import in_transaction
+from backbeat.db.transactions import transact
 from backbeat.db.types import utc_now
 from backbeat.domain.guild_settings import SETTING_NAMES, AutoplayMode, GuildSettings, PremiumTier
 from backbeat.observability.logging import get_logger
@@ -62,7 +65,7 @@ class ConfigurationRepository:
         """Register a coroutine function called with the new settings after each update."""
         self._hooks.append(hook)
 
-    async def get(self, *, guild_id: int) -> GuildSettings:
+    async def get(self, *, guild_id: int, conn: AsyncConnection | None = None) -> GuildSettings:
         """The guild's settings; the defaults when it never changed any."""
 
         async def work(conn: AsyncConnection) -> GuildSettings:
@@ -71,12 +74,15 @@ class ConfigurationRepository:
             ).one_or_none()
             return GuildSettings(guild_id=guild_id) if row is None else _settings(row)
 
-        return await in_transaction(self._engine, "config.get", work, read_only=True)
+        return await transact(self._engine, "config.get", work, read_only=True, conn=conn)
 
-    async def update(self, *, guild_id: int, **changes: Any) -> GuildSettings:
+    async def update(
+        self, *, guild_id: int, conn: AsyncConnection | None = None, **changes: Any
+    ) -> GuildSettings:
         """Change some settings (names as in :class:`GuildSettings`) and return all of them.
 
         Unknown names and invalid values raise ``ValueError`` before anything is written.
+        With ``conn`` no hook runs: call :meth:`notify` with the result after committing.
         """
         unknown = sorted(set(changes) - set(SETTING_NAMES))
         if unknown:
@@ -112,24 +118,30 @@ class ConfigurationRepository:
                 )
             return new
 
-        settings = await in_transaction(self._engine, "config.update", work, retry_integrity=True)
-        await self._notify(settings)
+        settings = await transact(
+            self._engine, "config.update", work, retry_integrity=True, conn=conn
+        )
+        if conn is None:
+            await self.notify(settings)
         return settings
 
-    async def reset(self, *, guild_id: int) -> GuildSettings:
-        """Back to the defaults (the row is deleted); hooks run as for an update."""
+    async def reset(self, *, guild_id: int, conn: AsyncConnection | None = None) -> GuildSettings:
+        """Back to the defaults (the row is deleted); hooks run as for an update (with
+        ``conn``: none, the caller calls :meth:`notify` after committing)."""
 
         async def work(conn: AsyncConnection) -> None:
             await conn.execute(
                 delete(ServerConfiguration).where(ServerConfiguration.guild_id == guild_id)
             )
 
-        await in_transaction(self._engine, "config.reset", work)
+        await transact(self._engine, "config.reset", work, conn=conn)
         settings = GuildSettings(guild_id=guild_id)
-        await self._notify(settings)
+        if conn is None:
+            await self.notify(settings)
         return settings
 
-    async def _notify(self, settings: GuildSettings) -> None:
+    async def notify(self, settings: GuildSettings) -> None:
+        """Run every change hook with ``settings`` (after the change committed)."""
         for hook in list(self._hooks):
             try:
                 await hook(settings)

@@ -14,7 +14,7 @@ from sqlalchemy import Row, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backbeat.db.models import EventStoreEvent
-from backbeat.db.transactions import MAX_ATTEMPTS, in_transaction
+from backbeat.db.transactions import MAX_ATTEMPTS, transact
 from backbeat.db.types import utc_now
 from backbeat.domain.records import StoredEvent
 
@@ -38,7 +38,12 @@ class EventStoreRepository:
         self._engine = engine
 
     async def append(
-        self, *, guild_id: int, type: str, payload: Mapping[str, Any] | None = None
+        self,
+        *,
+        guild_id: int,
+        type: str,
+        payload: Mapping[str, Any] | None = None,
+        conn: AsyncConnection | None = None,
     ) -> StoredEvent:
         """Append one event and return it with its sequence number."""
         if not type or len(type) > 64:
@@ -70,16 +75,22 @@ class EventStoreRepository:
             )
             return event
 
-        return await in_transaction(
+        return await transact(
             self._engine,
             "events.append",
             work,
             retry_integrity=True,
             max_attempts=MAX_ATTEMPTS * 4,
+            conn=conn,
         )
 
     async def read_from(
-        self, *, guild_id: int, seq: int = 1, limit: int = 100
+        self,
+        *,
+        guild_id: int,
+        seq: int = 1,
+        limit: int = 100,
+        conn: AsyncConnection | None = None,
     ) -> list[StoredEvent]:
         """The guild's events with sequence numbers ``seq``, ``seq+1``…, at most ``limit``."""
 
@@ -92,9 +103,9 @@ class EventStoreRepository:
             )
             return [_event(row) for row in rows]
 
-        return await in_transaction(self._engine, "events.read", work, read_only=True)
+        return await transact(self._engine, "events.read", work, read_only=True, conn=conn)
 
-    async def last_seq(self, *, guild_id: int) -> int:
+    async def last_seq(self, *, guild_id: int, conn: AsyncConnection | None = None) -> int:
         """The guild's highest sequence number (0 when it has no events)."""
 
         async def work(conn: AsyncConnection) -> int:
@@ -107,4 +118,4 @@ class EventStoreRepository:
             ).scalar_one()
             return int(value or 0)
 
-        return await in_transaction(self._engine, "events.last_seq", work, read_only=True)
+        return await transact(self._engine, "events.last_seq", work, read_only=True, conn=conn)

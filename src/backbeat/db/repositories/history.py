@@ -9,7 +9,8 @@ from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backbeat.db.models import PlaybackHistory
-from backbeat.db.transactions import in_transaction
+from backbeat.db.repositories.tracks import check_track
+from backbeat.db.transactions import transact
 from backbeat.db.types import utc_now
 from backbeat.domain.queue import QueueTrack
 from backbeat.domain.records import PlayRecord, SkipReason
@@ -49,8 +50,10 @@ class HistoryRepository:
         requester_id: int | None = None,
         is_autoplay: bool = False,
         started_at: datetime | None = None,
+        conn: AsyncConnection | None = None,
     ) -> PlayRecord:
         """Record that a track started playing."""
+        check_track(track)
         values = {
             "guild_id": guild_id,
             "identifier": track.identifier,
@@ -70,7 +73,7 @@ class HistoryRepository:
             row = (await conn.execute(select(_TABLE).where(PlaybackHistory.id == record_id))).one()
             return _record(row)
 
-        return await in_transaction(self._engine, "history.start", work)
+        return await transact(self._engine, "history.start", work, conn=conn)
 
     async def end(
         self,
@@ -78,6 +81,7 @@ class HistoryRepository:
         record_id: int,
         skip_reason: SkipReason,
         ended_at: datetime | None = None,
+        conn: AsyncConnection | None = None,
     ) -> PlayRecord | None:
         """Close a playback with why it stopped; None if there is no such open record."""
 
@@ -92,10 +96,15 @@ class HistoryRepository:
             ).one_or_none()
             return None if row is None or row.skip_reason != skip_reason.value else _record(row)
 
-        return await in_transaction(self._engine, "history.end", work)
+        return await transact(self._engine, "history.end", work, conn=conn)
 
     async def recent(
-        self, *, guild_id: int, limit: int = 20, before_id: int | None = None
+        self,
+        *,
+        guild_id: int,
+        limit: int = 20,
+        before_id: int | None = None,
+        conn: AsyncConnection | None = None,
     ) -> list[PlayRecord]:
         """The guild's latest playbacks, newest first (``before_id`` pages further back)."""
 
@@ -108,9 +117,11 @@ class HistoryRepository:
             ).limit(limit)
             return [_record(row) for row in await conn.execute(statement)]
 
-        return await in_transaction(self._engine, "history.recent", work, read_only=True)
+        return await transact(self._engine, "history.recent", work, read_only=True, conn=conn)
 
-    async def last(self, *, guild_id: int) -> PlayRecord | None:
+    async def last(
+        self, *, guild_id: int, conn: AsyncConnection | None = None
+    ) -> PlayRecord | None:
         """The guild's latest playback (what autoplay starts from)."""
-        records = await self.recent(guild_id=guild_id, limit=1)
+        records = await self.recent(guild_id=guild_id, limit=1, conn=conn)
         return records[0] if records else None

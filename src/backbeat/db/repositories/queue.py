@@ -27,7 +27,8 @@ from sqlalchemy import ColumnElement, Row, Table, bindparam, delete, func, inser
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backbeat.db.models import Queue, QueueItem
-from backbeat.db.transactions import in_transaction
+from backbeat.db.repositories.tracks import check_track
+from backbeat.db.transactions import transact
 from backbeat.db.types import utc_now
 from backbeat.domain.queue import (
     ClearScope,
@@ -84,6 +85,7 @@ class _Cursor:
 
 def _track_values(item: NewQueueItem) -> dict[str, Any]:
     track = item.track
+    check_track(track)
     return {
         "encoded": track.encoded,
         "identifier": track.identifier,
@@ -141,6 +143,7 @@ def _session(row: Row[Any]) -> QueueSession:
         node_name=row.node_name,
         lavalink_session_id=row.lavalink_session_id,
         updated_at=row.updated_at,
+        position_at=row.position_at,
     )
 
 
@@ -354,13 +357,19 @@ class QueueRepository:
 
     # --- adding ------------------------------------------------------------------------------
 
-    async def append(self, *, guild_id: int, item: NewQueueItem) -> QueueEntry:
+    async def append(
+        self, *, guild_id: int, item: NewQueueItem, conn: AsyncConnection | None = None
+    ) -> QueueEntry:
         """Add one item at the end; it becomes current if the queue had ended."""
-        entries = await self.append_many(guild_id=guild_id, items=[item])
+        entries = await self.append_many(guild_id=guild_id, items=[item], conn=conn)
         return entries[0]
 
     async def append_many(
-        self, *, guild_id: int, items: Sequence[NewQueueItem]
+        self,
+        *,
+        guild_id: int,
+        items: Sequence[NewQueueItem],
+        conn: AsyncConnection | None = None,
     ) -> list[QueueEntry]:
         """Add items at the end, in order (a playlist)."""
 
@@ -370,16 +379,25 @@ class QueueRepository:
             await _save(conn, state)
             return entries
 
-        return await in_transaction(self._engine, "queue.append", work, retry_integrity=True)
+        return await transact(self._engine, "queue.append", work, retry_integrity=True, conn=conn)
 
     async def insert_next(
-        self, *, guild_id: int, items: Sequence[NewQueueItem]
+        self,
+        *,
+        guild_id: int,
+        items: Sequence[NewQueueItem],
+        conn: AsyncConnection | None = None,
     ) -> list[QueueEntry]:
         """Add items right after the current one (``/playnext``)."""
-        return await self.insert_at(guild_id=guild_id, index=0, items=items)
+        return await self.insert_at(guild_id=guild_id, index=0, items=items, conn=conn)
 
     async def insert_at(
-        self, *, guild_id: int, index: int, items: Sequence[NewQueueItem]
+        self,
+        *,
+        guild_id: int,
+        index: int,
+        items: Sequence[NewQueueItem],
+        conn: AsyncConnection | None = None,
     ) -> list[QueueEntry]:
         """Add items before the upcoming item at ``index`` (clamped to 0..upcoming count)."""
 
@@ -390,11 +408,13 @@ class QueueRepository:
             await _save(conn, state)
             return entries
 
-        return await in_transaction(self._engine, "queue.insert", work, retry_integrity=True)
+        return await transact(self._engine, "queue.insert", work, retry_integrity=True, conn=conn)
 
     # --- removing and reordering -----------------------------------------------------------
 
-    async def remove(self, *, guild_id: int, index: int) -> QueueEntry | None:
+    async def remove(
+        self, *, guild_id: int, index: int, conn: AsyncConnection | None = None
+    ) -> QueueEntry | None:
         """Remove the upcoming item at ``index``; None if there is none there."""
 
         async def work(conn: AsyncConnection) -> QueueEntry | None:
@@ -408,9 +428,11 @@ class QueueRepository:
             await _save(conn, state)
             return removed
 
-        return await in_transaction(self._engine, "queue.remove", work, retry_integrity=True)
+        return await transact(self._engine, "queue.remove", work, retry_integrity=True, conn=conn)
 
-    async def remove_item(self, *, guild_id: int, item_id: int) -> QueueEntry | None:
+    async def remove_item(
+        self, *, guild_id: int, item_id: int, conn: AsyncConnection | None = None
+    ) -> QueueEntry | None:
         """Remove an item by id wherever it stands (removing the current one makes the next
         one current); None if the guild's queue has no such item."""
 
@@ -429,9 +451,11 @@ class QueueRepository:
             await _save(conn, state)
             return removed
 
-        return await in_transaction(self._engine, "queue.remove", work, retry_integrity=True)
+        return await transact(self._engine, "queue.remove", work, retry_integrity=True, conn=conn)
 
-    async def move(self, *, guild_id: int, from_index: int, to_index: int) -> QueueEntry | None:
+    async def move(
+        self, *, guild_id: int, from_index: int, to_index: int, conn: AsyncConnection | None = None
+    ) -> QueueEntry | None:
         """Move an upcoming item to another upcoming index; None if either is out of range."""
 
         async def work(conn: AsyncConnection) -> QueueEntry | None:
@@ -455,9 +479,15 @@ class QueueRepository:
             moved = await _item_at(conn, state, target)
             return None if moved is None else _entry(moved, state)
 
-        return await in_transaction(self._engine, "queue.move", work, retry_integrity=True)
+        return await transact(self._engine, "queue.move", work, retry_integrity=True, conn=conn)
 
-    async def shuffle(self, *, guild_id: int, rng: random.Random | None = None) -> int:
+    async def shuffle(
+        self,
+        *,
+        guild_id: int,
+        rng: random.Random | None = None,
+        conn: AsyncConnection | None = None,
+    ) -> int:
         """Shuffle the upcoming items (the current and played ones stay); returns how many."""
         chooser = rng or random.Random()
 
@@ -487,9 +517,15 @@ class QueueRepository:
             await _save(conn, state)
             return len(ids)
 
-        return await in_transaction(self._engine, "queue.shuffle", work, retry_integrity=True)
+        return await transact(self._engine, "queue.shuffle", work, retry_integrity=True, conn=conn)
 
-    async def clear(self, *, guild_id: int, scope: ClearScope = ClearScope.UPCOMING) -> int:
+    async def clear(
+        self,
+        *,
+        guild_id: int,
+        scope: ClearScope = ClearScope.UPCOMING,
+        conn: AsyncConnection | None = None,
+    ) -> int:
         """Remove the upcoming items, or every item; returns how many were removed."""
 
         async def work(conn: AsyncConnection) -> int:
@@ -503,12 +539,16 @@ class QueueRepository:
             await _save(conn, state)
             return removed
 
-        return await in_transaction(self._engine, "queue.clear", work, retry_integrity=True)
+        return await transact(self._engine, "queue.clear", work, retry_integrity=True, conn=conn)
 
     # --- playing order -----------------------------------------------------------------------
 
     async def advance(
-        self, *, guild_id: int, loop_mode: LoopMode | None = None
+        self,
+        *,
+        guild_id: int,
+        loop_mode: LoopMode | None = None,
+        conn: AsyncConnection | None = None,
     ) -> QueueEntry | None:
         """Move to the next item when a track ends and return the new current one.
 
@@ -529,13 +569,15 @@ class QueueRepository:
             else:
                 state.cursor = min(state.cursor + 1, state.length)
                 await self._trim_played(conn, state)
-            await _save(conn, state, position_ms=0)
+            await _save(conn, state, position_ms=0, position_at=None)
             row = await _item_at(conn, state, state.cursor)
             return None if row is None else _entry(row, state)
 
-        return await in_transaction(self._engine, "queue.advance", work, retry_integrity=True)
+        return await transact(self._engine, "queue.advance", work, retry_integrity=True, conn=conn)
 
-    async def previous(self, *, guild_id: int) -> QueueEntry | None:
+    async def previous(
+        self, *, guild_id: int, conn: AsyncConnection | None = None
+    ) -> QueueEntry | None:
         """Step back to the previous item and return it; None (nothing changed) if there is
         none (under queue looping the first item's previous is the last)."""
 
@@ -549,13 +591,15 @@ class QueueRepository:
                 state.cursor = state.length - 1
             else:
                 return None
-            await _save(conn, state, position_ms=0)
+            await _save(conn, state, position_ms=0, position_at=None)
             row = await _item_at(conn, state, state.cursor)
             return None if row is None else _entry(row, state)
 
-        return await in_transaction(self._engine, "queue.previous", work, retry_integrity=True)
+        return await transact(self._engine, "queue.previous", work, retry_integrity=True, conn=conn)
 
-    async def skip_to(self, *, guild_id: int, index: int) -> QueueEntry | None:
+    async def skip_to(
+        self, *, guild_id: int, index: int, conn: AsyncConnection | None = None
+    ) -> QueueEntry | None:
         """Make the upcoming item at ``index`` current (the ones before it count as played)."""
 
         async def work(conn: AsyncConnection) -> QueueEntry | None:
@@ -565,11 +609,11 @@ class QueueRepository:
             state.cursor = state.start + index
             if state.loop_mode is not LoopMode.QUEUE:
                 await self._trim_played(conn, state)
-            await _save(conn, state, position_ms=0)
+            await _save(conn, state, position_ms=0, position_at=None)
             row = await _item_at(conn, state, state.cursor)
             return None if row is None else _entry(row, state)
 
-        return await in_transaction(self._engine, "queue.skip_to", work, retry_integrity=True)
+        return await transact(self._engine, "queue.skip_to", work, retry_integrity=True, conn=conn)
 
     async def _trim_played(self, conn: AsyncConnection, state: _Cursor) -> None:
         if self._keep_played is None or state.cursor <= self._keep_played:
@@ -582,7 +626,9 @@ class QueueRepository:
 
     # --- reading -------------------------------------------------------------------------------
 
-    async def current(self, *, guild_id: int) -> QueueEntry | None:
+    async def current(
+        self, *, guild_id: int, conn: AsyncConnection | None = None
+    ) -> QueueEntry | None:
         """The item at the cursor, None when the queue is empty or has ended."""
 
         async def work(conn: AsyncConnection) -> QueueEntry | None:
@@ -592,9 +638,16 @@ class QueueRepository:
             row = await _item_at(conn, state, state.cursor)
             return None if row is None else _entry(row, state)
 
-        return await in_transaction(self._engine, "queue.current", work, read_only=True)
+        return await transact(self._engine, "queue.current", work, read_only=True, conn=conn)
 
-    async def page(self, *, guild_id: int, offset: int = 0, limit: int = 10) -> QueuePage:
+    async def page(
+        self,
+        *,
+        guild_id: int,
+        offset: int = 0,
+        limit: int = 10,
+        conn: AsyncConnection | None = None,
+    ) -> QueuePage:
         """Upcoming items ``offset``..``offset+limit`` with their total and the current item."""
         if offset < 0 or limit < 0:
             raise ValueError("offset and limit must not be negative")
@@ -622,9 +675,11 @@ class QueueRepository:
                 items=items, total=state.upcoming, offset=offset, limit=limit, current=current
             )
 
-        return await in_transaction(self._engine, "queue.page", work, read_only=True)
+        return await transact(self._engine, "queue.page", work, read_only=True, conn=conn)
 
-    async def items(self, *, guild_id: int) -> list[QueueEntry]:
+    async def items(
+        self, *, guild_id: int, conn: AsyncConnection | None = None
+    ) -> list[QueueEntry]:
         """Every item kept, played ones included, in position order (for restore and checks)."""
 
         async def work(conn: AsyncConnection) -> list[QueueEntry]:
@@ -638,11 +693,13 @@ class QueueRepository:
             )
             return [_entry(row, state) for row in rows]
 
-        return await in_transaction(self._engine, "queue.items", work, read_only=True)
+        return await transact(self._engine, "queue.items", work, read_only=True, conn=conn)
 
     # --- the session ---------------------------------------------------------------------------
 
-    async def session(self, *, guild_id: int) -> QueueSession | None:
+    async def session(
+        self, *, guild_id: int, conn: AsyncConnection | None = None
+    ) -> QueueSession | None:
         """The guild's session state, None if it has none."""
 
         async def work(conn: AsyncConnection) -> QueueSession | None:
@@ -651,10 +708,14 @@ class QueueRepository:
             ).one_or_none()
             return None if row is None else _session(row)
 
-        return await in_transaction(self._engine, "queue.session", work, read_only=True)
+        return await transact(self._engine, "queue.session", work, read_only=True, conn=conn)
 
     async def sessions(
-        self, *, partition: int | None = None, partitions: int | None = None
+        self,
+        *,
+        partition: int | None = None,
+        partitions: int | None = None,
+        conn: AsyncConnection | None = None,
     ) -> list[QueueSession]:
         """Every session (or those with ``guild_id % partitions == partition``), by guild id:
         what a worker restores when it takes over partitions."""
@@ -667,7 +728,7 @@ class QueueRepository:
                 statement = statement.where(Queue.guild_id % partitions == partition)
             return [_session(row) for row in await conn.execute(statement)]
 
-        return await in_transaction(self._engine, "queue.sessions", work, read_only=True)
+        return await transact(self._engine, "queue.sessions", work, read_only=True, conn=conn)
 
     async def set_session(
         self,
@@ -681,11 +742,17 @@ class QueueRepository:
         volume: int | _Unset = UNSET,
         paused: bool | _Unset = UNSET,
         position_ms: int | _Unset = UNSET,
+        position_at: datetime | _Unset | None = UNSET,
         filters: dict[str, Any] | _Unset = UNSET,
         node_name: str | _Unset | None = UNSET,
         lavalink_session_id: str | _Unset | None = UNSET,
+        conn: AsyncConnection | None = None,
     ) -> QueueSession:
-        """Set the given session fields (None clears an id) and return the whole session."""
+        """Set the given session fields (None clears an id) and return the whole session.
+
+        ``position_at`` is when ``position_ms`` was read; given ``position_ms`` without it,
+        it is now. A track change (``advance``, ``previous``, ``skip_to``) resets both.
+        """
         given = {
             "voice_channel_id": voice_channel_id,
             "text_channel_id": text_channel_id,
@@ -695,11 +762,14 @@ class QueueRepository:
             "volume": volume,
             "paused": paused,
             "position_ms": position_ms,
+            "position_at": position_at,
             "filters": filters,
             "node_name": node_name,
             "lavalink_session_id": lavalink_session_id,
         }
         changes = {name: value for name, value in given.items() if not isinstance(value, _Unset)}
+        if isinstance(position_ms, int) and isinstance(position_at, _Unset):
+            changes["position_at"] = utc_now()
         if isinstance(loop_mode, LoopMode | str):
             changes["loop_mode"] = LoopMode(loop_mode).value
         if isinstance(volume, int) and not 0 <= volume <= 1000:
@@ -711,9 +781,11 @@ class QueueRepository:
             row = (await conn.execute(select(_QUEUES).where(Queue.id == state.queue_id))).one()
             return _session(row)
 
-        return await in_transaction(self._engine, "queue.set_session", work, retry_integrity=True)
+        return await transact(
+            self._engine, "queue.set_session", work, retry_integrity=True, conn=conn
+        )
 
-    async def delete_session(self, *, guild_id: int) -> bool:
+    async def delete_session(self, *, guild_id: int, conn: AsyncConnection | None = None) -> bool:
         """Forget the guild's session and every item (the bot left); False if there was none."""
 
         async def work(conn: AsyncConnection) -> bool:
@@ -728,9 +800,11 @@ class QueueRepository:
             await conn.execute(delete(Queue).where(Queue.id == row.id))
             return True
 
-        return await in_transaction(self._engine, "queue.delete_session", work)
+        return await transact(self._engine, "queue.delete_session", work, conn=conn)
 
-    async def count(self, *, guild_ids: Iterable[int] | None = None) -> int:
+    async def count(
+        self, *, guild_ids: Iterable[int] | None = None, conn: AsyncConnection | None = None
+    ) -> int:
         """How many items wait (upcoming) over the given guilds, or all (for ``queue_size``)."""
 
         async def work(conn: AsyncConnection) -> int:
@@ -744,4 +818,4 @@ class QueueRepository:
                 statement = statement.where(Queue.guild_id.in_(list(guild_ids)))
             return int((await conn.execute(statement)).scalar_one())
 
-        return await in_transaction(self._engine, "queue.count", work, read_only=True)
+        return await transact(self._engine, "queue.count", work, read_only=True, conn=conn)
