@@ -129,6 +129,7 @@ def test_channels_carry_their_message_kinds() -> None:
         "VOICE_STATE_UPDATE",
         "VOICE_SERVER_UPDATE",
         "listener-count",
+        "GUILD_DELETE",
     }
     assert {"trackStart", "trackEnd", "voice-join", "voice-leave", "queue-page"} <= CHANNEL_TYPES[
         Channel.TO_DISCORD

@@ -45,6 +45,10 @@ class ListenerCountPayload(Strict):
     listeners: int = Field(ge=0)
 
 
+class GuildDeletePayload(Strict):
+    """The bot was removed from the guild (GUILD_DELETE without ``unavailable``)."""
+
+
 class VoiceStateUpdate(Envelope):
     type: Literal["VOICE_STATE_UPDATE"] = "VOICE_STATE_UPDATE"
     payload: VoiceStatePayload
@@ -60,6 +64,14 @@ class ListenerCount(Envelope):
     payload: ListenerCountPayload
 
 
+class GuildDelete(Envelope):
+    """The bot left or was removed from the guild: audio ends the guild's session."""
+
+    type: Literal["GUILD_DELETE"] = "GUILD_DELETE"
+    payload: GuildDeletePayload = GuildDeletePayload()
+
+
 ToAudio = Annotated[
-    VoiceStateUpdate | VoiceServerUpdate | ListenerCount, Field(discriminator="type")
+    VoiceStateUpdate | VoiceServerUpdate | ListenerCount | GuildDelete,
+    Field(discriminator="type"),
 ]
