@@ -21,6 +21,7 @@ from backbeat.audio.errors import (
     VoiceTimeoutError,
 )
 from backbeat.audio.lavalink import LavalinkPlayers
+from backbeat.audio.lavalink.nodes import NodeAddress
 from backbeat.audio.ports import (
     LoadKind,
     NodeChanged,
@@ -29,10 +30,11 @@ from backbeat.audio.ports import (
     TrackEnded,
     TrackFailed,
     TrackStarted,
+    VoiceClosed,
     VoiceDisconnected,
     VoiceMoved,
 )
-from backbeat.config import LavalinkNode
+from backbeat.config import LavalinkNode, load_settings
 from backbeat.domain.filters import preset_filters, preset_names
 from backbeat.domain.queue import QueueTrack
 from backbeat.testing.lavalink.catalog import Catalog
@@ -592,3 +594,73 @@ async def test_a_new_player_goes_to_a_ready_node(rig_factory: RigFactory) -> Non
     assert snapshot is not None
     assert snapshot.node == "node-1"
     assert await rig.controls[1].player(GUILD) is not None
+
+
+async def test_voice_states_of_other_users_are_ignored(rig: Rig) -> None:
+    await rig.players.connect(GUILD, CHANNEL)
+    someone = {**rig.gateway._state(GUILD, OTHER_CHANNEL), "user_id": "99"}
+    await rig.players.voice_state(someone)
+    await rig.players.voice_state({**rig.gateway._state(GUILD, None), "user_id": "99"})
+    assert not rig.events.of(VoiceMoved, VoiceDisconnected)
+    assert await _voice_of(rig) == (str(CHANNEL), True)
+
+
+async def test_discord_closing_the_voice_connection_is_reported(rig: Rig) -> None:
+    await rig.players.connect(GUILD, CHANNEL)
+    await rig.control.close_voice(GUILD, code=4014)
+    closed = await rig.events.wait_for(VoiceClosed)
+    assert (closed.guild_id, closed.code, closed.by_remote) == (GUILD, 4014, True)
+    assert not rig.players.is_connected(GUILD)
+
+
+async def test_a_player_follows_lavalink_py_failover(
+    rig_factory: RigFactory,
+) -> None:
+    rig = await rig_factory(nodes=2)
+    await rig.players.connect(GUILD, CHANNEL)
+    snapshot = rig.players.snapshot(GUILD)
+    assert snapshot is not None
+    assert snapshot.node == "node-0"
+    track = await _track(rig)
+    await rig.players.play(GUILD, track, start_ms=30_000, volume=70)
+    await rig.events.wait_for(TrackStarted)
+
+    await rig.emulators[0].kill()
+    await rig.events.wait_for(NodeChanged, lambda e: not e.available)
+
+    async def moved() -> dict[str, Any] | None:
+        player = await rig.controls[1].player(GUILD)
+        if player is None or player["track"] is None or not player["state"]["connected"]:
+            return None
+        return player
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT
+    while (player := await moved()) is None:
+        assert loop.time() < deadline, "the player did not move"
+        await asyncio.sleep(0.05)
+    assert player["track"]["info"]["identifier"] == track.identifier
+    assert abs(player["state"]["position"] - 30_000) <= 2_000
+    assert (player["volume"], player["voice"]["channelId"]) == (70, str(CHANNEL))
+    snapshot = rig.players.snapshot(GUILD)
+    assert snapshot is not None
+    assert (snapshot.node, snapshot.connected) == ("node-1", True)
+
+
+def test_settings_give_the_nodes_user_and_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BACKBEAT_BOT_USER_ID", str(BOT))
+    monkeypatch.setenv(
+        "BACKBEAT_LAVALINK_NODES",
+        '[{"name": "a", "url": "https://lava.example:443", "password": "pw", "region": "us"}]',
+    )
+    settings = load_settings(env_file=None)
+
+    async def leave(guild_id: int, channel_id: int | None) -> None:
+        return None
+
+    players = LavalinkPlayers.from_settings(settings, leave)
+    assert players.stats() == {"nodes": [], "players": 0, "playing": 0}
+    assert NodeAddress.parse(settings.lavalink.lavalink_nodes[0].url) == NodeAddress(
+        "lava.example", 443, True
+    )
+    assert NodeAddress.parse("http://127.0.0.1:2333") == NodeAddress("127.0.0.1", 2333, False)

@@ -203,8 +203,10 @@ class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
     async def change_node(self, node: Any) -> None:
         """Move to ``node``: voice, then the track near its last position, pause, volume,
         filters. Best effort; resuming and failover proper belong to a later issue."""
-        position = self.position_ms
-        if self.state_time_ms and not self.paused and self.encoded is not None:
+        # the voice PATCH answers with the new node's empty player: keep ours first
+        encoded, position, paused = self.encoded, self.position_ms, self.paused
+        volume, filters = self.volume, dict(self.filters)
+        if self.state_time_ms and not paused and encoded is not None:
             position += max(0, int(time.time() * 1000) - self.state_time_ms)
         self.node = node
         self.connected = False
@@ -212,16 +214,12 @@ class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
         self._sent_voice = None
         try:
             await self._dispatch_voice_update()
-            if self.encoded is not None:
+            body: dict[str, Any] = {"paused": paused, "volume": volume, "filters": filters}
+            if encoded is not None:
                 self._next = self.current
-                body: dict[str, Any] = {
-                    "track": {"encoded": self.encoded},
-                    "position": position,
-                    "paused": self.paused,
-                    "volume": self.volume,
-                    "filters": self.filters,
-                }
-                self.apply_player(await rest.update_player(node, self.guild, body))
+                self.encoded = encoded
+                body.update(track={"encoded": encoded}, position=position)
+            self.apply_player(await rest.update_player(node, self.guild, body))
         except LavalinkRequestError as exc:
             _log.warning("audio.player_move_failed", guild_id=self.guild, error=str(exc))
 

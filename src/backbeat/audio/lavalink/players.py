@@ -35,8 +35,9 @@ from backbeat.audio.ports import (
     VoiceMoved,
     VoiceRequest,
 )
-from backbeat.config import LavalinkNode, Settings
+from backbeat.config import LavalinkNode, Settings, env_name
 from backbeat.domain.queue import QueueTrack
+from backbeat.errors import ConfigurationError
 from backbeat.observability.logging import get_logger
 
 _log = get_logger(__name__)
@@ -75,11 +76,13 @@ class LavalinkPlayers:
 
     @classmethod
     def from_settings(cls, settings: Settings, voice_request: VoiceRequest) -> LavalinkPlayers:
-        """Nodes from ``LAVALINK_NODES``, user id from ``BOT_USER_ID``, handshake timeout from
-        ``AUDIO_VOICE_CONNECT_TIMEOUT_S``."""
+        """Nodes from ``BACKBEAT_LAVALINK_NODES``, user id from ``BACKBEAT_BOT_USER_ID``,
+        handshake timeout from ``BACKBEAT_VOICE_CONNECT_TIMEOUT_S``."""
         user_id = settings.discord.bot_user_id
         if user_id is None:
-            raise ValueError("the audio service needs the bot's user id (BOT_USER_ID)")
+            raise ConfigurationError(
+                env_name("bot_user_id"), "the audio service needs the bot's user id"
+            )
         return cls(
             user_id=user_id,
             nodes=settings.lavalink.lavalink_nodes,
