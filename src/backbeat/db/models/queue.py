@@ -44,6 +44,8 @@ class Queue(Base):
     text_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     announce_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     now_playing_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: The channel of ``now_playing_message_id``; both written by the gateway only.
+    now_playing_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     loop_mode: Mapped[str] = mapped_column(String(8), default="off")
     volume: Mapped[int] = mapped_column(Integer, default=100)
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
