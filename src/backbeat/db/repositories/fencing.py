@@ -8,12 +8,14 @@ is raised and the caller's transaction must roll back. A new holder's first tran
 therefore waits for the old holder's in-flight commits, and none of the old holder's later
 transactions can commit.
 
-Locking: an older stored token is raised with a conditional ``UPDATE`` (exclusive row lock
-until commit); an equal one is read ``FOR SHARE`` (PostgreSQL and MariaDB), so one holder's
+Locking: the stored token is first read without a lock (the latest committed one). An
+older stored token is raised with a conditional ``UPDATE`` (exclusive row lock until
+commit); an equal one is re-read ``FOR SHARE`` (PostgreSQL and MariaDB), so one holder's
 concurrent transactions do not queue behind each other while a newer holder's ``UPDATE``
-waits for all of them. SQLite serialises writers with ``BEGIN IMMEDIATE`` instead. The first
-token of a partition is inserted with an insert-or-ignore of the dialect, so two concurrent
-first inserts need no retry: the loser reads the winner's row.
+waits for all of them to end. SQLite serialises writers with ``BEGIN IMMEDIATE`` instead.
+The first token of a partition is inserted with the dialect's insert-or-ignore, so two
+concurrent first inserts need no retry: the later one waits for the earlier one's commit,
+then reads its row.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ from backbeat.db.types import utc_now
 from backbeat.domain import limits
 from backbeat.errors import StaleFencingTokenError
 
+#: Passes over the fence row before giving up; each further pass needs another worker to
+#: have changed the row meanwhile (a lease moving again), so a few are plenty.
+_MAX_PASSES = 4
+
 
 def _insert_or_ignore(dialect: str, values: dict[str, Any]) -> Any:
     if dialect == "postgresql":
@@ -40,14 +46,15 @@ def _insert_or_ignore(dialect: str, values: dict[str, Any]) -> Any:
     return statement.on_duplicate_key_update(token=PartitionFence.token)
 
 
-async def _stored(conn: AsyncConnection, pool: str, partition: int) -> int | None:
-    return (
-        await conn.execute(
-            select(PartitionFence.token)
-            .where(PartitionFence.pool == pool, PartitionFence.partition == partition)
-            .with_for_update(read=True)
-        )
-    ).scalar_one_or_none()
+async def _stored(
+    conn: AsyncConnection, pool: str, partition: int, *, share: bool = False
+) -> int | None:
+    statement = select(PartitionFence.token).where(
+        PartitionFence.pool == pool, PartitionFence.partition == partition
+    )
+    if share:
+        statement = statement.with_for_update(read=True)
+    return (await conn.execute(statement)).scalar_one_or_none()
 
 
 async def advance_fence(conn: AsyncConnection, *, pool: str, partition: int, token: int) -> None:
@@ -57,26 +64,35 @@ async def advance_fence(conn: AsyncConnection, *, pool: str, partition: int, tok
         raise ValueError(f"pool must be 1..{limits.LEASE_POOL} characters")
     if not conn.in_transaction():
         raise RuntimeError("advance_fence runs inside the caller's transaction")
-    where = (
-        PartitionFence.pool == pool,
-        PartitionFence.partition == partition,
-        PartitionFence.token < token,
-    )
-    for _ in range(2):
+    # Each pass reads the latest committed token (READ COMMITTED, no lock) and then locks
+    # the row the way its case needs; a pass repeats only if the row changed in between.
+    for _ in range(_MAX_PASSES):
+        stored = await _stored(conn, pool, partition)
+        if stored is None:
+            values = {"pool": pool, "partition": partition, "token": token, "updated_at": utc_now()}
+            await conn.execute(_insert_or_ignore(conn.dialect.name, values))
+            continue
+        if stored > token:
+            raise StaleFencingTokenError(pool, partition, token, stored)
+        if stored == token:
+            if await _stored(conn, pool, partition, share=True) == token:
+                return
+            continue
         raised = await conn.execute(
-            update(PartitionFence).where(*where).values(token=token, updated_at=utc_now())
+            update(PartitionFence)
+            .where(
+                PartitionFence.pool == pool,
+                PartitionFence.partition == partition,
+                PartitionFence.token < token,
+            )
+            .values(token=token, updated_at=utc_now())
         )
         if raised.rowcount:
             return
-        stored = await _stored(conn, pool, partition)
-        if stored is not None:
-            if stored > token:
-                raise StaleFencingTokenError(pool, partition, token, stored)
-            return
-        values = {"pool": pool, "partition": partition, "token": token, "updated_at": utc_now()}
-        await conn.execute(_insert_or_ignore(conn.dialect.name, values))
-    # The row exists after the insert-or-ignore (ours or a racer's), so the loop returned.
-    raise AssertionError("partition fence row missing after insert")  # pragma: no cover
+    current = await _stored(conn, pool, partition, share=True)
+    if current is not None and current > token:
+        raise StaleFencingTokenError(pool, partition, token, current)
+    raise RuntimeError(f"fence of {pool} partition {partition} kept changing")  # pragma: no cover
 
 
 class FencingRepository:
