@@ -61,6 +61,7 @@ class FakeGateway:
         self.registry = registry
         self.mode: Mode = "state-first"
         self.requests: list[tuple[int, int | None]] = []
+        self.joined: dict[int, int] = {}  # the bot's voice channel per guild, as Discord has it
         self.players: LavalinkPlayers | None = None
         self._tokens = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -99,11 +100,17 @@ class FakeGateway:
     async def _answer(self, guild_id: int, channel_id: int | None) -> None:
         assert self.players is not None
         if channel_id is None:
+            self.joined.pop(guild_id, None)
             self.registry.revoke(guild_id, BOT)
             await self.players.voice_state(self._state(guild_id, None))
             return
-        server = self._issue(guild_id, channel_id)
         state = self._state(guild_id, channel_id)
+        if self.joined.get(guild_id) == channel_id:
+            # Discord: op 4 to the channel the bot is in repeats the voice state only
+            await self.players.voice_state(state)
+            return
+        self.joined[guild_id] = channel_id
+        server = self._issue(guild_id, channel_id)
         mode = self.mode
         if mode == "server-first":
             await self.players.voice_server(server)
@@ -125,6 +132,7 @@ class FakeGateway:
     async def moderator_move(self, guild_id: int, channel_id: int, *, with_server: bool) -> None:
         """A moderator drags the bot: Discord keeps the voice session id."""
         assert self.players is not None
+        self.joined[guild_id] = channel_id
         server = self._issue(guild_id, channel_id, new_token=with_server)
         await self.players.voice_state(self._state(guild_id, channel_id))
         if with_server:
@@ -132,6 +140,7 @@ class FakeGateway:
 
     async def moderator_disconnect(self, guild_id: int) -> None:
         assert self.players is not None
+        self.joined.pop(guild_id, None)
         self.registry.revoke(guild_id, BOT)
         await self.players.voice_state(self._state(guild_id, None))
 
@@ -611,6 +620,19 @@ async def test_discord_closing_the_voice_connection_is_reported(rig: Rig) -> Non
     closed = await rig.events.wait_for(VoiceClosed)
     assert (closed.guild_id, closed.code, closed.by_remote) == (GUILD, 4014, True)
     assert not rig.players.is_connected(GUILD)
+
+
+async def test_connect_again_after_discord_closed_the_voice_connection(rig: Rig) -> None:
+    """Discord repeats only the voice state: the same values are sent to Lavalink again."""
+    await rig.players.connect(GUILD, CHANNEL)
+    await rig.control.close_voice(GUILD, code=4006)
+    await rig.events.wait_for(VoiceClosed)
+    assert await _voice_of(rig) == (str(CHANNEL), False)
+
+    await rig.players.connect(GUILD, CHANNEL)
+    assert rig.gateway.requests == [(GUILD, CHANNEL), (GUILD, CHANNEL)]
+    assert await _voice_of(rig) == (str(CHANNEL), True)
+    assert rig.players.is_connected(GUILD)
 
 
 async def test_a_player_follows_lavalink_py_failover(

@@ -188,8 +188,8 @@ class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
         voice = cast(dict[str, Any], self._voice_state)
         if voice.keys() != _VOICE_KEYS or voice.get("endpoint") is None:
             return  # incomplete, or Discord is moving the voice server (endpoint null)
-        if voice == self._sent_voice:
-            return  # a duplicate event: Lavalink already has these values
+        if voice == self._sent_voice and self.connected:
+            return  # a duplicate event: Lavalink already has these values and is connected
         payload = {key: str(voice[key]) for key in _VOICE_KEYS}
         answer = await rest.update_player(self.node, self.guild, {"voice": payload})
         self._sent_voice = payload
