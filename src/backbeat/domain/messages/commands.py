@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from backbeat.domain import limits
 from backbeat.domain.messages.common import (
     AutoplayMode,
     CommandSource,
@@ -19,7 +20,7 @@ from backbeat.domain.messages.common import (
 )
 from backbeat.domain.messages.envelope import Envelope, Strict
 
-MAX_QUERY_LENGTH = 512
+MAX_QUERY_LENGTH = limits.QUERY
 MAX_VOLUME = 200
 MAX_QUEUE_POSITION = 100_000
 
@@ -107,7 +108,7 @@ class AutoplayPayload(Strict):
 class AutoplayRejectPayload(Strict):
     """Reject a track autoplay chose: skip it and never suggest it again for this guild."""
 
-    identifier: str = Field(min_length=1, max_length=512)
+    identifier: str = Field(min_length=1, max_length=limits.TRACK_IDENTIFIER)
     reason: str | None = Field(default=None, max_length=200)
 
 

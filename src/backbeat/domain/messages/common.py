@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from backbeat.domain import limits
 from backbeat.domain.guild_settings import AutoplayMode
 from backbeat.domain.messages.envelope import Snowflake, Strict
 from backbeat.domain.queue import LoopMode
@@ -54,12 +55,17 @@ class DiscordContext(Strict):
 class TrackSummary(Strict):
     """What the gateway needs to show a track (no Lavalink encoding needed to render)."""
 
-    title: str = Field(max_length=512)
-    author: str = Field(max_length=512)
-    uri: str | None = Field(default=None, max_length=2048)
-    identifier: str = Field(max_length=512)
-    source_name: str = Field(max_length=64)
+    title: str = Field(max_length=limits.TRACK_TITLE)
+    author: str = Field(max_length=limits.TRACK_AUTHOR)
+    uri: str | None = Field(default=None, max_length=limits.TRACK_URI)
+    identifier: str = Field(max_length=limits.TRACK_IDENTIFIER)
+    source_name: str = Field(max_length=limits.TRACK_SOURCE_NAME)
     length_ms: int = Field(ge=0)
     is_stream: bool = False
-    artwork_url: str | None = Field(default=None, max_length=2048)
-    encoded: str | None = Field(default=None, repr=False, description="Lavalink track string.")
+    artwork_url: str | None = Field(default=None, max_length=limits.TRACK_ARTWORK_URL)
+    encoded: str | None = Field(
+        default=None,
+        max_length=limits.TRACK_ENCODED,
+        repr=False,
+        description="Lavalink track string.",
+    )

@@ -13,13 +13,22 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from backbeat.domain import limits
+
 #: The schema version this code writes; :data:`SUPPORTED_VERSIONS` are those it reads.
 SCHEMA_VERSION = 1
 SUPPORTED_VERSIONS: frozenset[int] = frozenset({1})
 
 #: Discord snowflakes are positive 64-bit integers.
 Snowflake = Annotated[int, Field(gt=0, lt=2**64)]
-MessageId = Annotated[str, Field(pattern=r"^[0-9a-f]{32}$")]
+MessageId = Annotated[
+    str,
+    Field(
+        min_length=limits.MESSAGE_ID,
+        max_length=limits.MESSAGE_ID,
+        pattern=rf"^[0-9a-f]{{{limits.MESSAGE_ID}}}$",
+    ),
+]
 
 
 class Channel(StrEnum):

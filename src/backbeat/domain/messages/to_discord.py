@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from backbeat.domain import limits
 from backbeat.domain.messages.common import DiscordContext, TrackSummary
 from backbeat.domain.messages.envelope import Envelope, Snowflake, Strict
 
@@ -118,7 +119,7 @@ class QueuePagePayload(Strict):
 
 class SearchResultsPayload(Strict):
     target: ReplyTarget
-    query: str = Field(max_length=512)
+    query: str = Field(max_length=limits.QUERY)
     tracks: list[TrackSummary] = Field(max_length=25)
 
 
@@ -137,10 +138,10 @@ class SuggestionsPayload(Strict):
 
 class LyricsPayload(Strict):
     target: ReplyTarget
-    title: str = Field(max_length=512)
-    author: str | None = Field(default=None, max_length=512)
+    title: str = Field(max_length=limits.TRACK_TITLE)
+    author: str | None = Field(default=None, max_length=limits.TRACK_AUTHOR)
     text: str | None = Field(default=None, max_length=20_000, description="None: not found.")
-    source: str | None = Field(default=None, max_length=100)
+    source: str | None = Field(default=None, max_length=limits.LYRICS_SOURCE)
 
 
 class NoticePayload(Strict):
