@@ -291,6 +291,15 @@ async def _track(rig: Rig, key: str = "track") -> QueueTrack:
     return result.tracks[0]
 
 
+async def _eventually(check: Callable[[], bool], wait: float = WAIT) -> None:
+    """Wait until ``check()`` holds (polling: the thing checked has no event)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while not check():
+        assert loop.time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.01)
+
+
 async def _voice_of(rig: Rig, guild_id: int = GUILD) -> tuple[str | None, bool]:
     player = await rig.emulator_player(guild_id)
     assert player is not None
@@ -349,17 +358,21 @@ async def test_a_missing_voice_event_times_out_leaving_no_player(
 
 async def test_refused_credentials_time_out(rig_factory: RigFactory) -> None:
     """Lavalink never reports connected (Discord refused the token): the join is abandoned."""
-    rig = await rig_factory(timeout_s=0.5)
+    rig = await rig_factory(timeout_s=3.0)
     rig.gateway.mode = "silent"
     connecting = asyncio.create_task(rig.players.connect(GUILD, CHANNEL))
-    await asyncio.sleep(0.05)
+    await _eventually(lambda: bool(rig.gateway.requests))
     await rig.players.voice_state(rig.gateway._state(GUILD, CHANNEL))
-    await rig.players.voice_server(
-        {"guild_id": str(GUILD), "token": "forged", "endpoint": ENDPOINT}
-    )
+    forged = {"guild_id": str(GUILD), "token": "forged", "endpoint": ENDPOINT}
+    await rig.players.voice_server(forged)
+    closed = await rig.events.wait_for(VoiceClosed)
+    assert closed.code == 4006
+    if not connecting.done():  # on a very slow machine the timeout may already have struck
+        assert await _voice_of(rig) == (str(CHANNEL), False)
     with pytest.raises(VoiceTimeoutError):
         await connecting
     assert await rig.emulator_player() is None
+    assert rig.gateway.requests[-1] == (GUILD, None)
 
 
 async def test_a_moderator_move_is_reported_and_sent_to_lavalink(rig: Rig) -> None:
@@ -686,3 +699,14 @@ def test_settings_give_the_nodes_user_and_timeout(monkeypatch: pytest.MonkeyPatc
         "lava.example", 443, True
     )
     assert NodeAddress.parse("http://127.0.0.1:2333") == NodeAddress("127.0.0.1", 2333, False)
+
+
+async def test_a_spotify_track_keeps_isrc_and_plugin_info(rig: Rig) -> None:
+    song = next(t for t in Catalog.default().tracks if t.spotify_id and t.isrc and t.album)
+    result = await rig.players.load(f"https://open.spotify.com/track/{song.spotify_id}")
+    assert result.kind is LoadKind.TRACK
+    track = result.tracks[0]
+    assert (track.source_name, track.identifier) == ("spotify", song.spotify_id)
+    assert track.extra["isrc"] == song.isrc
+    assert track.extra["pluginInfo"]["albumName"] == song.album
+    assert track.artwork_url == song.artwork_url
