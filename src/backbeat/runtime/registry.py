@@ -15,8 +15,9 @@ from collections.abc import Iterable, Mapping
 from typing import Final
 
 from backbeat.config import Settings
+from backbeat.errors import ConfigurationError
 from backbeat.runtime.component import Component, ComponentFactory
-from backbeat.runtime.errors import ComponentUnavailableError, UnknownComponentError
+from backbeat.runtime.errors import ComponentUnavailableError, UnknownComponentError, describe
 
 #: Registered components in start order (stopped in reverse).
 COMPONENT_MODULES: Final[Mapping[str, str]] = {
@@ -57,7 +58,7 @@ def load_factory(name: str, target: str) -> ComponentFactory:
     except ModuleNotFoundError as error:
         if error.name is not None and _is_prefix(error.name, module_name):
             raise ComponentUnavailableError(
-                name, f"module {module_name} is not installed"
+                name, f"module {module_name} is not part of this installation"
             ) from error
         raise ComponentUnavailableError(
             name, f"module {module_name} cannot be imported: {error}"
@@ -76,11 +77,20 @@ def load_factory(name: str, target: str) -> ComponentFactory:
 def build(settings: Settings, names: Iterable[str], modules: Mapping[str, str]) -> list[Component]:
     """Load each named component's factory and call it with ``settings``, in the given order.
 
-    A factory's :class:`~backbeat.errors.ConfigurationError` propagates unchanged.
+    A factory's :class:`~backbeat.errors.ConfigurationError` propagates unchanged; any other
+    failure becomes :class:`ComponentUnavailableError`.
     """
     components: list[Component] = []
     for name in names:
-        component = load_factory(name, modules[name])(settings)
+        factory = load_factory(name, modules[name])
+        try:
+            component = factory(settings)
+        except ConfigurationError:
+            raise
+        except Exception as error:
+            raise ComponentUnavailableError(
+                name, f"its factory failed: {describe(error)}"
+            ) from error
         if component.name != name:
             raise ComponentUnavailableError(
                 name, f"its factory built a component named {component.name!r}"
