@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import lavalink
@@ -35,6 +35,9 @@ from backbeat.audio.ports import (
     VoiceMoved,
     VoiceRequest,
 )
+
+if TYPE_CHECKING:
+    from backbeat.audio.ports import Players
 from backbeat.config import LavalinkNode, Settings, env_name
 from backbeat.domain.queue import QueueTrack
 from backbeat.errors import ConfigurationError
@@ -114,6 +117,9 @@ class LavalinkPlayers:
             return
         for handshake in self._handshakes.values():
             handshake.fail(NoNodeAvailableError("the audio service is closing"))
+        # Forget the players first: lavalink.py would otherwise "fail over" the players of
+        # each node it closes to the nodes still open.
+        client.player_manager.players.clear()
         await client.close()
         self._ready_nodes.clear()
 
@@ -398,3 +404,9 @@ class LavalinkPlayers:
 
 def _volume(percent: int) -> int:
     return max(0, min(MAX_VOLUME, int(percent)))
+
+
+if TYPE_CHECKING:
+
+    def _implements_the_seam(players: LavalinkPlayers) -> Players:
+        return players  # mypy checks LavalinkPlayers against the Players protocol
