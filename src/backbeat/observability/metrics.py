@@ -153,3 +153,63 @@ db_operation_retries_total = Counter(
     ["operation"],
     registry=REGISTRY,
 )
+
+# --- the audio service: command processor (audio/processor.py, audio/worker.py) -------------
+
+audio_command_duration_seconds = Histogram(
+    "audio_command_duration_seconds",
+    "Time from taking a command to its reply, by command type and outcome "
+    "(ok, refused, error).",
+    ["command", "outcome"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+audio_players = Gauge(
+    "audio_players",
+    "Guild players this audio process holds on Lavalink nodes.",
+    registry=REGISTRY,
+)
+audio_players_playing = Gauge(
+    "audio_players_playing",
+    "Guild players of this audio process playing a track (paused ones included).",
+    registry=REGISTRY,
+)
+lavalink_nodes = Gauge(
+    "lavalink_nodes",
+    "Lavalink nodes this audio process knows, by state (available, unavailable).",
+    ["state"],
+    registry=REGISTRY,
+)
+
+# --- the gateway (Discord face) -----------------------------------------------------------
+
+gateway_interaction_ack_seconds = Histogram(
+    "gateway_interaction_ack_seconds",
+    "Time from receiving an interaction to its acknowledgement being accepted by Discord, "
+    "by operation (command, component).",
+    ["operation"],
+    buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+gateway_shards_ready = Gauge(
+    "gateway_shards_ready",
+    "Shards of this gateway process that are connected and ready (or resumed).",
+    registry=REGISTRY,
+)
+gateway_shards_total = Gauge(
+    "gateway_shards_total",
+    "Shards this gateway process runs.",
+    registry=REGISTRY,
+)
+gateway_shard_latency_seconds = Gauge(
+    "gateway_shard_latency_seconds",
+    "Heartbeat round trip of each shard; the partition label is the shard id, which is the "
+    "to-discord and ui:now partition it reads.",
+    ["partition"],
+    registry=REGISTRY,
+)
+gateway_ui_states_coalesced_total = Counter(
+    "gateway_ui_states_coalesced_total",
+    "Now-playing states replaced by a newer one before they were rendered.",
+    registry=REGISTRY,
+)

@@ -38,6 +38,8 @@ ALLOWED_LABELS = {
     "reason": "a fixed rejection or dead-letter reason",
     "event": "a lease event (acquired, renewed, lost, released)",
     "partition": "a bus partition number (bounded by BUS_PARTITIONS)",
+    "command": "a command type of discord-bot:commands",
+    "state": "a fixed state name (available, unavailable)",
 }
 
 #: Words that betray an unbounded label, whatever else the name says.

@@ -1,0 +1,295 @@
+"""Player events: what the nodes report, turned into queue progress, history and messages.
+
+One task drains :meth:`Players.events` in order. Each guild event is handled under the
+guild's lock in a task of its own (the lock queues waiters in arrival order, so a guild's
+events keep their order while other guilds go on). A track that finished advances the queue
+by its loop mode and plays the next one; an exhausted queue sends ``queueEnd`` and starts the
+idle timer. A track that failed or got stuck is recorded as an error and skipped (retries
+and classification are the next issue's).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from backbeat.audio.context import Audio
+from backbeat.audio.guilds import GuildState
+from backbeat.audio.ports import (
+    NodeChanged,
+    PlayerEvent,
+    PlayerPosition,
+    TrackEnded,
+    TrackFailed,
+    TrackStarted,
+    TrackStuck,
+    VoiceClosed,
+    VoiceDisconnected,
+    VoiceMoved,
+)
+from backbeat.audio.replies import summary
+from backbeat.db.transactions import in_transaction
+from backbeat.domain.messages import Channel
+from backbeat.domain.messages.to_discord import (
+    TrackEnd,
+    TrackEndPayload,
+    TrackException,
+    TrackExceptionPayload,
+    TrackPayload,
+    TrackStart,
+    TrackStuckPayload,
+)
+from backbeat.domain.messages.to_discord import TrackStuck as TrackStuckMessage
+from backbeat.domain.messages.ui import ErrorNoticePayload, UiError
+from backbeat.domain.queue import LoopMode, QueueEntry, QueueSession
+from backbeat.domain.records import SkipReason
+from backbeat.observability.logging import get_logger
+from backbeat.observability.metrics import lavalink_nodes, track_plays_total
+
+_log = get_logger(__name__)
+
+
+class PlayerEvents:
+    """Handles the players' events for the guilds of this worker."""
+
+    def __init__(self, audio: Audio) -> None:
+        self.audio = audio
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._nodes: dict[str, bool] = {}
+
+    async def run(self) -> None:
+        """Drain the players' events until cancelled."""
+        async for event in self.audio.players.events():
+            self.dispatch(event)
+
+    def dispatch(self, event: PlayerEvent) -> None:
+        if isinstance(event, NodeChanged):
+            self._nodes[event.node] = event.available
+            up = sum(self._nodes.values())
+            lavalink_nodes.labels("available").set(up)
+            lavalink_nodes.labels("unavailable").set(len(self._nodes) - up)
+            return
+        if isinstance(event, PlayerPosition | VoiceClosed):
+            if isinstance(event, VoiceClosed):
+                _log.info(
+                    "voice_closed", guild_id=event.guild_id, code=event.code, reason=event.reason
+                )
+            return
+        state = self.audio.guilds.known(event.guild_id)
+        if state is None:
+            return  # not a guild of ours (any more)
+        task = asyncio.create_task(self._guarded(state, event))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _guarded(self, state: GuildState, event: PlayerEvent) -> None:
+        try:
+            async with state.lock:
+                await self._handle(state, event)
+        except Exception:
+            _log.exception(
+                "player_event_failed", guild_id=state.guild_id, kind=type(event).__name__
+            )
+
+    async def _handle(self, state: GuildState, event: PlayerEvent) -> None:
+        if isinstance(event, TrackStarted):
+            await self._started(state, event)
+        elif isinstance(event, TrackEnded):
+            await self._ended(state, event)
+        elif isinstance(event, TrackFailed):
+            await self._failed(state, event.encoded, event.message, event.severity)
+        elif isinstance(event, TrackStuck):
+            await self._stuck(state, event)
+        elif isinstance(event, VoiceMoved):
+            await self._moved(state, event)
+        elif isinstance(event, VoiceDisconnected):
+            await self._disconnected(state)
+
+    def _track_payload(
+        self, state: GuildState, entry: QueueEntry, session: QueueSession | None
+    ) -> TrackPayload:
+        return TrackPayload(
+            track=summary(entry.track),
+            requester_id=entry.requester_id,
+            text_channel_id=session.text_channel_id if session is not None else None,
+            is_autoplay=entry.is_autoplay,
+        )
+
+    async def _started(self, state: GuildState, event: TrackStarted) -> None:
+        audio = self.audio
+        entry = state.playing
+        if entry is None or entry.track.encoded != event.encoded:
+            return  # an old play we replaced meanwhile
+        guild_id = state.guild_id
+
+        async def work(conn: AsyncConnection) -> QueueSession | None:
+            await audio.close_history(conn, state, SkipReason.REPLACED)
+            record = await audio.history.start(
+                conn=conn,
+                guild_id=guild_id,
+                track=entry.track,
+                requester_id=entry.requester_id,
+                is_autoplay=entry.is_autoplay,
+            )
+            state.history_id = record.record_id
+            await audio.ledger.events.append(
+                conn=conn,
+                guild_id=guild_id,
+                type="track.started",
+                payload={"identifier": entry.track.identifier, "item_id": entry.item_id},
+            )
+            return await audio.queue.session(guild_id=guild_id, conn=conn)
+
+        session = await in_transaction(audio.engine, "audio.track_started", work)
+        state.reset_votes(entry.item_id)
+        track_plays_total.labels(
+            entry.track.source_name or "unknown", str(entry.is_autoplay).lower()
+        ).inc()
+        await audio.bus.publish(
+            Channel.TO_DISCORD,
+            TrackStart(guild_id=guild_id, payload=self._track_payload(state, entry, session)),
+        )
+        await audio.publish_ui(state, "update")
+
+    async def _ended(self, state: GuildState, event: TrackEnded) -> None:
+        entry = state.playing
+        if entry is None or entry.track.encoded != event.encoded:
+            return
+        if event.reason == "finished":
+            await self._advance(state, entry, SkipReason.FINISHED, loop=None)
+        elif event.reason == "loadFailed":
+            await self._advance(state, entry, SkipReason.ERROR, loop=LoopMode.OFF)
+        # replaced, stopped, cleanup: a command or the worker caused them and recorded why
+
+    async def _advance(
+        self, state: GuildState, entry: QueueEntry, reason: SkipReason, *, loop: LoopMode | None
+    ) -> None:
+        """Close the history row, move the queue on and play what comes next."""
+        audio = self.audio
+        guild_id = state.guild_id
+
+        async def work(conn: AsyncConnection) -> tuple[QueueEntry | None, QueueSession | None]:
+            await audio.close_history(conn, state, reason)
+            session = await audio.queue.session(guild_id=guild_id, conn=conn)
+            mode = loop
+            if mode is None and session is not None and session.loop_mode is LoopMode.TRACK:
+                mode = LoopMode.TRACK
+            nxt = await audio.queue.advance(guild_id=guild_id, loop_mode=mode, conn=conn)
+            await audio.ledger.events.append(
+                conn=conn,
+                guild_id=guild_id,
+                type="track.ended",
+                payload={"identifier": entry.track.identifier, "reason": reason.value},
+            )
+            return nxt, await audio.queue.session(guild_id=guild_id, conn=conn)
+
+        nxt, session = await in_transaction(audio.engine, "audio.track_ended", work)
+        await audio.bus.publish(
+            Channel.TO_DISCORD,
+            TrackEnd(
+                guild_id=guild_id,
+                payload=TrackEndPayload(
+                    **self._track_payload(state, entry, session).model_dump(),
+                    reason="finished" if reason is SkipReason.FINISHED else "loadFailed",
+                ),
+            ),
+        )
+        state.playing = None
+        if nxt is not None and session is not None:
+            await audio.start_entry(state, nxt, session)
+            await audio.publish_ui(state, "update")
+        else:
+            await audio.queue_ended(state, session)
+            await audio.publish_ui(state, "update")
+
+    async def _failed(self, state: GuildState, encoded: str, message: str, severity: str) -> None:
+        entry = state.playing
+        if entry is None or entry.track.encoded != encoded:
+            return
+        session = await self.audio.queue.session(guild_id=state.guild_id)
+        await self.audio.bus.publish(
+            Channel.TO_DISCORD,
+            TrackException(
+                guild_id=state.guild_id,
+                payload=TrackExceptionPayload(
+                    **self._track_payload(state, entry, session).model_dump(),
+                    message=message[:2000],
+                    severity=severity,
+                ),
+            ),
+        )
+        await self._error_notice(state, session, "track_failed", message)
+        # the TrackEnded(loadFailed) that follows moves the queue on
+
+    async def _stuck(self, state: GuildState, event: TrackStuck) -> None:
+        entry = state.playing
+        if entry is None or entry.track.encoded != event.encoded:
+            return
+        session = await self.audio.queue.session(guild_id=state.guild_id)
+        await self.audio.bus.publish(
+            Channel.TO_DISCORD,
+            TrackStuckMessage(
+                guild_id=state.guild_id,
+                payload=TrackStuckPayload(
+                    **self._track_payload(state, entry, session).model_dump(),
+                    threshold_ms=event.threshold_ms,
+                ),
+            ),
+        )
+        await self._error_notice(state, session, "track_stuck", "the track got stuck")
+        await self._advance(state, entry, SkipReason.ERROR, loop=LoopMode.OFF)
+
+    async def _error_notice(
+        self, state: GuildState, session: QueueSession | None, code: str, message: str
+    ) -> None:
+        await self.audio.bus.publish(
+            Channel.UI_NOW,
+            UiError(
+                guild_id=state.guild_id,
+                payload=ErrorNoticePayload(
+                    state_seq=self.audio.seq.next(state.guild_id),
+                    code=code,
+                    message=message[:2000],
+                    skipped=True,
+                    text_channel_id=session.text_channel_id if session is not None else None,
+                ),
+            ),
+        )
+
+    async def _moved(self, state: GuildState, event: VoiceMoved) -> None:
+        await self.audio.queue.set_session(
+            guild_id=state.guild_id, voice_channel_id=event.channel_id
+        )
+        await self.audio.ledger.events.append(
+            guild_id=state.guild_id, type="voice.moved", payload={"channel_id": event.channel_id}
+        )
+        await self.audio.publish_ui(state, "update")
+
+    async def _disconnected(self, state: GuildState) -> None:
+        """A moderator disconnected the bot: stop, keep the queue, remove the UI."""
+        audio = self.audio
+        guild_id = state.guild_id
+        session = await audio.queue.session(guild_id=guild_id)
+        position = audio.position_ms(state, session)
+
+        async def work(conn: AsyncConnection) -> None:
+            await audio.close_history(conn, state, SkipReason.STOPPED)
+            await audio.queue.set_session(
+                guild_id=guild_id, voice_channel_id=None, position_ms=position, conn=conn
+            )
+            await audio.ledger.events.append(
+                conn=conn, guild_id=guild_id, type="voice.disconnected", payload={}
+            )
+
+        await in_transaction(audio.engine, "audio.voice_disconnected", work)
+        state.playing = None
+        state.paused_by_bot = False
+        state.cancel_timers()
+        await audio.players.destroy(guild_id)
+        await audio.publish_ui(state, "delete:disconnected")

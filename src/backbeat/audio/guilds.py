@@ -1,0 +1,89 @@
+"""What the processor keeps in memory per guild, next to the SQL session.
+
+Everything here may be lost with the process: the queue and the session live in SQL. The
+per-guild lock serialises a guild's commands, player events and timer actions, so they see
+each other's committed state in order; voice events never take it (a handshake waiting
+under the lock needs them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from backbeat.domain.guild_settings import GuildSettings
+from backbeat.domain.queue import QueueEntry
+
+
+@dataclass(eq=False)
+class GuildState:
+    """One guild's in-memory state."""
+
+    guild_id: int
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    settings: GuildSettings | None = None
+    #: Non-bot members with the bot, from the gateway's ``listener-count`` (None: unknown).
+    listeners: int | None = None
+    #: Voters of a vote skip, for the item ``vote_item_id``.
+    votes: set[int] = field(default_factory=set)
+    vote_item_id: int | None = None
+    #: The queue item the player was last told to play.
+    playing: QueueEntry | None = None
+    #: The open PlaybackHistory row of the track playing.
+    history_id: int | None = None
+    #: Whether a now-playing message exists (a ``create`` was sent and no ``delete`` since).
+    ui_shown: bool = False
+    #: Playback was paused by the alone timer, not by a user: a returning listener resumes it.
+    paused_by_bot: bool = False
+    #: Why the next voice-leave is sent (``requested``, ``idle``, ``empty``, ``error``).
+    leave_reason: str = "requested"
+    idle_timer: asyncio.Task[None] | None = None
+    alone_timer: asyncio.Task[None] | None = None
+
+    def cancel_timers(self) -> None:
+        self.cancel_idle()
+        self.cancel_alone()
+
+    def cancel_idle(self) -> None:
+        task = self.idle_timer
+        if task is not None and not task.done() and task is not asyncio.current_task():
+            task.cancel()
+        self.idle_timer = None
+
+    def cancel_alone(self) -> None:
+        task = self.alone_timer
+        if task is not None and not task.done() and task is not asyncio.current_task():
+            task.cancel()
+        self.alone_timer = None
+
+    def reset_votes(self, item_id: int | None) -> None:
+        self.votes.clear()
+        self.vote_item_id = item_id
+
+
+class Guilds:
+    """The guild states of the partitions this worker owns."""
+
+    def __init__(self) -> None:
+        self._states: dict[int, GuildState] = {}
+
+    def get(self, guild_id: int) -> GuildState:
+        state = self._states.get(guild_id)
+        if state is None:
+            state = self._states[guild_id] = GuildState(guild_id)
+        return state
+
+    def known(self, guild_id: int) -> GuildState | None:
+        return self._states.get(guild_id)
+
+    def __iter__(self) -> Iterator[GuildState]:
+        return iter(list(self._states.values()))
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def drop(self, guild_id: int) -> None:
+        state = self._states.pop(guild_id, None)
+        if state is not None:
+            state.cancel_timers()

@@ -1,0 +1,47 @@
+"""One handler per command type; :data:`HANDLERS` maps the wire type to it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Final
+
+from backbeat.audio.handlers import controls, guild, play, queueing
+
+CommandHandler = Callable[..., Awaitable[None]]
+
+#: Handlers by command type. Types missing here (search, suggest, lyrics, autoplay-reject)
+#: come in later issues and are answered ``unsupported``.
+HANDLERS: Final[Mapping[str, CommandHandler]] = {
+    "play": play.play,
+    "playnow": play.play,
+    "playnext": play.play,
+    "pause": controls.pause,
+    "resume": controls.pause,
+    "toggle": controls.pause,
+    "seek": controls.seek,
+    "volume": controls.volume,
+    "filters": controls.filters,
+    "stop": controls.stop,
+    "disconnect": controls.disconnect,
+    "summon": controls.summon,
+    "skip": queueing.skip,
+    "voteskip": queueing.voteskip,
+    "previous": queueing.previous,
+    "loop": queueing.loop,
+    "shuffle": queueing.shuffle,
+    "remove": queueing.remove,
+    "move": queueing.move,
+    "clear": queueing.clear,
+    "queue": queueing.queue_page,
+    "nowplaying": queueing.nowplaying,
+    "autoplay": guild.autoplay,
+    "stay": guild.stay,
+    "settings-changed": guild.settings_changed,
+}
+
+#: Commands that change nothing: no applied-id row, no audit row.
+READ_ONLY: Final[frozenset[str]] = frozenset(
+    {"queue", "nowplaying", "search", "suggest", "lyrics", "settings-changed"}
+)
+
+__all__: list[Any] = ["HANDLERS", "READ_ONLY", "CommandHandler"]
