@@ -196,14 +196,30 @@ class Rig:
         self,
         players: LavalinkPlayers,
         gateway: FakeGateway,
-        events: Events,
         emulators: list[LavalinkEmulator],
+        new_players: Callable[[], LavalinkPlayers],
     ) -> None:
         self.players = players
         self.gateway = gateway
-        self.events = events
+        self.events = Events(players)
         self.emulators = emulators
         self.controls = [LavalinkControlClient(e.control_url) for e in emulators]
+        self._new_players = new_players
+
+    async def start(self, wait_ready: bool = True) -> None:
+        await self.players.start()
+        if wait_ready:
+            for i in range(len(self.emulators)):
+                await self.events.wait_for(NodeChanged, lambda e, i=i: e.node == f"node-{i}")
+            assert await self.players.ready()
+
+    async def restart(self) -> None:
+        """The audio process restarts: new players and client, Discord's state unchanged."""
+        await self.events.close()
+        await self.players.close()
+        self.players = self._new_players()
+        self.events = Events(self.players)
+        await self.start()
 
     @property
     def control(self) -> LavalinkControlClient:
@@ -236,28 +252,33 @@ def _node(emulator: LavalinkEmulator, name: str) -> LavalinkNode:
 async def rig_factory(lavalink_emulator_factory: EmulatorFactory) -> AsyncIterator[RigFactory]:
     rigs: list[Rig] = []
 
-    async def make(nodes: int = 1, timeout_s: float = WAIT, wait_ready: bool = True) -> Rig:
+    async def make(
+        nodes: int = 1,
+        timeout_s: float = WAIT,
+        wait_ready: bool = True,
+        rejoin_after_s: float = 2.0,
+    ) -> Rig:
         registry = VoiceCredentialRegistry()
         emulators = [
             await lavalink_emulator_factory(manual_clock=True, voice_registry=registry)
             for _ in range(nodes)
         ]
         gateway = FakeGateway(registry)
-        players = LavalinkPlayers(
-            user_id=BOT,
-            nodes=[_node(e, f"node-{i}") for i, e in enumerate(emulators)],
-            voice_request=gateway,
-            voice_connect_timeout_s=timeout_s,
-        )
-        gateway.players = players
-        events = Events(players)
-        await players.start()
-        rig = Rig(players, gateway, events, emulators)
+
+        def new_players() -> LavalinkPlayers:
+            players = LavalinkPlayers(
+                user_id=BOT,
+                nodes=[_node(e, f"node-{i}") for i, e in enumerate(emulators)],
+                voice_request=gateway,
+                voice_connect_timeout_s=timeout_s,
+                voice_rejoin_after_s=rejoin_after_s,
+            )
+            gateway.players = players
+            return players
+
+        rig = Rig(new_players(), gateway, emulators, new_players)
         rigs.append(rig)
-        if wait_ready:
-            for i in range(nodes):
-                await events.wait_for(NodeChanged, lambda e, i=i: e.node == f"node-{i}")
-            assert await players.ready()
+        await rig.start(wait_ready)
         return rig
 
     try:
@@ -349,10 +370,39 @@ async def test_a_missing_voice_event_times_out_leaving_no_player(
 
     assert (raised.value.guild_id, raised.value.channel_id) == (GUILD, CHANNEL)
     await rig.gateway.settle()
-    assert rig.gateway.requests == [(GUILD, CHANNEL), (GUILD, None)]
+    if mode == "no-server":  # voice state only: a rejoin for fresh credentials was tried
+        assert rig.gateway.requests == [
+            (GUILD, CHANNEL),
+            (GUILD, None),
+            (GUILD, CHANNEL),
+            (GUILD, None),
+        ]
+    else:
+        assert rig.gateway.requests == [(GUILD, CHANNEL), (GUILD, None)]
     assert await rig.emulator_player() is None
     assert rig.players.snapshot(GUILD) is None
     assert not rig.players.is_connected(GUILD)
+    assert not rig.events.of(VoiceDisconnected)
+
+
+async def test_a_restarted_process_rejoins_the_channel_the_bot_is_still_in(
+    rig_factory: RigFactory,
+) -> None:
+    """Discord answers the join with the voice state only: leave and join for credentials."""
+    rig = await rig_factory(rejoin_after_s=0.3)
+    await rig.players.connect(GUILD, CHANNEL)
+    await rig.restart()
+    assert rig.players.snapshot(GUILD) is None
+
+    await rig.players.connect(GUILD, CHANNEL)
+    assert rig.gateway.requests == [
+        (GUILD, CHANNEL),
+        (GUILD, CHANNEL),
+        (GUILD, None),
+        (GUILD, CHANNEL),
+    ]
+    assert await _voice_of(rig) == (str(CHANNEL), True)
+    assert rig.players.is_connected(GUILD)
     assert not rig.events.of(VoiceDisconnected)
 
 

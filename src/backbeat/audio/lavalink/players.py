@@ -54,7 +54,9 @@ class LavalinkPlayers:
     ``voice_request(guild_id, channel_id | None)`` asks the gateway to join, move or leave
     (op 4); the gateway's answer comes back as raw events through :meth:`voice_state` and
     :meth:`voice_server`. ``voice_connect_timeout_s`` bounds a handshake;
-    ``request_timeout_s`` bounds each REST request to a node.
+    ``request_timeout_s`` bounds each REST request to a node; ``voice_rejoin_after_s``
+    (at most half the handshake timeout) is how long a first join waits for a voice server
+    update after the voice state before it leaves and joins again.
     """
 
     def __init__(
@@ -65,11 +67,13 @@ class LavalinkPlayers:
         voice_request: VoiceRequest,
         voice_connect_timeout_s: float = 10.0,
         request_timeout_s: float = 10.0,
+        voice_rejoin_after_s: float = 2.0,
     ) -> None:
         self._user_id = int(user_id)
         self._node_config = tuple(nodes)
         self._voice_request = voice_request
         self._timeout_s = voice_connect_timeout_s
+        self._rejoin_after_s = min(voice_rejoin_after_s, voice_connect_timeout_s / 2)
         self._request_timeout_s = request_timeout_s
         self._client: Any = None
         self._events: asyncio.Queue[PlayerEvent] = asyncio.Queue()
@@ -253,9 +257,7 @@ class LavalinkPlayers:
             player.requested_channel = channel_id
             log = _log.bind(guild_id=guild_id, channel_id=channel_id, node=player.node_name)
             try:
-                await self._voice_request(guild_id, channel_id)
-                handshake.check(player)
-                await asyncio.wait_for(handshake.done, self._timeout_s)
+                await self._handshake(guild_id, handshake, player, log)
             except TimeoutError:
                 log.warning("audio.voice_handshake_timeout", timeout_s=self._timeout_s)
                 await self._abandon(guild_id)
@@ -267,6 +269,26 @@ class LavalinkPlayers:
                 if self._handshakes.get(guild_id) is handshake:
                     del self._handshakes[guild_id]
             log.info("audio.voice_connected")
+
+    async def _handshake(
+        self, guild_id: int, handshake: Handshake, player: BackbeatPlayer, log: Any
+    ) -> None:
+        """Ask to join and wait. A first join whose voice state came but no server update
+        within ``voice_rejoin_after_s`` found the bot already in the channel (a restarted
+        process: Discord repeats only the voice state), so it leaves and joins again once
+        for fresh credentials."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._timeout_s
+        await self._voice_request(guild_id, handshake.channel_id)
+        handshake.check(player)
+        if handshake.need_server:
+            await asyncio.wait({handshake.done}, timeout=self._rejoin_after_s)
+            if not handshake.done.done() and handshake.state_seen and not handshake.server_seen:
+                log.info("audio.voice_rejoin", after_s=self._rejoin_after_s)
+                handshake.state_seen = False
+                await self._voice_request(guild_id, None)
+                await self._voice_request(guild_id, handshake.channel_id)
+        await asyncio.wait_for(handshake.done, max(0.0, deadline - loop.time()))
 
     async def _abandon(self, guild_id: int) -> None:
         """A failed handshake: no player left behind, and the gateway told to leave."""
