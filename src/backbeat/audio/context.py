@@ -9,6 +9,7 @@ guild's view from SQL, publish snapshots and replies.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -102,6 +103,9 @@ class Audio:
         self.history = HistoryRepository(engine)
         self.config = ConfigurationRepository(engine)
         self.timers: Timers | None = None
+        #: Test hook: awaited right after a command's transaction committed, before Lavalink
+        #: follows and before the bus acknowledges (a crash there must not apply it twice).
+        self.after_commit: Callable[[CommandEnvelope], Awaitable[None]] | None = None
 
     # --- settings -----------------------------------------------------------------------------
 
@@ -153,6 +157,8 @@ class Audio:
             await self.follow_committed(state)
             await self.to_discord(result.reply)
             return
+        if self.after_commit is not None:
+            await self.after_commit(command)
         await self.finish(state, command, result)
 
     async def finish(self, state: GuildState, command: CommandEnvelope, effect: Effect) -> None:
@@ -187,6 +193,17 @@ class Audio:
             await self.publish_ui(state, "update")
 
     # --- voice ----------------------------------------------------------------------------------
+
+    def voice_channel_for(self, state: GuildState, command: CommandEnvelope) -> int:
+        """The channel playback uses: the bot's own when connected, else the requester's
+        (refused with ``not_in_voice`` when the requester is in none)."""
+        if self.players.is_connected(state.guild_id):
+            snapshot = self.players.snapshot(state.guild_id)
+            if snapshot is not None and snapshot.channel_id is not None:
+                return snapshot.channel_id
+        if command.context.voice_channel_id is None:
+            raise CommandRefusedError("not_in_voice", "join a voice channel first")
+        return command.context.voice_channel_id
 
     async def ensure_voice(self, state: GuildState, command: CommandEnvelope) -> int:
         """Connect to the requester's channel unless connected; the channel id in use.

@@ -1,8 +1,10 @@
-"""``play``, ``playnext`` and ``playnow``: resolve, connect, enqueue in one transaction, play.
+"""``play``, ``playnext`` and ``playnow``: resolve, enqueue in one transaction, connect, play.
 
-Resolution happens before the transaction (it may take a while and changes nothing); so does
-the voice handshake when the guild has no connection. A query that is not an http(s) URL goes
-to the node as ``<source>:<query>`` (``ytsearch`` by default), never bare.
+Resolution happens before the transaction (it may take a while and changes nothing), and so
+does the check that the requester is in a voice channel. The handshake follows the commit,
+so one that times out leaves the queue as committed, for a later ``/summon`` or ``/play``.
+A query that is not an http(s) URL goes to the node as ``<source>:<query>`` (``ytsearch``
+by default), never bare; a URL goes as given.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ async def play(
             )
         raise CommandRefusedError("no_results", "nothing found", query=command.payload.query)
     settings = await audio.guild_settings(state)
-    channel_id = await audio.ensure_voice(state, command)
+    channel_id = audio.voice_channel_for(state, command)
     user_id = command.context.user_id
     guild_id = state.guild_id
 
@@ -138,6 +140,7 @@ async def play(
 
         async def follow() -> None:
             if starts and current is not None:
+                await audio.ensure_voice(state, command)
                 await audio.start_entry(state, current, session)
 
         return Effect(
