@@ -760,3 +760,14 @@ async def test_a_spotify_track_keeps_isrc_and_plugin_info(rig: Rig) -> None:
     assert track.extra["isrc"] == song.isrc
     assert track.extra["pluginInfo"]["albumName"] == song.album
     assert track.artwork_url == song.artwork_url
+
+
+async def test_connect_after_a_moderator_disconnect_joins_again(rig: Rig) -> None:
+    await rig.players.connect(GUILD, CHANNEL)
+    await rig.gateway.moderator_disconnect(GUILD)
+    await rig.events.wait_for(VoiceDisconnected)
+
+    await rig.players.connect(GUILD, OTHER_CHANNEL)
+    assert rig.gateway.requests == [(GUILD, CHANNEL), (GUILD, OTHER_CHANNEL)]
+    assert await _voice_of(rig) == (str(OTHER_CHANNEL), True)
+    assert not rig.events.of(VoiceMoved)

@@ -61,7 +61,7 @@ class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
         self.encoded: str | None = None
         #: The channel this process asked for or accepted (a move by a moderator changes it).
         self.requested_channel: int | None = None
-        #: Whether a VOICE_SERVER_UPDATE was seen for this player.
+        #: Whether a VOICE_SERVER_UPDATE was seen since the bot last joined voice.
         self.has_voice_server = False
         self._sent_voice: dict[str, str] | None = None
 
@@ -170,10 +170,11 @@ class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
     async def _voice_state_update(self, data: Mapping[str, Any]) -> None:
         raw_channel = data.get("channel_id")
         self.channel_id = int(raw_channel) if raw_channel else None
-        if self.channel_id is None:
+        if self.channel_id is None:  # left voice: the next join gets new credentials
             self._voice_state.clear()
             self._sent_voice = None
             self.connected = False
+            self.has_voice_server = False
             return
         self._voice_state.update(sessionId=str(data["session_id"]), channelId=str(raw_channel))
         await self._dispatch_voice_update()
