@@ -50,7 +50,9 @@ OTHER_CHANNEL = 800_000_002
 ENDPOINT = "c-ams.discord.media"
 WAIT = 10.0  # generous: the machine is shared
 
-Mode = Literal["state-first", "server-first", "duplicated", "no-state", "no-server", "silent"]
+Mode = Literal[
+    "state-first", "server-first", "duplicated", "concurrent", "no-state", "no-server", "silent"
+]
 E = TypeVar("E", bound=PlayerEvent)
 
 
@@ -121,6 +123,13 @@ class FakeGateway:
             await self.players.voice_server(server)
             await self.players.voice_server(server)
             await self.players.voice_state(state)
+        elif mode == "concurrent":  # delivered by different tasks at once
+            await asyncio.gather(
+                self.players.voice_server(server),
+                self.players.voice_state(state),
+                self.players.voice_server(server),
+                self.players.voice_state(state),
+            )
         elif mode == "no-state":
             await self.players.voice_server(server)
         elif mode == "no-server":
@@ -330,7 +339,7 @@ async def _voice_of(rig: Rig, guild_id: int = GUILD) -> tuple[str | None, bool]:
 # ----- voice handshake -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mode", ["state-first", "server-first", "duplicated"])
+@pytest.mark.parametrize("mode", ["state-first", "server-first", "duplicated", "concurrent"])
 async def test_connect_completes_with_voice_events_in_any_order(rig: Rig, mode: Mode) -> None:
     rig.gateway.mode = mode
     await rig.players.connect(GUILD, CHANNEL)

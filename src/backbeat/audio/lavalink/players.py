@@ -80,6 +80,7 @@ class LavalinkPlayers:
         self._ready_nodes: set[str] = set()
         self._handshakes: dict[int, Handshake] = {}
         self._locks: dict[int, asyncio.Lock] = {}
+        self._voice_locks: dict[int, asyncio.Lock] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings, voice_request: VoiceRequest) -> LavalinkPlayers:
@@ -343,10 +344,13 @@ class LavalinkPlayers:
     async def _hand_to_lavalink(
         self, kind: str, data: Mapping[str, Any], handshake: Handshake | None
     ) -> None:
+        """One guild's voice updates reach Lavalink one at a time, in the order they came."""
+        guild_id = int(data["guild_id"])
         try:
-            await self._client.voice_update_handler({"t": kind, "d": dict(data)})
+            async with self._voice_locks.setdefault(guild_id, asyncio.Lock()):
+                await self._client.voice_update_handler({"t": kind, "d": dict(data)})
         except AudioError as exc:
-            _log.warning("audio.voice_update_failed", guild_id=data.get("guild_id"), error=str(exc))
+            _log.warning("audio.voice_update_failed", guild_id=guild_id, error=str(exc))
             if handshake is not None:
                 handshake.fail(exc)
 
