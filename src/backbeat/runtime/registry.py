@@ -4,8 +4,9 @@
 ``COMPONENT_FACTORY`` builds the component) or ``"package.module:ATTRIBUTE"`` (another
 factory in that module). Modules are imported by name when a process starts, never at import
 time, so the shared core does not depend on any service. More components (plugins, tests)
-join through the ``extra`` mapping of :func:`component_modules` (``backbeat run --component
-NAME=TARGET`` on the command line); an extra entry with a registered name replaces it.
+join through the ``extra`` mapping of :func:`component_modules` (``backbeat run
+--component-module NAME=TARGET`` on the command line); an extra entry with a registered name
+replaces it.
 """
 
 from __future__ import annotations

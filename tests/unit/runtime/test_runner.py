@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,7 +23,7 @@ from backbeat.runtime.errors import (
     ProcessFailedError,
     StatusServerError,
 )
-from backbeat.runtime.runner import run_process
+from backbeat.runtime.runner import run_process, stop_on_signals
 from backbeat.testing.bus_fixtures import eventually
 
 
@@ -173,3 +175,12 @@ async def test_a_taken_status_port_is_one_clear_error(make_settings: MakeSetting
     first.stop.set()
     await first.result()
     assert demo.EVENTS == ["start demo-sender", "stop demo-sender"]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+async def test_a_first_signal_asks_the_process_to_stop(signum: signal.Signals) -> None:
+    stop = asyncio.Event()
+    with stop_on_signals(stop):
+        os.kill(os.getpid(), signum)
+        await asyncio.wait_for(stop.wait(), 30)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
