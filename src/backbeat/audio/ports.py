@@ -223,8 +223,8 @@ class Players(Protocol):
         """Stop the current track; voice stays connected."""
 
     async def disconnect(self, guild_id: int) -> None:
-        """Leave voice (a requested leave: no :class:`VoiceDisconnected` follows) and destroy
-        the guild's player; nothing happens when there is none."""
+        """Destroy the guild's player, if any, and leave voice (a requested leave: no
+        :class:`VoiceDisconnected` follows). The leave is asked for even without a player."""
 
     async def destroy(self, guild_id: int) -> None:
         """Remove the guild's player from its node and forget it (no voice request sent)."""

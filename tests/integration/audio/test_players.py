@@ -469,8 +469,20 @@ async def test_a_requested_leave_is_no_disconnect_event(rig: Rig) -> None:
     assert await rig.emulator_player() is None
     assert rig.players.snapshot(GUILD) is None
     assert not rig.events.of(VoiceDisconnected)
-    await rig.players.disconnect(GUILD)  # nothing left: nothing happens
-    assert len(rig.gateway.requests) == 2
+    await rig.players.disconnect(GUILD)  # no player: the leave is asked for all the same
+    await rig.gateway.settle()
+    assert rig.gateway.requests[2:] == [(GUILD, None)]
+    assert not rig.events.of(VoiceDisconnected)
+
+
+async def test_disconnect_after_a_restart_leaves_the_channel(rig_factory: RigFactory) -> None:
+    rig = await rig_factory()
+    await rig.players.connect(GUILD, CHANNEL)
+    await rig.restart()
+    await rig.players.disconnect(GUILD)
+    await rig.gateway.settle()
+    assert rig.gateway.requests[-1] == (GUILD, None)
+    assert GUILD not in rig.gateway.joined
 
 
 # ----- playback ----------------------------------------------------------------------------

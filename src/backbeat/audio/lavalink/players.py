@@ -300,9 +300,9 @@ class LavalinkPlayers:
             _log.warning("audio.voice_leave_failed", guild_id=guild_id, error=repr(exc))
 
     async def disconnect(self, guild_id: int) -> None:
-        """Destroy the player first (so the leave's echo finds none), then leave."""
-        if self._get(guild_id) is None:
-            return
+        """Destroy the player first (so the leave's echo finds none), then leave. The leave
+        is asked for even without a player: the bot may still be in voice from before a
+        restart, and a leave outside voice changes nothing."""
         await self.destroy(guild_id)
         await self._voice_request(guild_id, None)
 
