@@ -60,7 +60,7 @@ class CommandRefusedError(AudioError):
     """A command the processor refuses: ``code`` is the stable message key of the error
     reply, ``message`` English for logs, ``params`` fill the user's translated text."""
 
-    def __init__(self, code: str, message: str, **params: str | int | float | bool) -> None:
+    def __init__(self, code: str, message: str, /, **params: str | int | float | bool) -> None:
         super().__init__(message)
         self.code = code
         self.message = message

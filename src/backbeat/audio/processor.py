@@ -52,7 +52,12 @@ class CommandProcessor:
         except CommandRefusedError as refused:
             outcome = "refused"
             log.info("command_refused", code=refused.code, reason=refused.message)
-            await self._refuse(state, command, delivery, refused)
+            try:
+                await self._refuse(state, command, delivery, refused)
+            except (StaleFencingTokenError, BackendUnavailableError):
+                raise
+            except Exception:
+                log.exception("command_refusal_failed")
         except (StaleFencingTokenError, BackendUnavailableError):
             outcome = "error"
             log.warning("command_not_committed", exc_info=True)

@@ -24,7 +24,7 @@ def target(command: CommandEnvelope) -> ReplyTarget:
     return ReplyTarget(context=command.context)
 
 
-def notice(command: CommandEnvelope, key: str, **params: Param) -> Notice | None:
+def notice(command: CommandEnvelope, key: str, /, **params: Param) -> Notice | None:
     """A confirmation (``play.queued``, ``volume.set``…); None when nobody waits for one."""
     if not wants_reply(command):
         return None
@@ -35,7 +35,7 @@ def notice(command: CommandEnvelope, key: str, **params: Param) -> Notice | None
 
 
 def error_reply(
-    command: CommandEnvelope, code: str, message: str, **params: Param
+    command: CommandEnvelope, code: str, message: str, /, **params: Param
 ) -> ErrorReply | None:
     """A user-facing error; None when nobody waits for one (the error is logged anyway)."""
     if not wants_reply(command):

@@ -343,7 +343,11 @@ class AudioRig:
 
 
 def _key(model: Any) -> str:
-    return {AppliedMessage: "applied_at", EventStoreEvent: "seq"}.get(model, "id")
+    columns = model.__table__.c
+    for name in ("id", "seq", "applied_at", "guild_id"):
+        if name in columns:
+            return name
+    raise AssertionError(f"no order for {model}")
 
 
 __all__ = [
