@@ -95,7 +95,8 @@ async def test_playnext_playnow_move_remove_shuffle_clear(rig: AudioRig) -> None
                                          payload=RemovePayload(position=9)))  # fmt: skip
     assert refused.payload.code == "no_such_position"
     assert refused.payload.params == {"position": 9}
-    await _ask(rig, Remove(guild_id=GUILD, context=rig.context(), payload=RemovePayload(position=1)))
+    remove_first = RemovePayload(position=1)
+    await _ask(rig, Remove(guild_id=GUILD, context=rig.context(), payload=remove_first))
     assert await _titles(rig) == [third]
 
     now = await _ask(rig, _play(rig, "two", PlayNow))
@@ -159,7 +160,8 @@ async def test_voteskip_counts_listeners_and_resets_on_track_change(rig: AudioRi
         return VoteSkip(guild_id=GUILD, context=rig.context(user_id=user))
 
     first = await _ask(rig, vote(1))
-    assert (first.payload.key, first.payload.params) == ("voteskip.voted", {"votes": 1, "needed": 2})
+    assert first.payload.key == "voteskip.voted"
+    assert first.payload.params == {"votes": 1, "needed": 2}
     again = await _ask(rig, vote(1))
     assert again.payload.params["votes"] == 1, "one vote per user"
     skipped = await _ask(rig, vote(2))
@@ -204,12 +206,13 @@ async def test_filters_autoplay_stay_settings_changed(rig: AudioRig) -> None:
             .where(ServerConfiguration.guild_id == GUILD)
             .values(twenty_four_seven=False)
         )
-    await _ask(rig, SettingsChanged(guild_id=GUILD, context=rig.context(),
-                                    payload=SettingsChangedPayload(keys=["twenty_four_seven"])))  # fmt: skip
+    changed = SettingsChangedPayload(keys=["twenty_four_seven"])
+    await _ask(rig, SettingsChanged(guild_id=GUILD, context=rig.context(), payload=changed))
     await rig.ui.wait(UiUpdate, lambda m: not m.payload.state.stay)
     actions = [a.action for a in await rig.rows(AuditLog, GUILD)]
     assert "settings-changed" not in actions
-    assert actions.count("filters") == 2 and actions.count("autoplay") == 2
+    assert actions.count("filters") == 2
+    assert actions.count("autoplay") == 2
 
 
 async def test_disconnect_keeps_the_queue_and_summon_resumes(rig: AudioRig) -> None:
