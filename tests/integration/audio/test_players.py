@@ -30,6 +30,7 @@ from backbeat.audio.ports import (
     TrackEnded,
     TrackFailed,
     TrackStarted,
+    TrackStuck,
     VoiceClosed,
     VoiceDisconnected,
     VoiceMoved,
@@ -528,6 +529,9 @@ async def test_play_pause_seek_volume_and_filters_reach_the_node(rig: Rig) -> No
     assert snapshot.position_time_ms > 0
     stats = rig.players.stats()
     assert (stats["players"], stats["playing"]) == (1, 1)
+    assert stats["nodes"][0]["local_players"] == 1
+    assert stats["nodes"][0]["cpu"] is not None  # the node's first stats op came at once
+    assert isinstance(stats["nodes"][0]["penalty"], float)
     assert stats["nodes"][0]["name"] == "node-0"
     assert stats["nodes"][0]["available"] is True
 
@@ -581,6 +585,23 @@ async def test_a_track_failing_at_play_gives_failed_then_ended(rig: Rig) -> None
     assert failed[0].message == "Sign in to confirm you’re not a bot"
     assert failed[0].severity == "common"
     assert failed[0].encoded == track.encoded
+
+
+async def test_stuck_and_mid_track_failures_are_reported(rig: Rig) -> None:
+    await rig.players.connect(GUILD, CHANNEL)
+    track = await _track(rig)
+    await rig.control.track_stuck(after_ms=1_000, guild_id=GUILD, threshold_ms=10_000)
+    await rig.control.track_exception(after_ms=5_000, guild_id=GUILD, kind="decoding")
+    await rig.players.play(GUILD, track)
+    await rig.control.advance(2_000)
+    stuck = await rig.events.wait_for(TrackStuck)
+    assert stuck == TrackStuck(GUILD, track.encoded, 10_000)
+    await rig.control.advance(4_000)
+    failed = await rig.events.wait_for(TrackFailed)
+    assert (failed.encoded, failed.severity) == (track.encoded, "fault")
+    assert failed.message == "Something broke when playing the track."
+    ended = await rig.events.wait_for(TrackEnded)
+    assert ended == TrackEnded(GUILD, track.encoded, "loadFailed")
 
 
 async def test_every_filter_preset_plays(rig: Rig) -> None:
