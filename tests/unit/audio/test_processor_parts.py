@@ -1,0 +1,67 @@
+"""Pure parts of the processor: state_seq, identifiers, load choice, replies, the handler map."""
+
+from __future__ import annotations
+
+import typing
+
+from backbeat.audio.handlers import HANDLERS, READ_ONLY
+from backbeat.audio.handlers.play import chosen, identifier
+from backbeat.audio.ports import LoadKind, LoadResult
+from backbeat.audio.replies import error_reply, notice
+from backbeat.audio.seq import StateSeq
+from backbeat.domain.messages import DiscordContext, InteractionRef
+from backbeat.domain.messages.commands import Command, Pause, QueryPayload
+from backbeat.domain.queue import QueueTrack
+
+LATER = {"search", "suggest", "lyrics", "autoplay-reject"}
+
+
+def test_state_seq_rises_per_guild_even_when_the_clock_stands_still_or_steps_back() -> None:
+    now = [5_000_000]
+    seq = StateSeq(clock_ns=lambda: now[0])
+    first, second = seq.next(1), seq.next(1)
+    assert second == first + 1
+    now[0] = 1_000  # the clock steps back
+    assert seq.next(1) == second + 1
+    assert seq.next(2) == 1  # another guild follows the clock
+    restarted = StateSeq(clock_ns=lambda: 9_000_000_000)
+    assert restarted.next(1) > second  # a later process starts above
+
+
+def test_queries_go_as_searches_and_urls_as_given() -> None:
+    assert identifier(QueryPayload(query="never gonna")) == "ytsearch:never gonna"
+    assert identifier(QueryPayload(query="x", source="scsearch")) == "scsearch:x"
+    url = "https://youtu.be/dQw4w9WgXcQ"
+    assert identifier(QueryPayload(query=url)) == url
+    assert identifier(QueryPayload(query="ytsearch:x")) == "ytsearch:ytsearch:x"
+
+
+def _tracks(n: int) -> tuple[QueueTrack, ...]:
+    return tuple(QueueTrack(encoded=f"e{i}", identifier=f"i{i}", title=f"t{i}") for i in range(n))
+
+
+def test_a_search_adds_its_best_match_and_a_playlist_up_to_the_cap() -> None:
+    assert chosen(LoadResult(LoadKind.SEARCH, _tracks(5)), 10) == _tracks(1)
+    assert chosen(LoadResult(LoadKind.PLAYLIST, _tracks(5)), 3) == _tracks(3)
+    assert chosen(LoadResult(LoadKind.EMPTY), 3) == ()
+    assert chosen(LoadResult(LoadKind.ERROR, error="x"), 3) == ()
+
+
+def test_replies_only_when_an_interaction_waits() -> None:
+    interaction = InteractionRef(id=1, token="t", application_id=2, created_at=0.0)
+    asked = Pause(guild_id=5, context=DiscordContext(user_id=3, interaction=interaction))
+    silent = Pause(guild_id=5, context=DiscordContext(user_id=3))
+    reply = error_reply(asked, "queue_full", "full", limit=3, command="x")
+    assert reply is not None
+    assert reply.correlation_id == asked.id
+    assert reply.payload.params == {"limit": 3, "command": "x"}
+    assert notice(silent, "pause.paused") is None
+    assert error_reply(silent, "x", "y") is None
+
+
+def test_every_command_of_the_issue_has_a_handler() -> None:
+    union = typing.get_args(typing.get_args(Command)[0])
+    types = {typing.get_args(cls.model_fields["type"].annotation)[0] for cls in union}
+    assert set(HANDLERS) == types - LATER
+    assert {"queue", "nowplaying"} <= READ_ONLY
+    assert not READ_ONLY & {"play", "skip", "volume", "stop"}
