@@ -376,6 +376,35 @@ class AudioSettings(_Section):
     )
 
 
+class GatewaySettings(_Section):
+    """The gateway service: the now-playing embed's look, reply timing."""
+
+    section: ClassVar[str] = "gateway"
+
+    embed_color: int = Field(
+        default=0x5865F2, ge=0, le=0xFFFFFF, description="Colour of Backbeat's embeds (RGB)."
+    )
+    embed_footer: str = Field(
+        default="Backbeat", max_length=200, description="Footer text of Backbeat's embeds."
+    )
+    embed_icon_url: str | None = Field(
+        default=None, description="Icon shown in the embeds' footer. Unset: none."
+    )
+    autocomplete_budget_s: float = Field(
+        default=2.5,
+        gt=0,
+        lt=3,
+        description="Seconds `/play` autocomplete waits for audio's suggestions before "
+        "answering with cached choices (Discord allows 3).",
+    )
+    reply_delete_after_s: float = Field(
+        default=20.0,
+        gt=0,
+        description="Lifetime of a reply posted in the text channel once the interaction "
+        "token has expired.",
+    )
+
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
@@ -415,6 +444,7 @@ SECTIONS: tuple[type[_Section], ...] = (
     BusSettings,
     LavalinkSettings,
     AudioSettings,
+    GatewaySettings,
     LoggingSettings,
     StatusSettings,
 )
@@ -430,6 +460,7 @@ class Settings(BaseModel):
     bus: BusSettings
     lavalink: LavalinkSettings
     audio: AudioSettings
+    gateway: GatewaySettings
     logging: LoggingSettings
     status: StatusSettings
 

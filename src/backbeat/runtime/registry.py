@@ -23,6 +23,7 @@ from backbeat.runtime.errors import ComponentUnavailableError, UnknownComponentE
 #: Registered components in start order (stopped in reverse).
 COMPONENT_MODULES: Final[Mapping[str, str]] = {
     "audio": "backbeat.audio.component",
+    "gateway": "backbeat.gateway.component",
 }
 
 #: The module attribute a target without ``:ATTRIBUTE`` names.

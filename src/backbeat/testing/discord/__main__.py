@@ -36,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds between IDENTIFYs per concurrency bucket (Discord: 5; 0: no limit)",
     )
     parser.add_argument(
+        "--heartbeat-ack-delay",
+        type=float,
+        default=0.005,
+        help="seconds before a heartbeat is acknowledged (a network round trip; 0: at once)",
+    )
+    parser.add_argument(
         "--discord-rate-limits",
         action="store_true",
         help="Discord's published limits instead of the generous defaults",
@@ -53,7 +59,9 @@ async def serve(args: argparse.Namespace) -> None:
         shard_count=args.shards,
         default_world=not args.empty,
         rate_limits=RateLimitConfig.discord_like() if args.discord_rate_limits else None,
-        gateway_options=GatewayOptions(identify_interval=args.identify_interval),
+        gateway_options=GatewayOptions(
+            identify_interval=args.identify_interval, heartbeat_ack_delay=args.heartbeat_ack_delay
+        ),
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

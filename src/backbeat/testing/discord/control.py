@@ -103,6 +103,7 @@ class ControlApi:
         r.add_patch(c + "/guilds/{guild_id}/roles/{role_id}", self.update_role)
         r.add_put(c + "/guilds/{guild_id}/members/{user_id}", self.put_member)
         r.add_delete(c + "/guilds/{guild_id}/members/{user_id}", self.remove_member)
+        r.add_post(c + "/guilds/{guild_id}/unavailable", self.guild_unavailable)
         r.add_post(c + "/guilds/{guild_id}/voice", self.move_voice)
         r.add_get(c + "/guilds/{guild_id}/voice", self.voice_states)
         r.add_put(c + "/channels/{channel_id}/overwrites/{target_id}", self.put_overwrite)
@@ -220,6 +221,16 @@ class ControlApi:
         del guild.members[user_id]
         self.world.touch()
         self.events.member_removed(guild, user_id)
+        if user_id == self.world.bot.id:
+            # The bot was kicked: Discord sends GUILD_DELETE without ``unavailable``.
+            self.events.guild_deleted(guild, unavailable=False)
+            del self.world.guilds[guild.id]
+        return no_content()
+
+    async def guild_unavailable(self, request: web.Request) -> web.Response:
+        """An outage: GUILD_DELETE with ``unavailable: true`` (the guild stays)."""
+        guild = self.world.guild(_id(request.match_info["guild_id"]))
+        self.events.guild_deleted(guild, unavailable=True)
         return no_content()
 
     async def move_voice(self, request: web.Request) -> web.Response:

@@ -145,6 +145,10 @@ class ControlClient:
     async def remove_member(self, guild_id: int | str, user_id: int | str) -> None:
         await self._request("DELETE", f"/guilds/{guild_id}/members/{user_id}")
 
+    async def guild_unavailable(self, guild_id: int | str) -> None:
+        """An outage of the guild: GUILD_DELETE with ``unavailable: true``."""
+        await self._request("POST", f"/guilds/{guild_id}/unavailable")
+
     async def move_voice(
         self, guild_id: int | str, user_id: int | str, channel_id: int | str | None
     ) -> JSON:

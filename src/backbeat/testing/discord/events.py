@@ -49,6 +49,13 @@ class Events:
             "GUILD_CREATE", self.world.guild_json(guild, full=True), guild_id=guild.id
         )
 
+    def guild_deleted(self, guild: Guild, *, unavailable: bool) -> None:
+        """GUILD_DELETE: an outage (``unavailable: true``) or the bot removed (no field)."""
+        data: JSON = {"id": str(guild.id)}
+        if unavailable:
+            data["unavailable"] = True
+        self.gateway.dispatch("GUILD_DELETE", data, guild_id=guild.id)
+
     def channel_created(self, guild: Guild, channel_id: int) -> None:
         data = guild.channels[channel_id].to_json()
         self.gateway.dispatch("CHANNEL_CREATE", data, guild_id=guild.id)

@@ -86,6 +86,11 @@ class GatewayOptions:
     """Seconds between IDENTIFYs of one concurrency bucket (Discord: 5). 0 = no limit."""
     replay_buffer: int = 2_000
     allowed_privileged_intents: int = PRIVILEGED_INTENTS
+    heartbeat_ack_delay: float = 0.005
+    """Seconds before a heartbeat is acknowledged (op 11), as a network round trip always
+    adds. discord.py 2.7.1's keep-alive thread records a heartbeat's send time only after the
+    send completed; an instant ACK can be handled before that, and ``latency`` then reads a
+    whole heartbeat interval. 0: acknowledge at once."""
     heartbeat_grace: float | None = 5.0
     """Seconds past ``heartbeat_interval_ms`` a connection may go without a heartbeat before
     it is closed with 4009 (Discord documents no figure, only that the interval already holds
@@ -393,7 +398,13 @@ class GatewayServer:
             connection.last_heartbeat = time.monotonic()
             shard = connection.session.shard_id if connection.session else -1
             if not self._no_ack_all and shard not in self._no_ack_shards:
-                connection.send_json({"op": HEARTBEAT_ACK})
+                delay = self.options.heartbeat_ack_delay
+                if delay > 0:
+                    asyncio.get_running_loop().call_later(
+                        delay, connection.send_json, {"op": HEARTBEAT_ACK}
+                    )
+                else:
+                    connection.send_json({"op": HEARTBEAT_ACK})
         elif op == IDENTIFY:
             self._identify(connection, data)
         elif op == RESUME:

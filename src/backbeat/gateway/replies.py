@@ -1,0 +1,138 @@
+"""Finishing the conversation: a command's correlated reply shown to the user.
+
+While the interaction token is fresh the reply replaces the "Processing…" response (an edit
+of the original response when this process still holds the interaction, else an ephemeral
+followup through the token); a button click gets a followup only for errors and views (the
+message itself shows the effect). Once the token has expired, the reply goes to the text
+channel as a message that deletes itself after a while.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import discord
+
+from backbeat.domain.messages import Envelope, ReplyTarget
+from backbeat.domain.messages.to_discord import (
+    ErrorReply,
+    LyricsReply,
+    Notice,
+    QueuePage,
+    SearchResults,
+)
+from backbeat.gateway.ops import EDIT_ORIGINAL, FOLLOWUP, MESSAGE_SEND, discord_operation
+from backbeat.gateway.pending import Origin, Pending, PendingReplies
+from backbeat.gateway.texts import error_text, notice_text
+from backbeat.gateway.ui.embeds import EmbedFactory
+from backbeat.observability.logging import get_logger
+
+_log = get_logger(__name__)
+
+Reply = QueuePage | SearchResults | LyricsReply | Notice | ErrorReply
+REPLY_TYPES = (QueuePage, SearchResults, LyricsReply, Notice, ErrorReply)
+
+#: Tokens are used only this long before Discord's 15 minutes, to leave room for the call.
+_TOKEN_MARGIN_S = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    content: str | None
+    embed: discord.Embed | None
+
+
+class ReplySender:
+    """Renders a reply and delivers it where the user will see it."""
+
+    def __init__(
+        self,
+        bot: discord.Client,
+        pending: PendingReplies,
+        embeds: EmbedFactory,
+        *,
+        delete_after_s: float = 20.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._bot = bot
+        self._pending = pending
+        self._embeds = embeds
+        self._delete_after_s = delete_after_s
+        self._clock = clock
+
+    def render(self, reply: Reply) -> Rendered:
+        if isinstance(reply, Notice):
+            return Rendered(notice_text(reply.payload.key, reply.payload.params), None)
+        if isinstance(reply, ErrorReply):
+            return Rendered(error_text(reply.payload.message), None)
+        if isinstance(reply, QueuePage):
+            return Rendered(None, self._embeds.queue_page(reply.payload))
+        if isinstance(reply, SearchResults):
+            return Rendered(None, self._embeds.search_results(reply.payload))
+        payload = reply.payload
+        return Rendered(None, self._embeds.lyrics(payload.title, payload.author, payload.text))
+
+    async def deliver(self, reply: Reply) -> Pending | None:
+        """Show ``reply``; returns the pending command it answered, if this process knew it."""
+        pending = self._pending.pop(reply.correlation_id)
+        target: ReplyTarget = reply.payload.target
+        rendered = self.render(reply)
+        if pending is not None and pending.origin is Origin.BUTTON and isinstance(reply, Notice):
+            return pending  # the now-playing message shows what the click did
+        ref = target.context.interaction
+        fresh = ref is not None and ref.is_fresh(self._clock() + _TOKEN_MARGIN_S)
+        try:
+            if fresh and pending is not None and pending.origin is Origin.SLASH:
+                assert pending.interaction is not None
+                async with discord_operation(EDIT_ORIGINAL):
+                    await pending.interaction.edit_original_response(
+                        content=rendered.content, embed=rendered.embed
+                    )
+            elif fresh and ref is not None:
+                webhook = discord.Webhook.partial(ref.application_id, ref.token, client=self._bot)
+                async with discord_operation(FOLLOWUP):
+                    await webhook.send(
+                        content=rendered.content or discord.utils.MISSING,
+                        embed=rendered.embed or discord.utils.MISSING,
+                        ephemeral=target.ephemeral,
+                    )
+            else:
+                await self._to_channel(reply, rendered)
+        except discord.HTTPException as error:
+            _log.warning(
+                "reply not delivered",
+                guild_id=reply.guild_id,
+                type=reply.type,
+                status=error.status,
+                code=error.code,
+            )
+            if fresh:
+                await self._to_channel(reply, rendered)
+        return pending
+
+    async def _to_channel(self, reply: Envelope, rendered: Rendered) -> None:
+        assert isinstance(reply, REPLY_TYPES)
+        channel_id = reply.payload.target.context.text_channel_id
+        if channel_id is None:
+            _log.info("reply dropped: no fresh token and no text channel", guild_id=reply.guild_id)
+            return
+        user = reply.payload.target.context.user_id
+        content = f"<@{user}> {rendered.content}" if rendered.content else f"<@{user}>"
+        channel = self._bot.get_partial_messageable(channel_id, guild_id=reply.guild_id)
+        try:
+            async with discord_operation(MESSAGE_SEND):
+                await channel.send(
+                    content=content,
+                    embed=rendered.embed or discord.utils.MISSING,
+                    delete_after=self._delete_after_s,
+                    allowed_mentions=discord.AllowedMentions(users=[discord.Object(user)]),
+                )
+        except discord.HTTPException as error:
+            _log.warning(
+                "reply not posted in the channel",
+                guild_id=reply.guild_id,
+                channel_id=channel_id,
+                status=error.status,
+            )

@@ -1,0 +1,138 @@
+"""The embed factory: every embed the gateway shows, with the deployment's colour and footer.
+
+Progress is written as Discord timestamps (``<t:…:R>``), which every client counts itself,
+so a playing track's message needs no edits to move.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import discord
+
+from backbeat.config import GatewaySettings
+from backbeat.domain.messages import NowPlayingState, TrackSummary
+from backbeat.domain.messages.common import LoopMode
+from backbeat.domain.messages.to_discord import QueuePagePayload, SearchResultsPayload
+from backbeat.gateway.texts import duration
+
+_LOOP_LABEL = {LoopMode.OFF: "off", LoopMode.TRACK: "track", LoopMode.QUEUE: "queue"}
+_MAX_DESCRIPTION = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Branding:
+    """Colour, footer and icon (from settings now, per guild from the panel later)."""
+
+    color: int = 0x5865F2
+    footer: str = "Backbeat"
+    icon_url: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: GatewaySettings) -> Branding:
+        return cls(settings.embed_color, settings.embed_footer, settings.embed_icon_url)
+
+
+def _link(track: TrackSummary) -> str:
+    title = discord.utils.escape_markdown(track.title) or "Unknown title"
+    return f"[{title}]({track.uri})" if track.uri else f"**{title}**"
+
+
+class EmbedFactory:
+    """Builds embeds; ``clock`` (Unix seconds) places the progress timestamps."""
+
+    def __init__(self, branding: Branding, clock: Callable[[], float] = time.time) -> None:
+        self.branding = branding
+        self._clock = clock
+
+    def _embed(self, **fields: object) -> discord.Embed:
+        embed = discord.Embed(color=self.branding.color, **fields)  # type: ignore[arg-type]
+        embed.set_footer(text=self.branding.footer, icon_url=self.branding.icon_url)
+        return embed
+
+    def progress(self, state: NowPlayingState) -> str:
+        """Elapsed and remaining time; timestamps while playing, fixed text when paused."""
+        track = state.track
+        if track is None:
+            return ""
+        if track.is_stream:
+            return "🔴 Live"
+        total = duration(track.length_ms)
+        if state.paused:
+            return f"⏸️ Paused at {duration(state.position_ms)} / {total}"
+        started = int(self._clock() - state.position_ms / 1000)
+        ends = started + track.length_ms // 1000
+        return f"Started <t:{started}:R> · ends <t:{ends}:R> ({total})"
+
+    def now_playing(self, state: NowPlayingState) -> discord.Embed:
+        """The now-playing message: track, progress, requester and the player's settings."""
+        track = state.track
+        if track is None:
+            embed = self._embed(title="Nothing playing", description="The queue is empty.")
+        else:
+            heading = "⏸️ Paused" if state.paused else "🎶 Now playing"
+            if state.is_autoplay_track:
+                heading += " · ♾️ autoplay pick"
+            embed = self._embed(
+                title=heading, description=f"{_link(track)}\n{self.progress(state)}"
+            )
+            embed.add_field(name="Artist", value=track.author or "unknown", inline=True)
+            if state.requester_id is not None:
+                embed.add_field(name="Requested by", value=f"<@{state.requester_id}>", inline=True)
+            if track.artwork_url:
+                embed.set_thumbnail(url=track.artwork_url)
+        embed.add_field(name="Volume", value=f"{state.volume}%", inline=True)
+        embed.add_field(name="Loop", value=_LOOP_LABEL[state.loop], inline=True)
+        autoplay = f"on ({state.autoplay_mode.value})" if state.autoplay else "off"
+        embed.add_field(name="Autoplay", value=autoplay, inline=True)
+        embed.add_field(
+            name="Filters", value=", ".join(state.filters) if state.filters else "none", inline=True
+        )
+        queued = f"{state.queue_length} track{'s' if state.queue_length != 1 else ''}"
+        if state.queue_length:
+            queued += f" · {duration(state.queue_length_ms)}"
+        embed.add_field(name="Up next", value=queued, inline=True)
+        if state.stay:
+            embed.add_field(name="24/7", value="on", inline=True)
+        return embed
+
+    def queue_page(self, page: QueuePagePayload) -> discord.Embed:
+        lines = []
+        if page.now_playing is not None:
+            lines.append(
+                f"**Now:** {_link(page.now_playing)} ({duration(page.now_playing.length_ms)})"
+            )
+        for entry in page.entries:
+            mark = " ♾️" if entry.is_autoplay else ""
+            length = duration(entry.track.length_ms)
+            lines.append(f"`{entry.position}.` {_link(entry.track)} ({length}){mark}")
+        if not page.entries:
+            lines.append("The queue is empty.")
+        embed = self._embed(title="Queue", description="\n".join(lines)[:_MAX_DESCRIPTION])
+        embed.add_field(
+            name="Total",
+            value=f"{page.total} track{'s' if page.total != 1 else ''} · "
+            f"{duration(page.total_length_ms)}",
+        )
+        embed.add_field(name="Page", value=f"{page.page}/{page.pages}")
+        return embed
+
+    def search_results(self, results: SearchResultsPayload) -> discord.Embed:
+        lines = [
+            f"`{number}.` {_link(track)} — {discord.utils.escape_markdown(track.author)}"
+            for number, track in enumerate(results.tracks, start=1)
+        ] or ["Nothing found."]
+        title = f"Results for {results.query}"[:256]
+        return self._embed(title=title, description="\n".join(lines)[:_MAX_DESCRIPTION])
+
+    def lyrics(self, title: str, author: str | None, text: str | None) -> discord.Embed:
+        heading = f"Lyrics: {title}" + (f" — {author}" if author else "")
+        body = text if text else "No lyrics found."
+        if len(body) > _MAX_DESCRIPTION:
+            body = body[: _MAX_DESCRIPTION - 1] + "…"
+        return self._embed(title=heading[:256], description=body)
+
+    def notice(self, text: str) -> discord.Embed:
+        return self._embed(description=text[:_MAX_DESCRIPTION])

@@ -1,0 +1,323 @@
+"""The UI manager: one now-playing message per guild, rendered only from ``ui:now`` states.
+
+* ``create`` replaces the guild's message (the old one is deleted, a new one posted in the
+  state's text channel) and records it (:class:`~backbeat.gateway.ui.store.NowPlayingStore`).
+* ``update`` edits it. Edits are coalesced per message: one edit at a time per guild, and a
+  newer state replaces one not yet sent, so the latest state wins however fast states come;
+  discord.py waits out the route bucket from Discord's rate-limit headers and a
+  process-wide :class:`~backbeat.gateway.ui.pacer.Pacer` keeps under the global limit. An
+  edit refused with 429 after discord.py's own retries is tried again (unless newer came).
+* ``delete`` removes it; ``error`` posts a short self-deleting notice.
+* A state whose ``state_seq`` is not newer than the one shown is ignored, across restarts too
+  (the cache keeps the last one), and an ``update`` for a guild without a message posts one,
+  so a restarted gateway converges on the player's state without a duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field, replace
+
+import discord
+
+from backbeat.bus.interface import Delivery
+from backbeat.domain.messages import NowPlayingState
+from backbeat.domain.messages.ui import UiCreate, UiDelete, UiError, UiUpdate
+from backbeat.gateway.ops import (
+    MESSAGE_DELETE,
+    MESSAGE_EDIT,
+    MESSAGE_SEND,
+    count_retry,
+    discord_operation,
+)
+from backbeat.gateway.texts import error_text
+from backbeat.gateway.ui.buttons import controls, disabled_copy
+from backbeat.gateway.ui.embeds import EmbedFactory
+from backbeat.gateway.ui.pacer import Pacer
+from backbeat.gateway.ui.store import MessageRef, NowPlayingStore
+from backbeat.observability.logging import get_logger
+from backbeat.observability.metrics import gateway_ui_states_coalesced_total
+
+_log = get_logger(__name__)
+
+_GONE = (10003, 10008)  # Unknown Channel, Unknown Message
+
+
+@dataclass
+class Render:
+    """What one edit shows: an embed and buttons, and the state number behind it."""
+
+    embed: discord.Embed
+    view: discord.ui.View
+    seq: int
+
+
+@dataclass(eq=False)
+class GuildUi:
+    guild_id: int
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    loaded: bool = False
+    ref: MessageRef | None = None
+    seq: int = 0
+    state: NowPlayingState | None = None
+    pending: Render | None = None
+    worker: asyncio.Task[None] | None = None
+
+
+class UiManager:
+    """Keeps each guild's now-playing message in step with the latest state."""
+
+    def __init__(
+        self,
+        bot: discord.Client,
+        store: NowPlayingStore,
+        embeds: EmbedFactory,
+        *,
+        pacer: Pacer | None = None,
+        notice_delete_after_s: float = 20.0,
+    ) -> None:
+        self._bot = bot
+        self._store = store
+        self._embeds = embeds
+        self._pacer = pacer or Pacer()
+        self._delete_after_s = notice_delete_after_s
+        self._guilds: dict[int, GuildUi] = {}
+        self._closed = False
+
+    # -- queries ----------------------------------------------------------------------------
+
+    def state_of(self, guild_id: int) -> NowPlayingState | None:
+        ui = self._guilds.get(guild_id)
+        return None if ui is None else ui.state
+
+    def message_of(self, guild_id: int) -> MessageRef | None:
+        ui = self._guilds.get(guild_id)
+        return None if ui is None else ui.ref
+
+    async def idle(self) -> None:
+        """Wait until no edit is pending (tests and shutdown)."""
+        while True:
+            workers = [ui.worker for ui in self._guilds.values() if ui.worker is not None]
+            if not workers:
+                return
+            await asyncio.gather(*workers, return_exceptions=True)
+
+    # -- ui:now -----------------------------------------------------------------------------
+
+    async def handle(self, delivery: Delivery) -> None:
+        """The ``ui:now`` consumer's handler."""
+        message = delivery.message
+        ui = await self._loaded(message.guild_id)
+        if isinstance(message, UiCreate | UiUpdate | UiDelete | UiError):
+            seq = message.payload.state_seq
+            if seq <= ui.seq:
+                _log.debug("stale now-playing state ignored", guild_id=ui.guild_id, seq=seq)
+                return
+            ui.seq = seq
+        if isinstance(message, UiCreate):
+            ui.state = message.payload.state
+            await self._post(ui, replace_old=True)
+        elif isinstance(message, UiUpdate):
+            ui.state = message.payload.state
+            if ui.ref is None:
+                await self._post(ui, replace_old=False)
+            else:
+                self._schedule(ui, self._render(ui))
+        elif isinstance(message, UiDelete):
+            ui.state = None
+            await self._remove(ui)
+        elif isinstance(message, UiError):
+            await self._error(ui, message)
+
+    # -- buttons ----------------------------------------------------------------------------
+
+    async def busy(self, guild_id: int, message: discord.Message | None) -> None:
+        """Show the buttons disabled while a click's command is in flight."""
+        ui = await self._loaded(guild_id)
+        if ui.ref is None and message is not None:
+            ui.ref = MessageRef(message.channel.id, message.id, ui.seq)
+        if ui.ref is None:
+            return
+        if ui.state is not None:
+            render = Render(
+                self._embeds.now_playing(ui.state),
+                controls(guild_id, ui.state, disabled=True),
+                ui.seq,
+            )
+        elif message is not None and message.embeds:
+            render = Render(message.embeds[0], disabled_copy(message), ui.seq)
+        else:
+            return
+        self._schedule(ui, render)
+
+    def refresh(self, guild_id: int) -> None:
+        """Render the latest state again (buttons enabled), e.g. after a click failed."""
+        ui = self._guilds.get(guild_id)
+        if ui is not None and ui.ref is not None and ui.state is not None:
+            self._schedule(ui, self._render(ui))
+
+    async def close(self) -> None:
+        self._closed = True
+        workers = [ui.worker for ui in self._guilds.values() if ui.worker is not None]
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+
+    # -- internals --------------------------------------------------------------------------
+
+    async def _loaded(self, guild_id: int) -> GuildUi:
+        ui = self._guilds.get(guild_id)
+        if ui is None:
+            ui = self._guilds[guild_id] = GuildUi(guild_id)
+        if not ui.loaded:
+            async with ui.lock:
+                if not ui.loaded:
+                    ref = await self._store.get(guild_id)
+                    if ref is not None:
+                        ui.ref = ref
+                        ui.seq = max(ui.seq, ref.state_seq)
+                    ui.loaded = True
+        return ui
+
+    def _render(self, ui: GuildUi) -> Render:
+        assert ui.state is not None
+        return Render(self._embeds.now_playing(ui.state), controls(ui.guild_id, ui.state), ui.seq)
+
+    def _schedule(self, ui: GuildUi, render: Render) -> None:
+        if ui.pending is not None:
+            gateway_ui_states_coalesced_total.inc()
+        ui.pending = render
+        if not self._closed and (ui.worker is None or ui.worker.done()):
+            ui.worker = asyncio.create_task(self._drain(ui), name=f"np-edits-{ui.guild_id}")
+
+    async def _drain(self, ui: GuildUi) -> None:
+        try:
+            while ui.pending is not None:
+                render, ui.pending = ui.pending, None
+                async with ui.lock:
+                    if ui.ref is None:
+                        continue
+                    await self._edit(ui, ui.ref, render)
+        finally:
+            ui.worker = None
+
+    async def _edit(self, ui: GuildUi, ref: MessageRef, render: Render) -> None:
+        channel = self._bot.get_partial_messageable(ref.channel_id, guild_id=ui.guild_id)
+        await self._pacer.wait()
+        try:
+            async with discord_operation(MESSAGE_EDIT):
+                await channel.get_partial_message(ref.message_id).edit(
+                    embed=render.embed, view=render.view
+                )
+        except discord.NotFound as error:
+            if error.code in _GONE:
+                _log.info("now-playing message gone; posting a new one", guild_id=ui.guild_id)
+                ui.ref = None
+                await self._store.clear(ui.guild_id)
+                if ui.state is not None:
+                    await self._send_new(ui)
+            return
+        except discord.HTTPException as error:
+            if error.status == 429 or error.status >= 500:
+                count_retry(MESSAGE_EDIT)
+                if ui.pending is None:
+                    ui.pending = render
+                await asyncio.sleep(_retry_after(error))
+                return
+            _log.warning(
+                "now-playing edit refused",
+                guild_id=ui.guild_id,
+                message_id=ref.message_id,
+                status=error.status,
+                code=error.code,
+            )
+            return
+        if render.seq > ref.state_seq:
+            ui.ref = replace(ref, state_seq=render.seq)
+            await self._store.seen(ui.guild_id, ui.ref)
+
+    async def _post(self, ui: GuildUi, *, replace_old: bool) -> None:
+        ui.pending = None
+        async with ui.lock:
+            old = ui.ref
+            if old is not None and replace_old:
+                ui.ref = None
+                await self._delete_message(ui.guild_id, old)
+            if ui.ref is None:
+                await self._send_new(ui)
+            else:
+                await self._edit(ui, ui.ref, self._render(ui))
+
+    async def _send_new(self, ui: GuildUi) -> None:
+        state = ui.state
+        assert state is not None
+        if state.text_channel_id is None:
+            _log.warning("now-playing state without a text channel", guild_id=ui.guild_id)
+            return
+        channel = self._bot.get_partial_messageable(state.text_channel_id, guild_id=ui.guild_id)
+        render = self._render(ui)
+        await self._pacer.wait()
+        try:
+            async with discord_operation(MESSAGE_SEND):
+                sent = await channel.send(embed=render.embed, view=render.view)
+        except discord.HTTPException as error:
+            _log.warning(
+                "now-playing message not posted",
+                guild_id=ui.guild_id,
+                channel_id=state.text_channel_id,
+                status=error.status,
+                code=error.code,
+            )
+            return
+        ui.ref = MessageRef(state.text_channel_id, sent.id, render.seq)
+        await self._store.put(ui.guild_id, ui.ref)
+        _log.info("now-playing message posted", guild_id=ui.guild_id, message_id=sent.id)
+
+    async def _remove(self, ui: GuildUi) -> None:
+        ui.pending = None
+        async with ui.lock:
+            old, ui.ref = ui.ref, None
+            if old is not None:
+                await self._delete_message(ui.guild_id, old)
+                await self._store.clear(ui.guild_id)
+
+    async def _delete_message(self, guild_id: int, ref: MessageRef) -> None:
+        channel = self._bot.get_partial_messageable(ref.channel_id, guild_id=guild_id)
+        await self._pacer.wait()
+        try:
+            async with discord_operation(MESSAGE_DELETE):
+                await channel.get_partial_message(ref.message_id).delete()
+        except discord.NotFound:
+            return
+        except discord.HTTPException as error:
+            _log.warning(
+                "old now-playing message not deleted",
+                guild_id=guild_id,
+                message_id=ref.message_id,
+                status=error.status,
+            )
+
+    async def _error(self, ui: GuildUi, message: UiError) -> None:
+        payload = message.payload
+        channel_id = payload.text_channel_id or (ui.ref.channel_id if ui.ref else None)
+        if channel_id is None:
+            return
+        text = error_text(payload.message) + (" — skipped." if payload.skipped else "")
+        channel = self._bot.get_partial_messageable(channel_id, guild_id=ui.guild_id)
+        await self._pacer.wait()
+        try:
+            async with discord_operation(MESSAGE_SEND):
+                await channel.send(
+                    embed=self._embeds.notice(text), delete_after=self._delete_after_s
+                )
+        except discord.HTTPException as error:
+            _log.warning("playback notice not posted", guild_id=ui.guild_id, status=error.status)
+
+
+def _retry_after(error: discord.HTTPException) -> float:
+    response = error.response
+    try:
+        value = float(response.headers.get("Retry-After", "1"))
+    except (TypeError, ValueError, AttributeError):
+        value = 1.0
+    return min(max(value, 0.05), 30.0)

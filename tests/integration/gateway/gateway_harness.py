@@ -1,0 +1,184 @@
+"""Runs the real gateway (unmodified discord.py) against the Discord emulator over a real bus.
+
+The tests play audio's side over the bus themselves: they read ``commands`` and ``to-audio``
+with taps and publish replies and states on ``to-discord`` and ``ui:now``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from backbeat.bus.interface import Bus
+from backbeat.cache import CacheKeys, CacheStore
+from backbeat.config import (
+    AudioSettings,
+    BusSettings,
+    DatabaseSettings,
+    DiscordSettings,
+    GatewaySettings,
+    LavalinkSettings,
+    LoggingSettings,
+    Settings,
+    StatusSettings,
+)
+from backbeat.domain.messages import Channel, Envelope, NowPlayingState, TrackSummary
+from backbeat.gateway.app import Gateway, GatewayOptions
+from backbeat.testing.discord import DiscordEmulator
+
+FAST = GatewayOptions(identify_delay_s=0, guild_ready_timeout_s=0.1)
+
+
+def gateway_settings(emu: DiscordEmulator, *, shard_count: int = 1, **gateway: Any) -> Settings:
+    return Settings(
+        discord=DiscordSettings(
+            _env_file=None,  # type: ignore[call-arg]
+            discord_token=emu.token,
+            discord_api_base=emu.rest_url,
+            discord_gateway_url=emu.gateway_url,
+            shard_count=shard_count,
+        ),
+        database=DatabaseSettings(_env_file=None),  # type: ignore[call-arg]
+        bus=BusSettings(_env_file=None),  # type: ignore[call-arg]
+        lavalink=LavalinkSettings(_env_file=None),  # type: ignore[call-arg]
+        audio=AudioSettings(_env_file=None),  # type: ignore[call-arg]
+        gateway=GatewaySettings(_env_file=None, **gateway),  # type: ignore[call-arg]
+        logging=LoggingSettings(_env_file=None),  # type: ignore[call-arg]
+        status=StatusSettings(_env_file=None),  # type: ignore[call-arg]
+    )
+
+
+@contextlib.asynccontextmanager
+async def running_gateway(
+    settings: Settings,
+    *,
+    bus: Bus,
+    engine: AsyncEngine,
+    cache: CacheStore,
+    keys: CacheKeys,
+    options: GatewayOptions = FAST,
+) -> AsyncIterator[Gateway]:
+    gateway = Gateway(settings, bus=bus, engine=engine, cache=cache, keys=keys, options=options)
+    await gateway.start()
+    try:
+        async with asyncio.timeout(30):
+            await gateway.consuming.wait()
+        await until(gateway.ready, 30)
+        yield gateway
+    finally:
+        await gateway.stop()
+
+
+class Watch:
+    """Everything published on a channel from now on, with waiting for a match."""
+
+    def __init__(self, bus: Bus, channel: Channel) -> None:
+        self._bus = bus
+        self._channel = channel
+        self.seen: list[Envelope] = []
+        self._changed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._opened = asyncio.Event()
+
+    async def __aenter__(self) -> Watch:
+        self._task = asyncio.create_task(self._read())
+        await self._opened.wait()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    async def _read(self) -> None:
+        async with self._bus.tap(self._channel) as tap:
+            self._opened.set()
+            async for message in tap:
+                self.seen.append(message)
+                self._changed.set()
+
+    async def next(
+        self, predicate: Callable[[Envelope], bool] = lambda m: True, within: float = 10.0
+    ) -> Envelope:
+        async with asyncio.timeout(within):
+            while True:
+                for message in self.seen:
+                    if predicate(message):
+                        self.seen.remove(message)
+                        return message
+                self._changed.clear()
+                await self._changed.wait()
+
+    def of_type(self, kind: str) -> list[Envelope]:
+        return [m for m in self.seen if m.type == kind]
+
+
+async def until(probe: Callable[[], Any], within: float = 10.0, every: float = 0.02) -> Any:
+    """Poll an async or sync ``probe`` until it returns something truthy."""
+    async with asyncio.timeout(within):
+        while True:
+            value = probe()
+            if asyncio.iscoroutine(value):
+                value = await value
+            if value:
+                return value
+            await asyncio.sleep(every)
+
+
+def track(title: str = "Lofi Beats", length_ms: int = 180_000) -> TrackSummary:
+    return TrackSummary(
+        title=title,
+        author="Chill Artist",
+        uri=f"https://example.test/{title.replace(' ', '-').lower()}",
+        identifier=title.lower(),
+        source_name="youtube",
+        length_ms=length_ms,
+        artwork_url="https://example.test/art.jpg",
+    )
+
+
+def state(place: Place, **changes: Any) -> NowPlayingState:
+    values: dict[str, Any] = {
+        "track": track(),
+        "position_ms": 5_000,
+        "requester_id": place.alice,
+        "text_channel_id": place.text,
+        "voice_channel_id": place.voice,
+        "queue_length": 2,
+        "queue_length_ms": 400_000,
+        "listeners": 1,
+    }
+    values.update(changes)
+    return NowPlayingState(**values)
+
+
+@dataclass
+class Place:
+    guild: int
+    text: int
+    voice: int
+    alice: int
+    bob: int
+    other_voice: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+async def make_place(emu: DiscordEmulator, shard: tuple[int, int] = (0, 1)) -> Place:
+    control = emu.control
+    alice = int((await control.create_user("alice"))["id"])
+    bob = int((await control.create_user("bob"))["id"])
+    guild = int((await control.create_guild("g", shard=shard, members=[alice, bob]))["id"])
+    text = int((await control.create_channel(guild, "general"))["id"])
+    voice = int((await control.create_channel(guild, "Lounge", "voice"))["id"])
+    other = int((await control.create_channel(guild, "Studio", "voice"))["id"])
+    return Place(guild, text, voice, alice, bob, other)
+
+
+def buttons_of(message: dict[str, Any]) -> list[dict[str, Any]]:
+    return [c for row in message.get("components", []) for c in row["components"]]
