@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import discord
 
@@ -91,7 +92,11 @@ class ReplySender:
                         content=rendered.content, embed=rendered.embed
                     )
             elif fresh and ref is not None:
-                webhook = discord.Webhook.partial(ref.application_id, ref.token, client=self._bot)
+                webhook = (
+                    pending.interaction.followup
+                    if pending is not None and pending.interaction is not None
+                    else self._followup(ref.application_id, ref.token)
+                )
                 async with discord_operation(FOLLOWUP):
                     await webhook.send(
                         content=rendered.content or discord.utils.MISSING,
@@ -111,6 +116,11 @@ class ReplySender:
             if fresh:
                 await self._to_channel(reply, rendered)
         return pending
+
+    def _followup(self, application_id: int, token: str) -> discord.Webhook:
+        """The interaction's followup webhook, from its token alone (after a restart)."""
+        data: dict[str, Any] = {"id": application_id, "type": 3, "token": token}
+        return discord.Webhook.from_state(data=data, state=self._bot._connection)  # type: ignore[arg-type]
 
     async def _to_channel(self, reply: Envelope, rendered: Rendered) -> None:
         assert isinstance(reply, REPLY_TYPES)

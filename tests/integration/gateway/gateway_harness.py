@@ -16,17 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbeat.bus.interface import Bus
 from backbeat.cache import CacheKeys, CacheStore
-from backbeat.config import (
-    AudioSettings,
-    BusSettings,
-    DatabaseSettings,
-    DiscordSettings,
-    GatewaySettings,
-    LavalinkSettings,
-    LoggingSettings,
-    Settings,
-    StatusSettings,
-)
+from backbeat.config import SECTIONS, DiscordSettings, GatewaySettings, Settings
 from backbeat.domain.messages import Channel, Envelope, NowPlayingState, TrackSummary
 from backbeat.gateway.app import Gateway, GatewayOptions
 from backbeat.testing.discord import DiscordEmulator
@@ -35,22 +25,17 @@ FAST = GatewayOptions(identify_delay_s=0, guild_ready_timeout_s=0.1)
 
 
 def gateway_settings(emu: DiscordEmulator, *, shard_count: int = 1, **gateway: Any) -> Settings:
-    return Settings(
-        discord=DiscordSettings(
-            _env_file=None,  # type: ignore[call-arg]
-            discord_token=emu.token,
-            discord_api_base=emu.rest_url,
-            discord_gateway_url=emu.gateway_url,
-            shard_count=shard_count,
-        ),
-        database=DatabaseSettings(_env_file=None),  # type: ignore[call-arg]
-        bus=BusSettings(_env_file=None),  # type: ignore[call-arg]
-        lavalink=LavalinkSettings(_env_file=None),  # type: ignore[call-arg]
-        audio=AudioSettings(_env_file=None),  # type: ignore[call-arg]
-        gateway=GatewaySettings(_env_file=None, **gateway),  # type: ignore[call-arg]
-        logging=LoggingSettings(_env_file=None),  # type: ignore[call-arg]
-        status=StatusSettings(_env_file=None),  # type: ignore[call-arg]
+    """Defaults for every section (no environment, no .env), Discord pointed at ``emu``."""
+    sections: dict[str, Any] = {cls.section: cls(_env_file=None) for cls in SECTIONS}  # type: ignore[call-arg]
+    sections["discord"] = DiscordSettings(
+        _env_file=None,  # type: ignore[call-arg]
+        discord_token=emu.token,
+        discord_api_base=emu.rest_url,
+        discord_gateway_url=emu.gateway_url,
+        shard_count=shard_count,
     )
+    sections["gateway"] = GatewaySettings(_env_file=None, **gateway)  # type: ignore[call-arg]
+    return Settings(**sections)
 
 
 @contextlib.asynccontextmanager

@@ -1,0 +1,171 @@
+"""The now-playing message under load, under 429s, and across a gateway restart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway_harness import (
+    Place,
+    Watch,
+    gateway_settings,
+    make_place,
+    running_gateway,
+    state,
+    until,
+)
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from backbeat.bus.interface import Bus
+from backbeat.cache import CacheKeys, CacheStore, MemoryCacheStore
+from backbeat.db.repositories import QueueRepository
+from backbeat.domain.messages import Channel
+from backbeat.domain.messages.ui import DeletePayload, StatePayload, UiCreate, UiDelete, UiUpdate
+from backbeat.testing.discord import DiscordEmulator
+
+EDIT_ROUTE = "PATCH /channels/{channel_id}/messages/{message_id}"
+
+
+async def live_messages(emu: DiscordEmulator, place: Place) -> list[dict[str, Any]]:
+    return [
+        m
+        for m in await emu.control.channel_messages(place.text)
+        if m["embeds"] and not m.get("deleted")
+    ]
+
+
+def volume_of(message: dict[str, Any]) -> str | None:
+    fields = {f["name"]: f["value"] for f in message["embeds"][0]["fields"]}
+    return fields.get("Volume")
+
+
+async def shown(emu: DiscordEmulator, message_id: str, volume: str) -> dict[str, Any] | None:
+    current = await emu.control.message(message_id)
+    return current if volume_of(current) == volume else None
+
+
+async def post_first(emu: DiscordEmulator, bus: Bus, place: Place) -> dict[str, Any]:
+    await bus.publish(
+        Channel.UI_NOW,
+        UiCreate(guild_id=place.guild, payload=StatePayload(state_seq=1, state=state(place))),
+    )
+    [message] = await until(lambda: live_messages(emu, place))
+    return message
+
+
+async def test_a_burst_of_states_is_coalesced_without_429_and_the_last_one_lands(
+    emu: DiscordEmulator,
+    gateway_bus: Bus,
+    engine: AsyncEngine,
+    cache: CacheStore,
+    cache_keys: CacheKeys,
+) -> None:
+    await emu.control.set_rate_limits({"preset": "discord"})
+    place = await make_place(emu)
+    await QueueRepository(engine).set_session(guild_id=place.guild)
+    async with running_gateway(
+        gateway_settings(emu), bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys
+    ) as gateway:
+        message = await post_first(emu, gateway_bus, place)
+        for seq in range(2, 102):
+            await gateway_bus.publish(
+                Channel.UI_NOW,
+                UiUpdate(
+                    guild_id=place.guild,
+                    payload=StatePayload(state_seq=seq, state=state(place, volume=seq)),
+                ),
+            )
+        # Discord's message bucket is 5 per 5 s: the final state lands within one reset.
+        final = await until(lambda: shown(emu, message["id"], "101%"), within=20)
+        await gateway.ui.idle()
+        edits = [r for r in await emu.control.requests() if r["route"] == EDIT_ROUTE]
+        assert all(r["status"] != 429 for r in edits), [r["status"] for r in edits]
+        assert 1 <= len(edits) < 20
+        assert len(await live_messages(emu, place)) == 1
+        assert final["id"] == message["id"]
+
+
+async def test_a_429_storm_on_edits_still_ends_with_the_final_state(
+    emu: DiscordEmulator,
+    gateway_bus: Bus,
+    engine: AsyncEngine,
+    cache: CacheStore,
+    cache_keys: CacheKeys,
+) -> None:
+    place = await make_place(emu)
+    async with running_gateway(
+        gateway_settings(emu), bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys
+    ):
+        message = await post_first(emu, gateway_bus, place)
+        # More 429s than discord.py retries (5), so the gateway's own retry is needed too.
+        await emu.control.http_fault("429", route=EDIT_ROUTE, count=8, retry_after=0.05)
+        for seq, volume in ((2, 60), (3, 70), (4, 80)):
+            await gateway_bus.publish(
+                Channel.UI_NOW,
+                UiUpdate(
+                    guild_id=place.guild,
+                    payload=StatePayload(state_seq=seq, state=state(place, volume=volume)),
+                ),
+            )
+        await until(lambda: shown(emu, message["id"], "80%"), within=30)
+        statuses = [r["status"] for r in await emu.control.requests() if r["route"] == EDIT_ROUTE]
+        assert statuses.count(429) == 8
+        assert statuses[-1] == 200
+
+
+async def test_a_restarted_gateway_edits_its_message_and_old_buttons_still_work(
+    emu: DiscordEmulator,
+    gateway_bus: Bus,
+    engine: AsyncEngine,
+    cache: CacheStore,
+    cache_keys: CacheKeys,
+) -> None:
+    place = await make_place(emu)
+    await QueueRepository(engine).set_session(guild_id=place.guild)
+    await emu.control.move_voice(place.guild, place.alice, place.voice)
+    settings = gateway_settings(emu)
+    async with running_gateway(
+        settings, bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys
+    ):
+        message = await post_first(emu, gateway_bus, place)
+
+    # A new process: nothing in memory, and (on the in-process default) an empty cache, so
+    # the message is found through the Queue row in SQL.
+    fresh_cache = MemoryCacheStore() if isinstance(cache, MemoryCacheStore) else cache
+    async with (
+        Watch(gateway_bus, Channel.COMMANDS) as commands,
+        running_gateway(
+            settings, bus=gateway_bus, engine=engine, cache=fresh_cache, keys=cache_keys
+        ),
+    ):
+        await gateway_bus.publish(
+            Channel.UI_NOW,
+            UiUpdate(
+                guild_id=place.guild,
+                payload=StatePayload(state_seq=2, state=state(place, volume=55)),
+            ),
+        )
+        await until(lambda: shown(emu, message["id"], "55%"))
+        assert [m["id"] for m in await live_messages(emu, place)] == [message["id"]]
+
+        # The old message's pause button works in the new process.
+        click = await emu.control.click_component(
+            message_id=message["id"], user_id=place.alice, custom_id=f"bb:pause:{place.guild}"
+        )
+        record = await emu.control.interaction(click["id"], min_events=1)
+        assert record["initial_response"]["type"] == 6
+        pause = await commands.next(lambda m: m.type == "pause")
+        assert pause.guild_id == place.guild
+
+        # delete removes the message and forgets it, in SQL too.
+        await gateway_bus.publish(
+            Channel.UI_NOW,
+            UiDelete(guild_id=place.guild, payload=DeletePayload(state_seq=3)),
+        )
+        await until(lambda: _deleted(emu, message["id"]))
+        session = await QueueRepository(engine).session(guild_id=place.guild)
+        assert session is not None
+        assert session.now_playing_message_id is None
+
+
+async def _deleted(emu: DiscordEmulator, message_id: str) -> bool:
+    return bool((await emu.control.message(message_id)).get("deleted"))
