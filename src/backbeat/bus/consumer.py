@@ -1,8 +1,26 @@
-"""The consumer engine: one sequential reader per partition, acknowledging after the handler.
+"""The consumer engine: one reader per partition, per-guild lanes, acknowledging after handling.
 
-Per partition a reader first takes back what is unfinished (its own pending entries, then
-other consumers' ones through claiming), then reads new entries, handling them one at a time
-in stream order, so one guild's messages are never handled concurrently or out of order.
+A reader works in two phases:
+
+1. **Take-back** (sequential). It lists every entry pending for the group in its partition,
+   whoever holds it, and takes them back one at a time, oldest first: claim that one entry
+   (``XCLAIM``; at once under a lease or for its own, after ``claim_idle_ms`` for other
+   consumers' ones otherwise), hand it to the handler, acknowledge it, then the next. This
+   is the recovery path: handling in stream order keeps every guild's order across crashes
+   and lease moves without any bookkeeping, and only the entry in a handler's hands when a
+   consumer dies gains a delivery, so a poison message is dead-lettered after
+   ``max_deliveries`` without the ones behind it sharing its fate.
+2. **Lanes.** It then reads new entries and dispatches each to its guild's FIFO lane (one
+   task per guild with work, ending when its lane is empty). A guild's messages are handled
+   one at a time in stream order; different guilds' messages are handled concurrently, so
+   one guild's slow command never delays the others. Each entry is acknowledged as soon as
+   its own handler returned. At most ``config.batch`` entries are in flight per partition;
+   the reader reads more only when there is room.
+
+With a lease guard the reader starts under the guard's current token and re-checks it
+before handing each entry (take-back and lanes): the moment the token is gone or changed it
+hands nothing more, lets handlers in progress finish, leaves the rest pending and starts
+over (waiting for a token, then take-back), or ends when the partition is unassigned.
 
 Each entry ends one way: handled and acknowledged; rejected by the schema (dead letter);
 handler failing ``max_deliveries`` times (dead letter); duplicate id or stale UI state
@@ -15,10 +33,12 @@ import asyncio
 import contextlib
 import dataclasses
 import time
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Awaitable, Iterable
+from typing import TypeVar
 
 from backbeat.bus.dedupe import LatestState, RecentIds
-from backbeat.bus.interface import BusConfig, Delivery, Handler
+from backbeat.bus.interface import BusConfig, Delivery, Handler, LeaseGuard
 from backbeat.bus.keys import Keys
 from backbeat.bus.store import Entry, StreamStore
 from backbeat.domain.messages import Channel, Envelope, Rejection, decode
@@ -36,6 +56,10 @@ from backbeat.observability.metrics import (
 log = get_logger(__name__)
 
 _UI_TYPES = (UiCreate, UiUpdate, UiError, UiDelete)
+_T = TypeVar("_T")
+
+#: How often a guarded reader without a token looks again (a local check).
+_TOKEN_POLL_S = 0.05
 
 
 class _PartitionReader:
@@ -46,20 +70,38 @@ class _PartitionReader:
         self.partition = partition
         self.stream = owner.keys.stream(owner.channel, partition)
         self._stop_requested = False
-        self._handling = False
+        self._stopping = asyncio.Event()
+        self._token: int | None = None
+        self._halted = False
+        self._failure: Exception | None = None
+        self._lanes: dict[int, deque[tuple[Entry, Envelope]]] = {}
+        self._lane_tasks: dict[int, asyncio.Task[None]] = {}
+        self._in_flight = 0
+        self._room = asyncio.Event()
         self._task = asyncio.create_task(
             self._run(), name=f"bus:{owner.channel.value}:{partition}:{owner.consumer_name}"
         )
 
-    async def stop(self) -> None:
-        """Let the message in hand finish (and be acknowledged), then end.
+    @property
+    def in_flight(self) -> int:
+        """Entries dispatched to lanes and not finished yet."""
+        return self._in_flight
 
-        A handler still busy after half the lease TTL is cancelled, its message left pending
-        for the next owner, so a stuck handler cannot hold a partition hostage.
+    async def stop(self) -> None:
+        """Hand nothing more; let the handlers in progress finish (and acknowledge), then end.
+
+        The reader is never cancelled in the middle of a claim, a handler or an
+        acknowledgement: it is interrupted only while it waits (for new entries, for room,
+        for a token, between retries). A wait for new entries on Redis may be cancelled
+        after the server delivered entries to this consumer: they stay pending under its
+        name, and the next take-back of the partition (by any reader) handles them in stream
+        order before anything newer, so nothing is lost or reordered.
+
+        Handlers still busy after half the lease TTL are cancelled, their entries left
+        pending for the next owner, so a stuck handler cannot hold a partition hostage.
         """
         self._stop_requested = True
-        if not self._handling:
-            self._task.cancel()
+        self._stopping.set()
         grace = self._owner.config.lease_ttl_ms / 2000
         try:
             await asyncio.wait_for(asyncio.shield(self._task), grace)
@@ -77,100 +119,263 @@ class _PartitionReader:
 
     async def abort(self) -> None:
         """End now; whatever is in hand stays pending for the next owner."""
+        self._stop_requested = True
+        self._stopping.set()
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
 
-    async def _run(self) -> None:
-        """Consume, and after a storage error (Redis down…) wait and start over."""
-        backoff = 0.1
-        while not self._stop_requested:
+    # -- waiting --------------------------------------------------------------------------
+
+    async def _unless_stopped(self, awaitable: Awaitable[_T]) -> tuple[bool, _T | None]:
+        """Await ``awaitable`` unless :meth:`stop` comes first: ``(finished, result)``."""
+        task = asyncio.ensure_future(awaitable)
+        if self._stop_requested:
+            task.cancel()
+        else:
+            stopping = asyncio.ensure_future(self._stopping.wait())
             try:
-                await self._consume()
+                await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
             except asyncio.CancelledError:
+                task.cancel()
                 raise
-            except Exception:
-                log.exception(
-                    "bus reader failed; retrying",
-                    channel=self._owner.channel.value,
-                    partition=self.partition,
-                    retry_in_s=backoff,
-                )
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
+            finally:
+                stopping.cancel()
+            if task.done():
+                return True, task.result()
+            task.cancel()
+        await asyncio.wait({task})  # raises only if this reader itself is cancelled
+        if not task.cancelled() and task.exception() is None:
+            return True, task.result()  # it finished before the cancellation landed
+        return False, None
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    def _current(self) -> bool:
+        """May this reader hand another entry to the handler now?"""
+        if self._halted or self._stop_requested:
+            return False
+        guard = self._owner.guard
+        if guard is not None and guard.token(self.partition) != self._token:
+            self._halted = True
+            log.info(
+                "bus lease token gone or changed; handing nothing more",
+                channel=self._owner.channel.value,
+                partition=self.partition,
+                token=self._token,
+            )
+            return False
+        return True
+
+    async def _await_token(self) -> None:
+        guard = self._owner.guard
+        self._token = None
+        if guard is None:
+            return
+        while not self._stop_requested:
+            self._token = guard.token(self.partition)
+            if self._token is not None:
+                return
+            await self._pause(_TOKEN_POLL_S)
+
+    # -- the reader's life ----------------------------------------------------------------
+
+    async def _run(self) -> None:
+        """Consume; after a storage error (Redis down…) wait and start over with take-back."""
+        backoff = 0.1
+        try:
+            while not self._stop_requested:
+                try:
+                    await self._consume()
+                    backoff = 0.1
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception(
+                        "bus reader failed; retrying",
+                        channel=self._owner.channel.value,
+                        partition=self.partition,
+                        retry_in_s=backoff,
+                    )
+                    await self._pause(backoff)
+                    backoff = min(backoff * 2, 5.0)
+        finally:
+            await self._cancel_lanes()
 
     async def _consume(self) -> None:
+        """One run under one token: take-back, then lanes, until halted or stopped."""
         owner = self._owner
-        await owner.store.ensure_group(self.stream, owner.group)
-        await self._recover()
-        last_claim = time.monotonic()
-        while not self._stop_requested:
-            entries = await owner.store.read_new(
-                self.stream,
-                owner.group,
-                owner.consumer_name,
-                owner.config.batch,
-                owner.config.block_ms,
-            )
-            for entry in entries:
-                if self._stop_requested:
-                    return
-                await self._handle(entry)
-            idle_ms = owner.config.claim_idle_ms
-            if not owner.exclusive and (time.monotonic() - last_claim) * 1000 >= idle_ms:
-                last_claim = time.monotonic()
-                await self._claim(idle_ms)
+        self._halted = False
+        self._failure = None
+        await self._await_token()
+        if self._stop_requested:
+            return
+        try:
+            await owner.store.ensure_group(self.stream, owner.group)
+            await self._take_back()
+            await self._read_new()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self._halted = True
+            await self._drain()
+            raise
+        await self._drain()
+        if self._failure is not None:
+            raise self._failure
+        if not self._stop_requested:
+            await self._pause(_TOKEN_POLL_S)  # halted: start over under the next token
 
-    async def _recover(self) -> None:
-        """Handle what earlier deliveries left unacknowledged, before anything new.
+    async def _take_back(self) -> None:
+        """Handle every entry pending in the partition, oldest first, one at a time.
 
-        Entries are taken back one at a time: only the oldest unacknowledged entry of a
-        partition can have been in a handler's hands when its consumer died, so only its
-        delivery count grows with each crash, and a poison message is dead-lettered after
-        ``max_deliveries`` without the ones queued behind it sharing its fate.
+        Under a lease (``exclusive``) each is claimed at once, own ones included, so only
+        the entry about to be handled gains a delivery. Otherwise own entries are taken at
+        once and other consumers' ones once idle for ``claim_idle_ms``; the reader waits up
+        to twice that for them before it reads new entries.
         """
         owner = self._owner
-        while not self._stop_requested and (
-            own := await owner.store.read_own_pending(
-                self.stream, owner.group, owner.consumer_name, 1
-            )
-        ):
-            await self._handle(own[0])
-        if owner.exclusive:
-            await self._claim(0)
-            return
+        me = owner.consumer_name
         idle_ms = owner.config.claim_idle_ms
         deadline = time.monotonic() + 2 * idle_ms / 1000
-        while not self._stop_requested:
-            if await self._claim(idle_ms):
+        reclaimed = 0
+        while self._current():
+            pending = await owner.store.pending(self.stream, owner.group)
+            progressed = waiting = False
+            for info in pending:
+                if not self._current():
+                    break
+                min_idle = 0 if owner.exclusive or info.consumer == me else idle_ms
+                if info.idle_ms < min_idle:
+                    waiting = True
+                    continue
+                entry = await owner.store.claim_entry(
+                    self.stream, owner.group, me, info.entry_id, min_idle
+                )
+                if entry is None:
+                    continue
+                progressed = True
+                if info.consumer != me:
+                    reclaimed += 1
+                    bus_messages_reclaimed_total.labels(owner.channel.value).inc()
+                await self._handle(entry)
+            if progressed:
                 continue
-            if await owner.store.pending_count(self.stream, owner.group) == 0:
-                return
-            if time.monotonic() >= deadline:
-                return
-            await asyncio.sleep(min(idle_ms / 4000, 1.0))
-
-    async def _claim(self, min_idle_ms: int) -> int:
-        """Take over and handle other consumers' idle entries, oldest first; returns how many."""
-        owner = self._owner
-        total = 0
-        while not self._stop_requested:
-            claimed = await owner.store.claim(
-                self.stream, owner.group, owner.consumer_name, min_idle_ms, 1
-            )
-            if not claimed:
+            if owner.exclusive or not waiting or time.monotonic() >= deadline:
                 break
-            total += 1
-            bus_messages_reclaimed_total.labels(owner.channel.value).inc()
-            await self._handle(claimed[0])
-        if total:
+            await self._pause(min(idle_ms / 4000, 1.0))
+        if reclaimed:
             log.info(
                 "bus reclaimed pending messages",
                 channel=owner.channel.value,
                 partition=self.partition,
-                count=total,
+                count=reclaimed,
             )
-        return total
+
+    async def _claim_idle(self) -> None:
+        """Non-exclusive readers, now and then: take back entries idle for ``claim_idle_ms``
+        (another member died holding them), oldest first, with no lane in flight."""
+        owner = self._owner
+        idle_ms = owner.config.claim_idle_ms
+        for info in await owner.store.pending(self.stream, owner.group):
+            if not self._current():
+                return
+            if info.idle_ms < idle_ms:
+                continue
+            entry = await owner.store.claim_entry(
+                self.stream, owner.group, owner.consumer_name, info.entry_id, idle_ms
+            )
+            if entry is not None:
+                bus_messages_reclaimed_total.labels(owner.channel.value).inc()
+                await self._handle(entry)
+
+    async def _read_new(self) -> None:
+        """Read new entries into per-guild lanes while there is room."""
+        owner = self._owner
+        config = owner.config
+        last_claim = time.monotonic()
+        while self._current():
+            room = config.batch - self._in_flight
+            if room <= 0:
+                self._room.clear()
+                await self._unless_stopped(self._room.wait())
+                continue
+            finished, entries = await self._unless_stopped(
+                owner.store.read_new(
+                    self.stream, owner.group, owner.consumer_name, room, config.block_ms
+                )
+            )
+            if not finished:
+                return
+            for entry in entries or ():
+                if not self._current():
+                    break  # the rest stays pending under this consumer: next take-back
+                message = await self._screen(entry)
+                if message is not None:
+                    self._dispatch(entry, message)
+            if not owner.exclusive and (time.monotonic() - last_claim) * 1000 >= (
+                config.claim_idle_ms
+            ):
+                await self._drain()
+                await self._claim_idle()
+                last_claim = time.monotonic()
+
+    # -- lanes ----------------------------------------------------------------------------
+
+    def _dispatch(self, entry: Entry, message: Envelope) -> None:
+        guild = message.guild_id
+        lane = self._lanes.get(guild)
+        if lane is None:
+            lane = self._lanes[guild] = deque()
+            self._lane_tasks[guild] = asyncio.create_task(
+                self._lane(guild, lane), name=f"{self._task.get_name()}:guild:{guild}"
+            )
+        lane.append((entry, message))
+        self._in_flight += 1
+
+    async def _lane(self, guild: int, lane: deque[tuple[Entry, Envelope]]) -> None:
+        """Hand one guild's entries to the handler in order until the lane is empty."""
+        try:
+            while lane and self._current():
+                entry, message = lane[0]
+                try:
+                    await self._deliver(entry, message)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.exception(
+                        "bus lane failed; the partition starts over from its pending entries",
+                        channel=self._owner.channel.value,
+                        partition=self.partition,
+                        guild_id=guild,
+                    )
+                    self._failure = self._failure or exc
+                    self._halted = True
+                    break
+                lane.popleft()
+                self._in_flight -= 1
+                self._room.set()
+        finally:
+            self._in_flight -= len(lane)  # left pending: the next take-back hands them
+            lane.clear()
+            self._lanes.pop(guild, None)
+            self._lane_tasks.pop(guild, None)
+            self._room.set()
+
+    async def _drain(self) -> None:
+        """Wait until every lane has finished (they hand nothing new once halted)."""
+        while self._lane_tasks:
+            await asyncio.gather(*self._lane_tasks.values(), return_exceptions=True)
+
+    async def _cancel_lanes(self) -> None:
+        tasks = list(self._lane_tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    # -- one entry ------------------------------------------------------------------------
 
     async def _dead_letter(self, entry: Entry, reason: str, detail: str) -> None:
         owner = self._owner
@@ -193,30 +398,38 @@ class _PartitionReader:
             deliveries=entry.deliveries,
         )
 
-    async def _handle(self, entry: Entry) -> None:
-        self._handling = True
-        try:
-            await self._handle_entry(entry)
-        finally:
-            self._handling = False
-
-    async def _handle_entry(self, entry: Entry) -> None:
+    async def _screen(self, entry: Entry) -> Envelope | None:
+        """Decode an entry; dispose of what must not reach a handler (None then)."""
         owner = self._owner
         channel = owner.channel.value
         if entry.data is None:
             await owner.store.ack(self.stream, owner.group, [entry.entry_id])
             log.warning("bus entry trimmed before handling", channel=channel, id=entry.entry_id)
-            return
+            return None
         if entry.deliveries > owner.config.max_deliveries:
             await self._dead_letter(
                 entry, "max_deliveries", f"delivered {entry.deliveries} times without ack"
             )
-            return
+            return None
         message = decode(owner.channel, entry.data)
         if isinstance(message, Rejection):
             bus_messages_rejected_total.labels(channel, message.reason).inc()
             await self._dead_letter(entry, message.reason, message.detail)
-            return
+            return None
+        return message
+
+    async def _handle(self, entry: Entry) -> None:
+        """Take-back: screen and deliver one entry in place."""
+        message = await self._screen(entry)
+        if message is not None and self._current():
+            await self._deliver(entry, message)
+
+    async def _deliver(self, entry: Entry, message: Envelope) -> None:
+        """Hand a decoded entry to the handler (retrying in place) and acknowledge it.
+
+        Called only right after :meth:`_current` said yes; each retry checks again."""
+        owner = self._owner
+        channel = owner.channel.value
         outcome = owner.skip_reason(message)
         if outcome is not None:
             await owner.store.ack(self.stream, owner.group, [entry.entry_id])
@@ -224,7 +437,13 @@ class _PartitionReader:
             return
         owner.latency.observe(max(0.0, time.time() - message.ts))
         delivery = Delivery(
-            message, owner.channel, self.partition, entry.entry_id, entry.deliveries
+            message,
+            owner.channel,
+            self.partition,
+            entry.entry_id,
+            entry.deliveries,
+            fence=self._token,
+            guard=owner.guard,
         )
         attempts = entry.deliveries
         with log_context(guild_id=message.guild_id, request_id=message.id):
@@ -246,7 +465,9 @@ class _PartitionReader:
                         )
                         return
                     attempts += 1
-                    await asyncio.sleep(min(0.01 * 2**attempts, 1.0))
+                    await self._pause(min(0.01 * 2**attempts, 1.0))
+                    if not self._current():
+                        return  # left pending: the next owner retries it
                 finally:
                     owner.duration.observe(time.perf_counter() - started)
         await owner.store.ack(self.stream, owner.group, [entry.entry_id])
@@ -270,6 +491,7 @@ class StreamConsumer:
         partitions: Iterable[int],
         exclusive: bool,
         dedupe_size: int,
+        guard: LeaseGuard | None = None,
     ) -> None:
         self.store = store
         self.keys = keys
@@ -279,6 +501,7 @@ class StreamConsumer:
         self.group = group
         self.consumer_name = consumer
         self.exclusive = exclusive
+        self.guard = guard
         self._seen = RecentIds(dedupe_size)
         # Hot-path metric children, resolved once.
         self.handled_ok = bus_messages_handled_total.labels(channel.value, "ok")
@@ -322,8 +545,8 @@ class StreamConsumer:
         async with self._lock:
             chosen = self._check(partitions)
             if self._running:
-                for partition in sorted(self._assigned - chosen):
-                    await self._readers.pop(partition).stop()
+                gone = [self._readers.pop(p) for p in sorted(self._assigned - chosen)]
+                await asyncio.gather(*(reader.stop() for reader in gone))
                 for partition in sorted(chosen - self._assigned):
                     self._readers[partition] = _PartitionReader(self, partition)
             self._assigned = chosen
@@ -349,6 +572,5 @@ class StreamConsumer:
             readers = list(self._readers.values())
             self._readers.clear()
             self._running = False
-            for reader in readers:
-                await reader.stop()
+            await asyncio.gather(*(reader.stop() for reader in readers))
             self._done.set()

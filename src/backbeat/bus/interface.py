@@ -7,7 +7,7 @@ The :class:`Bus` protocol has two implementations over one consumer engine: Redi
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from backbeat.bus.keys import GUILD_PARTITIONED
@@ -38,20 +38,47 @@ class BusConfig:
         return (guild_id >> 22) % self.shard_count
 
 
+class LeaseGuard(Protocol):
+    """Whether this worker may hand a partition's messages to handlers right now."""
+
+    def token(self, partition: int) -> int | None:
+        """The fencing token of this worker's lease on ``partition`` while it is held, not
+        being released, and valid locally for at least a third of the lease TTL; else None.
+
+        A local check (no I/O): cheap enough to call before every message."""
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """One message handed to a handler, with where it came from."""
+    """One message handed to a handler, with where it came from.
+
+    ``fence`` is the fencing token of the lease under which it was handed (None for
+    consumers without a lease guard); a handler passes it to ``advance_fence`` in the SQL
+    transaction of its effect. :meth:`still_current` re-checks the lease locally.
+    """
 
     message: Envelope
     channel: Channel
     partition: int
     entry_id: str
     deliveries: int
+    fence: int | None = None
+    guard: LeaseGuard | None = field(default=None, repr=False, compare=False)
 
     @property
     def redelivered(self) -> bool:
         """True when an earlier delivery of this entry was not acknowledged."""
         return self.deliveries > 1
+
+    def still_current(self) -> bool:
+        """True while the lease this message was handed under is still held with the same
+        token and locally valid for a third of the TTL (always True without a guard).
+
+        Cheap (no I/O). Not a proof: only ``advance_fence`` in SQL settles a race with a
+        worker that acquired the partition while this one's event loop was stalled."""
+        if self.guard is None:
+            return True
+        return self.fence is not None and self.guard.token(self.partition) == self.fence
 
 
 Handler = Callable[[Delivery], Awaitable[None]]
@@ -84,17 +111,36 @@ class Tap(Protocol):
     def __aiter__(self) -> AsyncIterator[Envelope]: ...
 
 
-class Leases(Protocol):
-    """This worker's partition leases in a pool, renewed and rebalanced while it runs."""
+class Leases(LeaseGuard, Protocol):
+    """This worker's partition leases in a pool, renewed and rebalanced while it runs.
+
+    Renewal (:meth:`tick`) and applying changes of the owned set (:meth:`reconcile`, which
+    calls ``on_change``) run in separate tasks, so a slow ``on_change`` never lets leases
+    lapse.
+    """
 
     @property
-    def owned(self) -> frozenset[int]: ...
+    def owned(self) -> frozenset[int]:
+        """Partitions held and not being released (what ``on_change`` is told next)."""
+
+    @property
+    def settled(self) -> bool:
+        """True when ``on_change`` has been told :attr:`owned` and nothing is being released."""
+
+    async def verify(self, partition: int, token: int) -> bool:
+        """One round trip: is the stored lease of ``partition`` still ours with ``token``?"""
 
     async def tick(self) -> None:
-        """One round: heartbeat, renew, release extras, acquire free partitions."""
+        """One lease round: heartbeat, renew, mark extras releasing, acquire free partitions.
+
+        Never waits for ``on_change``; changes are applied by :meth:`reconcile`."""
+
+    async def reconcile(self) -> None:
+        """Tell ``on_change`` the owned set if it changed, then release the leases of
+        partitions marked releasing (their consumers have stopped by then)."""
 
     async def run(self) -> None:
-        """Tick every third of the lease TTL until stopped or cancelled."""
+        """Renew every quarter of the lease TTL and reconcile on change, until stopped."""
 
     async def stop(self) -> None:
         """Stop consuming the owned partitions, release them and leave the pool."""
@@ -126,8 +172,12 @@ class Bus(Protocol):
         consumer: str,
         exclusive: bool = False,
         dedupe_size: int = 10_000,
+        guard: LeaseGuard | None = None,
     ) -> Consumer:
-        """A consumer handing each message to ``handler``, acknowledging after it returns."""
+        """A consumer handing each message to ``handler``, acknowledging after it returns.
+
+        With a ``guard`` every message is handed only while ``guard.token(partition)`` is
+        the token the reader started with (see docs/bus.md, "One owner at a time")."""
 
     def tap(self, channel: Channel) -> Tap:
         """Observe a channel without taking part in any consumer group."""

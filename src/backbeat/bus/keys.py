@@ -4,7 +4,10 @@ All keys start with the deployment's ``BACKBEAT_REDIS_KEY_PREFIX``:
 
 ``<prefix><channel>:<p>``             stream of partition ``p`` of a channel
 ``<prefix><channel>:<p>:dead``        its dead letters
-``<prefix>bus:lease:<pool>:<p>``      lease of partition ``p`` for a worker pool (value: owner)
+``<prefix>bus:lease:<pool>:<p>``      lease of partition ``p`` for a worker pool
+                                      (value: ``<owner>|<fencing token>``, expires)
+``<prefix>bus:fence:<pool>:<p>``      last fencing token handed out for that partition
+                                      (never expires, so tokens only rise)
 ``<prefix>bus:workers:<pool>``        sorted set of live workers, score = heartbeat expiry (ms)
 """
 
@@ -55,6 +58,9 @@ class Keys:
 
     def lease(self, pool: str, partition: int) -> str:
         return f"{self.prefix}bus:lease:{pool}:{partition}"
+
+    def fence(self, pool: str, partition: int) -> str:
+        return f"{self.prefix}bus:fence:{pool}:{partition}"
 
     def workers(self, pool: str) -> str:
         return f"{self.prefix}bus:workers:{pool}"

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from backbeat.bus.keys import DEAD_SUFFIX
-from backbeat.bus.store import DeadLetter, Entry, GroupStats, StreamStats
+from backbeat.bus.store import DeadLetter, Entry, GroupStats, PendingInfo, StreamStats
 
 
 def _seq(entry_id: str) -> int:
@@ -124,32 +124,32 @@ class MemoryStreamStore:
             if taken or not await self._wait(deadline, stream):
                 return taken
 
-    def _redeliver(self, log: _Stream, seq: int, pending: _Pending, consumer: str) -> Entry:
+    async def pending(self, stream: str, group: str) -> list[PendingInfo]:
+        state = self._stream(stream).groups.get(group)
+        if state is None:
+            return []
+        now = time.monotonic()
+        return [
+            PendingInfo(_id(seq), p.consumer, p.deliveries, int((now - p.since) * 1000))
+            for seq, p in sorted(state.pending.items())
+        ]
+
+    async def claim_entry(
+        self, stream: str, group: str, consumer: str, entry_id: str, min_idle_ms: int
+    ) -> Entry | None:
+        log, state = self._group(stream, group, consumer)
+        seq = _seq(entry_id)
+        pending = state.pending.get(seq)
+        if pending is None or time.monotonic() - pending.since < min_idle_ms / 1000:
+            return None
+        data = log.entries.get(seq)
+        if data is None:  # trimmed away: as Redis 7 does, drop it from the pending list
+            del state.pending[seq]
+            return None
         pending.consumer = consumer
         pending.deliveries += 1
         pending.since = time.monotonic()
-        return Entry(_id(seq), log.entries.get(seq), pending.deliveries)
-
-    async def read_own_pending(
-        self, stream: str, group: str, consumer: str, count: int
-    ) -> list[Entry]:
-        log, state = self._group(stream, group, consumer)
-        mine = sorted(seq for seq, p in state.pending.items() if p.consumer == consumer)
-        return [self._redeliver(log, seq, state.pending[seq], consumer) for seq in mine[:count]]
-
-    async def claim(
-        self, stream: str, group: str, consumer: str, min_idle_ms: int, count: int
-    ) -> list[Entry]:
-        log, state = self._group(stream, group, consumer)
-        threshold = time.monotonic() - min_idle_ms / 1000
-        idle = sorted(seq for seq, p in state.pending.items() if p.since <= threshold)
-        claimed: list[Entry] = []
-        for seq in idle[:count]:
-            if seq not in log.entries:
-                del state.pending[seq]
-                continue
-            claimed.append(self._redeliver(log, seq, state.pending[seq], consumer))
-        return claimed
+        return Entry(entry_id, data, pending.deliveries)
 
     async def pending_count(self, stream: str, group: str) -> int:
         state = self._stream(stream).groups.get(group)

@@ -1,4 +1,4 @@
-"""Streams on Redis: XADD with approximate MAXLEN, consumer groups, XAUTOCLAIM, dead letters.
+"""Streams on Redis: XADD with approximate MAXLEN, consumer groups, XPENDING + XCLAIM, dead letters.
 
 Every method is one round trip or one atomic transaction/script, so a crash between steps
 never loses an entry: an entry leaves a pending list only by XACK, and dead-lettering adds
@@ -8,14 +8,14 @@ to ``<stream>:dead`` and acknowledges in one MULTI.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from collections.abc import Mapping
+from typing import cast
 
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from backbeat.bus import keys as k
-from backbeat.bus.store import DeadLetter, Entry, GroupStats, StreamStats
+from backbeat.bus.store import DeadLetter, Entry, GroupStats, PendingInfo, StreamStats
 
 _REPLAY = """
 if redis.call('XDEL', KEYS[1], ARGV[1]) == 1 then
@@ -25,6 +25,8 @@ return false
 """
 
 RawEntry = tuple[bytes, dict[bytes, bytes] | None]
+
+_PENDING_PAGE = 500
 
 
 def _text(value: bytes | str) -> str:
@@ -102,21 +104,6 @@ class RedisStreamStore:
             return []
         return list(reply[0][1]) if reply else []
 
-    async def _counts(
-        self, stream: str, group: str, raw: Sequence[RawEntry], consumer: str
-    ) -> dict[str, int]:
-        if not raw:
-            return {}
-        rows = await self._redis.xpending_range(
-            stream,
-            group,
-            min=raw[0][0],
-            max=raw[-1][0],
-            count=len(raw) * 2,
-            consumername=consumer,
-        )
-        return {_text(row["message_id"]): int(row["times_delivered"]) for row in rows}
-
     async def read_new(
         self, stream: str, group: str, consumer: str, count: int, block_ms: int
     ) -> list[Entry]:
@@ -125,36 +112,48 @@ class RedisStreamStore:
         )
         return [Entry(_text(entry_id), _data(fields), 1) for entry_id, fields in raw]
 
-    async def read_own_pending(
-        self, stream: str, group: str, consumer: str, count: int
-    ) -> list[Entry]:
-        raw = await self._read_group(stream, group, consumer, start="0", count=count, block=None)
-        counts = await self._counts(stream, group, raw, consumer)
-        return [
-            Entry(_text(entry_id), _data(fields), counts.get(_text(entry_id), 1))
-            for entry_id, fields in raw
-        ]
-
-    async def claim(
-        self, stream: str, group: str, consumer: str, min_idle_ms: int, count: int
-    ) -> list[Entry]:
+    async def pending(self, stream: str, group: str) -> list[PendingInfo]:
         await self.ensure_group(stream, group)
-        raw: list[RawEntry] = []
-        start: bytes | str = "0-0"
-        while len(raw) < count:
-            reply: list[Any] = await self._redis.xautoclaim(
-                stream, group, consumer, min_idle_ms, start_id=start, count=count - len(raw)
+        found: list[PendingInfo] = []
+        start = "-"
+        while True:
+            try:
+                rows = await self._redis.xpending_range(
+                    stream, group, min=start, max="+", count=_PENDING_PAGE
+                )
+            except ResponseError as error:
+                if "NOGROUP" not in str(error):
+                    raise
+                self._groups.discard((stream, group))
+                return found
+            found.extend(
+                PendingInfo(
+                    _text(row["message_id"]),
+                    _text(row["consumer"]),
+                    int(row["times_delivered"]),
+                    int(row["time_since_delivered"]),
+                )
+                for row in rows
             )
-            raw.extend((entry_id, fields) for entry_id, fields in reply[1] if entry_id)
-            start = reply[0]
-            if _text(start) == "0-0":
-                break
-        raw.sort(key=lambda item: tuple(int(part) for part in _text(item[0]).split("-")))
-        counts = await self._counts(stream, group, raw, consumer)
-        return [
-            Entry(_text(entry_id), _data(fields), counts.get(_text(entry_id), 1))
-            for entry_id, fields in raw
-        ]
+            if len(rows) < _PENDING_PAGE:
+                return found
+            start = "(" + found[-1].entry_id
+
+    async def claim_entry(
+        self, stream: str, group: str, consumer: str, entry_id: str, min_idle_ms: int
+    ) -> Entry | None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.xclaim(stream, group, consumer, min_idle_ms, [entry_id])
+            pipe.xpending_range(stream, group, min=entry_id, max=entry_id, count=1)
+            claimed, rows = await pipe.execute()
+        if not claimed:
+            return None  # acknowledged meanwhile, not idle enough, or deleted (Redis 7 drops it)
+        fields = claimed[0][1]
+        if not fields:  # deleted from the stream, still pending (Redis before 7)
+            await self.ack(stream, group, [entry_id])
+            return None
+        deliveries = int(rows[0]["times_delivered"]) if rows else 1
+        return Entry(entry_id, _data(fields), deliveries)
 
     async def pending_count(self, stream: str, group: str) -> int:
         try:

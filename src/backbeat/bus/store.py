@@ -22,6 +22,16 @@ class Entry:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingInfo:
+    """One entry delivered to a group and not yet acknowledged, as the pending list shows it."""
+
+    entry_id: str
+    consumer: str
+    deliveries: int
+    idle_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class DeadLetter:
     """An entry moved aside: the raw message and why."""
 
@@ -67,15 +77,15 @@ class StreamStore(Protocol):
     ) -> list[Entry]:
         """Entries never delivered to the group (blocking up to ``block_ms``)."""
 
-    async def read_own_pending(
-        self, stream: str, group: str, consumer: str, count: int
-    ) -> list[Entry]:
-        """This consumer's unacknowledged entries, delivered again."""
+    async def pending(self, stream: str, group: str) -> list[PendingInfo]:
+        """Every entry pending for the group, whoever holds it, oldest (lowest id) first."""
 
-    async def claim(
-        self, stream: str, group: str, consumer: str, min_idle_ms: int, count: int
-    ) -> list[Entry]:
-        """Take over other consumers' entries pending for at least ``min_idle_ms``."""
+    async def claim_entry(
+        self, stream: str, group: str, consumer: str, entry_id: str, min_idle_ms: int
+    ) -> Entry | None:
+        """Take over one pending entry (also one this consumer holds) if it has been idle for
+        at least ``min_idle_ms``, counting a delivery; None when it is no longer pending, not
+        idle long enough, or was deleted from the stream (then it leaves the pending list)."""
 
     async def pending_count(self, stream: str, group: str) -> int: ...
 

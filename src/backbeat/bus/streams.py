@@ -11,7 +11,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from backbeat.bus.consumer import StreamConsumer
-from backbeat.bus.interface import BusConfig, Handler, PartitionsChanged
+from backbeat.bus.interface import BusConfig, Handler, LeaseGuard, PartitionsChanged
 from backbeat.bus.keys import DEAD_SUFFIX, DEFAULT_GROUPS, Keys
 from backbeat.bus.leases import LeaseStore, PartitionLeases
 from backbeat.bus.store import DeadLetter, StreamStats, StreamStore
@@ -178,6 +178,7 @@ class StreamBus:
         consumer: str,
         exclusive: bool = False,
         dedupe_size: int = 10_000,
+        guard: LeaseGuard | None = None,
     ) -> StreamConsumer:
         return StreamConsumer(
             self.store,
@@ -190,6 +191,7 @@ class StreamBus:
             partitions=partitions,
             exclusive=exclusive,
             dedupe_size=dedupe_size,
+            guard=guard,
         )
 
     def tap(self, channel: Channel) -> StreamTap:

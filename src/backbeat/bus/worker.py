@@ -1,10 +1,15 @@
 """A worker of a lease pool: consumers of the pool's channels that follow its leases.
 
 An audio worker reads ``discord-bot:commands`` and ``discord-bot:to-audio`` only for the
-partitions it holds leases on. When it gains partitions, ``on_change`` runs first (restore
-those guilds' players from SQL), then their consumers start, taking over what the previous
-owner left pending. When it loses or gives up partitions, their consumers stop first
-(finishing the message in hand), then ``on_change`` runs and the lease is released.
+partitions it holds leases on, and its consumers use the leases as their guard: they hand a
+message to a handler only under a current lease token, which :attr:`Delivery.fence
+<backbeat.bus.interface.Delivery.fence>` carries to the handler.
+
+Changes of the owned set are applied by the leases' reconcile task, never by the renewal
+loop: for lost or released partitions their consumers stop first (the handlers in progress
+finish), then ``on_change`` runs with the new owned set (restore gained guilds' players from
+SQL there), then the gained partitions' consumers start, taking back what the previous
+owners left pending, oldest first. A released lease is deleted only after that.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from collections.abc import Mapping
 
 from backbeat.bus.interface import Handler, PartitionsChanged
 from backbeat.bus.keys import AUDIO_POOL
+from backbeat.bus.leases import PartitionLeases
 from backbeat.bus.streams import StreamBus
 from backbeat.domain.messages import Channel
 
@@ -32,31 +38,42 @@ class LeasedWorker:
         ttl_ms: int | None = None,
     ) -> None:
         self.worker_id = worker_id
+        self.pool = pool
         self._on_change = on_change
+        self.leases: PartitionLeases = bus.leases(pool, worker_id, self._changed, ttl_ms=ttl_ms)
         self.consumers = {
-            channel: bus.consume(channel, handler, consumer=worker_id, exclusive=True)
+            channel: bus.consume(
+                channel, handler, consumer=worker_id, exclusive=True, guard=self.leases
+            )
             for channel, handler in handlers.items()
         }
-        self.leases = bus.leases(pool, worker_id, self._changed, ttl_ms=ttl_ms)
         self._owned: frozenset[int] = frozenset()
 
     @property
     def owned(self) -> frozenset[int]:
+        """Partitions whose leases this worker holds and is not releasing."""
         return self.leases.owned
 
+    @property
+    def consuming(self) -> frozenset[int]:
+        """Partitions whose consumers run (follows :attr:`owned` once changes are applied)."""
+        return self._owned
+
     async def _assign(self, partitions: frozenset[int]) -> None:
-        for consumer in self.consumers.values():
-            await consumer.assign(partitions)
+        await asyncio.gather(*(c.assign(partitions) for c in self.consumers.values()))
 
     async def _changed(self, owned: frozenset[int]) -> None:
         kept = self._owned & owned
         if kept != self._owned:
             await self._assign(kept)
-        if self._on_change is not None:
-            await self._on_change(owned)
-        if kept != owned:
-            await self._assign(owned)
-        self._owned = owned
+            self._owned = kept
+        try:
+            if self._on_change is not None:
+                await self._on_change(owned)
+        finally:  # a failed restore is logged by the leases; the partitions are served anyway
+            if kept != owned:
+                await self._assign(owned)
+            self._owned = owned
 
     async def run(self) -> None:
         """Hold leases and consume until :meth:`stop`; cancelling it acts like a crash."""

@@ -2,7 +2,8 @@
 
 ``make_bus(config=None)`` builds buses that share one place: the same in-process stores, or
 the same Redis key prefix, so several "processes" (workers, gateways) of one test see the same
-streams. ``bus`` is one such bus. :data:`FAST_CONFIG` keeps lease and claim times short.
+streams. ``bus`` is one such bus. :data:`FAST_CONFIG` keeps reads and claims short and leases long.
+:class:`ManualClock` lets tests of the in-process lease store move time by hand.
 """
 
 from __future__ import annotations
@@ -27,18 +28,34 @@ from backbeat.bus.streams import StreamBus
 from backbeat.domain.messages import DiscordContext, Envelope
 from backbeat.domain.messages.commands import Play, QueryPayload
 
-#: Short timings so tests of expiry and reclaiming take well under a second each.
+#: Timings for tests: reads block briefly, but leases are long enough (3 s, renewed every
+#: 750 ms, a guard margin of 1 s) that a loaded machine's scheduler stalls do not make
+#: leases lapse. Tests that need a lease to expire pass a shorter ``ttl_ms`` and wait for
+#: the expiry to be observed, never for a fixed time.
 FAST_CONFIG = BusConfig(
     partitions=4,
     shard_count=2,
     max_deliveries=3,
-    claim_idle_ms=200,
-    lease_ttl_ms=400,
+    claim_idle_ms=500,
+    lease_ttl_ms=3000,
     block_ms=100,
     batch=50,
 )
 
 MakeBus = Callable[..., StreamBus]
+
+
+class ManualClock:
+    """A monotonic clock that moves only when told (``MemoryLeaseStore(clock=...)``)."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
 
 
 class Runnable(Protocol):
@@ -143,7 +160,9 @@ async def kill(task: asyncio.Task[None]) -> None:
         await task
 
 
-async def eventually(condition: Callable[[], bool | Awaitable[bool]], seconds: float = 5.0) -> None:
+async def eventually(
+    condition: Callable[[], bool | Awaitable[bool]], seconds: float = 15.0
+) -> None:
     """Wait until ``condition()`` (sync or async) holds, failing the test after ``seconds``."""
     deadline = time.monotonic() + seconds
     while True:
@@ -160,6 +179,7 @@ async def eventually(condition: Callable[[], bool | Awaitable[bool]], seconds: f
 __all__ = [
     "FAST_CONFIG",
     "MakeBus",
+    "ManualClock",
     "Recorder",
     "bus",
     "eventually",
