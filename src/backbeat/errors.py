@@ -4,7 +4,8 @@ BackbeatError
 ├── ConfigurationError          a setting has a value Backbeat cannot use (CLI exit code 2)
 ├── BackendUnavailableError     a server Backbeat depends on (database, Redis, Lavalink) is down
 ├── StaleFencingTokenError      a lease holder's fencing token is older than its partition's
-└── MessageAlreadyAppliedError  a bus message id was already recorded as applied
+├── MessageAlreadyAppliedError  a bus message id was already recorded as applied
+└── UnsafeUrlError              a URL a user gave is refused by the URL-safety guard (SSRF rules)
 """
 
 from __future__ import annotations
@@ -54,3 +55,14 @@ class MessageAlreadyAppliedError(BackbeatError):
     def __init__(self, message_id: str) -> None:
         super().__init__(f"message {message_id} was already applied")
         self.message_id = message_id
+
+
+class UnsafeUrlError(BackbeatError):
+    """A URL was refused before anything fetched it; ``reason`` is a stable code (``scheme``,
+    ``too_long``, ``userinfo``, ``malformed``, ``numeric_host``, ``blocked_address``,
+    ``unresolvable``, ``resolve_timeout``) and ``message`` the sentence shown to the user."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message

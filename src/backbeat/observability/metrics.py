@@ -213,3 +213,25 @@ gateway_ui_states_coalesced_total = Counter(
     "Now-playing states replaced by a newer one before they were rendered.",
     registry=REGISTRY,
 )
+
+# --- search cache, URL-safety guard, playback failures (cache/search.py, net/, audio) -----
+
+search_cache_lookups_total = Counter(
+    "search_cache_lookups_total",
+    "Search cache lookups, by store (redis, memory) and result (hit, miss, error).",
+    ["store", "result"],
+    registry=REGISTRY,
+)
+url_guard_refusals_total = Counter(
+    "url_guard_refusals_total",
+    "URLs and queries the URL-safety guard refused, by reason (scheme, blocked_address…).",
+    ["reason"],
+    registry=REGISTRY,
+)
+playback_failures_total = Counter(
+    "playback_failures_total",
+    "Track load and playback failures, by class (unavailable, network…) and where they "
+    "happened (load, playback).",
+    ["failure_class", "stage"],
+    registry=REGISTRY,
+)
