@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 import re
 from collections.abc import Iterator
@@ -22,9 +23,12 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from backbeat.domain import limits
+from backbeat.domain.search_query import DEFAULT_PROVIDER, SEARCH_PROVIDERS
 from backbeat.errors import ConfigurationError
 
 ENV_PREFIX = "BACKBEAT_"
+_ALLOW_ENTRY = re.compile(r"(\*\.)?[\w.\-]+|\[?[0-9A-Fa-f:.]+\]?(/\d{1,3})?")
 DEFAULT_ENV_FILE = Path(".env")
 MASK = "********"
 
@@ -374,6 +378,103 @@ class AudioSettings(_Section):
         ge=60,
         description="How long applied command ids are kept to recognise redeliveries.",
     )
+    # --- search, URL safety, playback failures (issue 11) ---
+    search_provider: str = Field(
+        default=DEFAULT_PROVIDER,
+        description="Search provider of a query that is not a URL (`ytsearch`, `ytmsearch`, "
+        "`scsearch`, `spsearch`, `amsearch`, `dzsearch`, `ymsearch`, `vksearch`).",
+    )
+    search_cache_ttl_s: float = Field(
+        default=300.0, gt=0, le=86_400, description="Seconds search results stay cached."
+    )
+    search_cache_max_entries: int = Field(
+        default=10_000,
+        ge=1,
+        le=1_000_000,
+        description="Most queries the in-process search cache holds (without Redis).",
+    )
+    suggest_budget_s: float = Field(
+        default=1.5,
+        gt=0,
+        lt=3,
+        description="Seconds a live search for `suggest` may take before it is answered "
+        "with nothing.",
+    )
+    play_retry_base_s: float = Field(
+        default=1.0, ge=0, le=60, description="First delay before a failed track is retried."
+    )
+    play_retry_cap_s: float = Field(
+        default=30.0, ge=0, le=600, description="Longest delay between retries of a track."
+    )
+    play_retry_attempts: int = Field(
+        default=3, ge=0, le=10, description="Retries of a track after a retryable failure."
+    )
+    play_failure_streak_limit: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Tracks failing in a row after which playback stops with one message.",
+    )
+    url_allowlist: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts (`media.lan`, `*.lan`) and networks (`10.1.0.0/16`) admitted "
+        "although the URL-safety guard would refuse them; comma-separated or a JSON list.",
+    )
+    url_max_length: int = Field(
+        default=limits.QUERY,
+        ge=16,
+        le=limits.QUERY,
+        description="Longest URL or search query accepted.",
+    )
+    url_resolve_timeout_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=10,
+        description="Seconds the URL-safety guard waits for a host name to resolve.",
+    )
+
+    @field_validator("search_provider")
+    @classmethod
+    def _check_provider(cls, value: str) -> str:
+        if value not in SEARCH_PROVIDERS:
+            raise ValueError(f"must be one of {', '.join(sorted(SEARCH_PROVIDERS))}")
+        return value
+
+    @field_validator("play_retry_cap_s")
+    @classmethod
+    def _check_cap(cls, value: float, info: Any) -> float:
+        base: float | None = info.data.get("play_retry_base_s")
+        if base is not None and value < base:
+            raise ValueError(f"must be at least BACKBEAT_PLAY_RETRY_BASE_S ({base})")
+        return value
+
+    @field_validator("url_allowlist", mode="before")
+    @classmethod
+    def _parse_allowlist(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    return json.loads(text)
+                except ValueError as exc:
+                    raise ValueError('must be a JSON list like ["media.lan"]') from exc
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("url_allowlist")
+    @classmethod
+    def _check_allowlist(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if not _ALLOW_ENTRY.fullmatch(entry):
+                raise ValueError(
+                    f"{entry!r} is neither a host (media.lan, *.lan) nor a network (10.0.0.0/8)"
+                )
+            if "/" in entry or ":" in entry:
+                try:
+                    ipaddress.ip_network(entry.replace("[", "").replace("]", ""), strict=False)
+                except ValueError as exc:
+                    raise ValueError(f"{entry!r} is not a network (10.0.0.0/8)") from exc
+        return value
 
 
 class GatewaySettings(_Section):

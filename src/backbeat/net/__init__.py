@@ -8,6 +8,7 @@ from backbeat.net.url_guard import (
     UrlPolicy,
     address_problem,
     parse_numeric_ipv4,
+    policy_from_settings,
     system_resolver,
 )
 
@@ -19,5 +20,6 @@ __all__ = [
     "UrlPolicy",
     "address_problem",
     "parse_numeric_ipv4",
+    "policy_from_settings",
     "system_resolver",
 ]

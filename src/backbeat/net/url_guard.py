@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
+from backbeat.config import AudioSettings
 from backbeat.domain.search_query import looks_like_url, to_identifier
 from backbeat.errors import UnsafeUrlError
 from backbeat.observability.logging import get_logger
@@ -115,6 +116,15 @@ class UrlPolicy:
     max_length: int = DEFAULT_MAX_LENGTH
     resolve_timeout_s: float = DEFAULT_RESOLVE_TIMEOUT_S
     allowlist: Allowlist = field(default_factory=Allowlist)
+
+
+def policy_from_settings(settings: AudioSettings) -> UrlPolicy:
+    """The policy ``BACKBEAT_URL_*`` settings describe."""
+    return UrlPolicy(
+        max_length=settings.url_max_length,
+        resolve_timeout_s=settings.url_resolve_timeout_s,
+        allowlist=Allowlist.parse(settings.url_allowlist),
+    )
 
 
 @dataclass(frozen=True, slots=True)
