@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -47,7 +47,6 @@ class Effect:
     events: Sequence[tuple[str, Mapping[str, Any]]] = ()
     follow: FollowUp | None = None
     ui: str | None = "update"
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,10 +136,10 @@ class Ledger:
             return await self.replay(command) or Replayed(None)
 
     async def _fence(self, conn: AsyncConnection, delivery: Delivery | None) -> None:
-        # ``Delivery.fence``: the lease's fencing token, None when the partition is not leased
-        fence: int | None = getattr(delivery, "fence", None)
-        if delivery is not None and fence is not None:
-            await advance_fence(conn, pool=self._pool, partition=delivery.partition, token=fence)
+        if delivery is not None and delivery.fence is not None:
+            await advance_fence(
+                conn, pool=self._pool, partition=delivery.partition, token=delivery.fence
+            )
 
     async def _record(
         self, conn: AsyncConnection, command: CommandEnvelope, effect: Effect

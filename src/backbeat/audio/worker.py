@@ -102,12 +102,6 @@ class AudioWorker:
     async def stop(self) -> None:
         await self.lease_worker.stop()
 
-    async def refresh_gauges(self) -> None:
-        """Players, playing and queue-size gauges (called by the status section)."""
-        stats = self.stats_players()
-        audio_players.set(stats["players"])
-        audio_players_playing.set(stats["playing"])
-
     def stats_players(self) -> dict[str, int]:
         players = playing = 0
         for state in self.audio.guilds:
