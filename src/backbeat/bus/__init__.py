@@ -6,7 +6,16 @@ See docs/bus.md. Services use :class:`Bus` (publish, consume, tap, leases); buil
 
 from backbeat.bus.dedupe import LatestState, RecentIds
 from backbeat.bus.factory import bus_config, create_bus, memory_bus, redis_bus
-from backbeat.bus.interface import Bus, BusConfig, Consumer, Delivery, Handler, Leases, Tap
+from backbeat.bus.interface import (
+    Bus,
+    BusConfig,
+    Consumer,
+    Delivery,
+    Handler,
+    LeaseGuard,
+    Leases,
+    Tap,
+)
 from backbeat.bus.keys import AUDIO_POOL, DEFAULT_GROUPS, Keys
 from backbeat.bus.streams import StreamBus
 
@@ -20,6 +29,7 @@ __all__ = [
     "Handler",
     "Keys",
     "LatestState",
+    "LeaseGuard",
     "Leases",
     "RecentIds",
     "StreamBus",

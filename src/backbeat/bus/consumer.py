@@ -456,6 +456,8 @@ class _PartitionReader:
                     raise
                 except Exception as exc:
                     log.exception("bus handler failed", channel=channel, attempt=attempts)
+                    if not self._current():
+                        return  # the lease is gone: the next owner decides (left pending)
                     if attempts >= owner.config.max_deliveries:
                         bus_messages_handled_total.labels(channel, "error").inc()
                         await self._dead_letter(

@@ -124,6 +124,10 @@ class Leases(LeaseGuard, Protocol):
         """Partitions held and not being released (what ``on_change`` is told next)."""
 
     @property
+    def held(self) -> dict[int, int]:
+        """Every lease held (also releasing or locally stale ones): partition → token."""
+
+    @property
     def settled(self) -> bool:
         """True when ``on_change`` has been told :attr:`owned` and nothing is being released."""
 
@@ -140,7 +144,7 @@ class Leases(LeaseGuard, Protocol):
         partitions marked releasing (their consumers have stopped by then)."""
 
     async def run(self) -> None:
-        """Renew every quarter of the lease TTL and reconcile on change, until stopped."""
+        """Renew every third of the lease TTL and reconcile on change, until stopped."""
 
     async def stop(self) -> None:
         """Stop consuming the owned partitions, release them and leave the pool."""

@@ -9,7 +9,7 @@ persistence, a restarted in-process bus beside a persistent SQL database). Renew
 worker can never extend or drop a lease it lost, even one it held earlier.
 
 :class:`PartitionLeases` runs two tasks. The **lease loop** heartbeats, renews every held
-lease, marks extras as releasing and acquires free partitions, every quarter of the TTL;
+lease, marks extras as releasing and acquires free partitions, every third of the TTL;
 it never waits for ``on_change`` or for consumers. The **reconcile loop** applies changes:
 it calls ``on_change`` with the owned set (the worker stops and starts consumers there) and
 then releases the leases of partitions marked releasing. A releasing lease is renewed until
@@ -444,7 +444,7 @@ class PartitionLeases:
                 log.info("partitions released", worker=self.worker_id, partitions=releasing)
 
     async def _lease_loop(self) -> None:
-        interval = self._ttl / 4
+        interval = self._ttl / 3
         while not self._stopped.is_set():
             try:
                 await self.tick()
@@ -471,7 +471,7 @@ class PartitionLeases:
                     raise
                 except Exception:
                     log.exception("applying partition changes failed", worker=self.worker_id)
-                    await asyncio.sleep(self._ttl / 4)
+                    await asyncio.sleep(self._ttl / 3)
                     self._changed()
         finally:
             stopped.cancel()

@@ -151,10 +151,6 @@ class MemoryStreamStore:
         pending.since = time.monotonic()
         return Entry(entry_id, data, pending.deliveries)
 
-    async def pending_count(self, stream: str, group: str) -> int:
-        state = self._stream(stream).groups.get(group)
-        return 0 if state is None else len(state.pending)
-
     async def ack(self, stream: str, group: str, entry_ids: list[str]) -> None:
         state = self._stream(stream).groups.get(group)
         if state is not None:

@@ -155,13 +155,6 @@ class RedisStreamStore:
         deliveries = int(rows[0]["times_delivered"]) if rows else 1
         return Entry(entry_id, _data(fields), deliveries)
 
-    async def pending_count(self, stream: str, group: str) -> int:
-        try:
-            summary = await self._redis.xpending(stream, group)
-        except ResponseError:
-            return 0
-        return int(summary["pending"])
-
     async def ack(self, stream: str, group: str, entry_ids: list[str]) -> None:
         if entry_ids:
             await self._redis.xack(stream, group, *entry_ids)

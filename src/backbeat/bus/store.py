@@ -87,8 +87,6 @@ class StreamStore(Protocol):
         at least ``min_idle_ms``, counting a delivery; None when it is no longer pending, not
         idle long enough, or was deleted from the stream (then it leaves the pending list)."""
 
-    async def pending_count(self, stream: str, group: str) -> int: ...
-
     async def ack(self, stream: str, group: str, entry_ids: list[str]) -> None: ...
 
     async def dead_letter(

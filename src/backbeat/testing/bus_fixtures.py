@@ -29,7 +29,7 @@ from backbeat.domain.messages import DiscordContext, Envelope
 from backbeat.domain.messages.commands import Play, QueryPayload
 
 #: Timings for tests: reads block briefly, but leases are long enough (3 s, renewed every
-#: 750 ms, a guard margin of 1 s) that a loaded machine's scheduler stalls do not make
+#: second, a guard margin of 1 s) that a loaded machine's scheduler stalls do not make
 #: leases lapse. Tests that need a lease to expire pass a shorter ``ttl_ms`` and wait for
 #: the expiry to be observed, never for a fixed time.
 FAST_CONFIG = BusConfig(
