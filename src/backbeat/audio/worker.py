@@ -2,8 +2,9 @@
 
 It consumes ``discord-bot:commands`` (the processor) and ``discord-bot:to-audio`` (voice
 events, listener counts) for the partitions it leases, drains the players' events, and
-publishes ``ui:now`` and ``to-discord``. When it loses partitions it forgets their guilds
-and removes their players from the node (the new owner builds its own from SQL).
+publishes ``ui:now`` and ``to-discord``. When it gains partitions it restores their players from SQL
+(:mod:`backbeat.audio.restore`); when it loses some it forgets their guilds and removes their
+players from the node (the new owner builds its own from SQL).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from backbeat.audio.context import Audio
 from backbeat.audio.events import PlayerEvents
 from backbeat.audio.ports import Players
 from backbeat.audio.processor import CommandProcessor
+from backbeat.audio.restore import Restorer
 from backbeat.audio.timers import Timers
 from backbeat.audio.voice import VoiceEvents
 from backbeat.bus.streams import StreamBus
@@ -70,6 +72,8 @@ class AudioWorker:
             ttl_ms=lease_ttl_ms,
         )
         self._partitions = bus.config.partitions
+        self.restorer = Restorer(self.audio, self._partitions)
+        self._owned: frozenset[int] = frozenset()
         self._events_task: asyncio.Task[None] | None = None
 
     @property
@@ -77,6 +81,8 @@ class AudioWorker:
         return self.lease_worker.owned
 
     async def _partitions_changed(self, owned: frozenset[int]) -> None:
+        gained = owned - self._owned
+        self._owned = owned
         for state in self.audio.guilds:
             if state.guild_id % self._partitions not in owned:
                 async with state.lock:
@@ -84,6 +90,11 @@ class AudioWorker:
                     with contextlib.suppress(Exception):
                         await self.audio.players.destroy(state.guild_id)
         _log.info("partitions_owned", worker=self.worker_id, partitions=sorted(owned))
+        if gained:
+            try:
+                await self.restorer.gained(gained)
+            except Exception:  # the players stay as they are; SQL keeps the queues
+                _log.exception("restore_failed", worker=self.worker_id)
 
     async def run(self) -> None:
         """Run until :meth:`stop`; cancelling acts like a crash (nothing in hand is acked)."""
@@ -96,6 +107,7 @@ class AudioWorker:
                 await self._events_task
             await self.events.close()
             await self.voice.close()
+            await self.restorer.close()
             for state in self.audio.guilds:
                 state.cancel_timers()
 

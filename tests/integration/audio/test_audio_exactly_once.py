@@ -16,7 +16,7 @@ from backbeat.domain.messages.commands import (
     Volume,
     VolumePayload,
 )
-from backbeat.domain.messages.to_discord import Notice, QueuePage
+from backbeat.domain.messages.to_discord import Notice, QueuePage, TrackStart, VoiceJoin
 
 GUILD = 1_000_000_004
 
@@ -52,6 +52,12 @@ async def test_a_command_redelivered_after_its_commit_is_applied_once(rig: Audio
     applied = [row.message_id for row in await rig.rows(AppliedMessage, GUILD)]
     assert applied.count(second.id) == 1
     assert [a.action for a in await rig.rows(AuditLog, GUILD)] == ["play", "play"]
+    # Lavalink follows the committed state: the new worker restored the player from SQL
+    await rig.discord.count(VoiceJoin, 2, GUILD)
+    await rig.discord.count(TrackStart, 2, GUILD)
+    player = await rig.node_player(GUILD)
+    assert player is not None
+    assert player["track"] is not None
 
 
 async def test_read_only_commands_write_no_applied_or_audit_rows(rig: AudioRig) -> None:

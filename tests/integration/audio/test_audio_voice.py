@@ -10,7 +10,9 @@ import pytest
 from audio_rig import AudioRig, PlaybackHistory, fast_settings, urls
 
 from backbeat.db.models import Queue, QueueItem
+from backbeat.domain.messages import Channel
 from backbeat.domain.messages.commands import Pause, Play, QueryPayload, Summon
+from backbeat.domain.messages.to_audio import GuildDelete
 from backbeat.domain.messages.to_discord import (
     ErrorReply,
     Notice,
@@ -124,3 +126,14 @@ async def test_disconnected_by_a_moderator(rig: AudioRig) -> None:
     assert len(await rig.rows(QueueItem)) == 2, "the queue is kept"
     assert await rig.node_player(GUILD) is None
     assert (await rig.rows(Queue, GUILD))[0].voice_channel_id is None
+
+
+async def test_guild_delete_ends_the_session(rig: AudioRig) -> None:
+    await rig.reply(await rig.send(_play(rig)))
+    await rig.discord.wait(TrackStart, lambda m: m.guild_id == GUILD)
+    await rig.bus.publish(Channel.TO_AUDIO, GuildDelete(guild_id=GUILD))
+    await rig.ui.wait(UiDelete, lambda m: m.guild_id == GUILD)
+    assert not await rig.rows(Queue, GUILD)
+    assert not await rig.rows(QueueItem)
+    assert [h.skip_reason for h in await rig.rows(PlaybackHistory, GUILD)] == ["stopped"]
+    assert await rig.node_player(GUILD) is None
