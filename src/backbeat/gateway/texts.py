@@ -20,34 +20,39 @@ UNAVAILABLE: Final = "⚠️ Backbeat cannot take commands right now; try again 
 STALE_BUTTON: Final = "This control belongs to another server's player."
 
 NOTICES: Final[Mapping[str, str]] = {
-    "play.queued": "➕ Queued **{title}**",
-    "play.started": "▶️ Playing **{title}**",
+    "play.started": "▶️ Playing **{title}** by {author}",
+    "play.queued": "➕ Queued **{title}** by {author} at position {position}",
     "play.playlist": "➕ Queued {count} tracks from **{name}**",
-    "pause.done": "⏸️ Paused",
-    "paused": "⏸️ Paused",
-    "resume.done": "▶️ Resumed",
-    "resumed": "▶️ Resumed",
+    "pause.paused": "⏸️ Paused",
+    "pause.resumed": "▶️ Resumed",
     "skip.done": "⏭️ Skipped",
-    "skipped": "⏭️ Skipped",
+    "voteskip.voted": "🗳️ Vote counted ({votes} so far)",
+    "voteskip.skipped": "⏭️ Skipped by vote",
+    "previous.done": "⏮️ Back to **{title}**",
     "stop.done": "⏹️ Stopped and cleared the queue",
-    "stopped": "⏹️ Stopped and cleared the queue",
+    "disconnect.done": "👋 Left the voice channel",
     "volume.set": "🔊 Volume set to {percent}%",
     "loop.set": "🔁 Loop: {mode}",
-    "shuffle.done": "🔀 Shuffled",
-    "autoplay.set": "♾️ Autoplay: {enabled}",
+    "shuffle.done": "🔀 Shuffled {count} tracks",
+    "clear.done": "🧹 Cleared {removed} tracks",
+    "remove.done": "➖ Removed **{title}**",
+    "move.done": "↕️ Moved **{title}** to position {to_position}",
+    "filters.set": "🎛️ Filter: {preset}",
+    "autoplay.set": "♾️ Autoplay: {enabled} ({mode})",
+    "stay.set": "🌙 24/7: {enabled}",
+    "summon.done": "📣 Joined <#{channel_id}>",
+    "nowplaying": "🎶 Now playing **{title}** by {author}",
 }
-
-
-class _Keep(dict[str, Param]):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
 
 
 def notice_text(key: str, params: Mapping[str, Param]) -> str:
     """The text of a notice: its template, or the key and parameters when it has none."""
     template = NOTICES.get(key)
     if template is not None:
-        return template.format_map(_Keep(params))
+        try:
+            return template.format(**params)
+        except (KeyError, IndexError, ValueError):
+            pass  # a parameter this template needs is missing: say it plainly instead
     words = key.replace(".", " ").replace("_", " ").replace("-", " ").strip().capitalize()
     details = ", ".join(f"{name}: {value}" for name, value in params.items())
     return f"{words} ({details})" if details else words

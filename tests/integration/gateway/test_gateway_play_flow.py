@@ -125,13 +125,16 @@ async def test_play_ack_voice_and_now_playing_with_pause_button(
                 payload=NoticePayload(
                     target=ReplyTarget(context=play.context),
                     key="play.queued",
-                    params={"title": "Lofi Beats"},
+                    params={"title": "Lofi Beats", "author": "Chill Artist", "position": 1},
                 ),
             ),
         )
         record = await control.interaction(created["id"], min_events=2)
         assert [e["kind"] for e in record["events"]] == ["initial", "edit_original"]
-        assert "Lofi Beats" in record["original_message"]["content"]
+        assert (
+            record["original_message"]["content"]
+            == "➕ Queued **Lofi Beats** by Chill Artist at position 1"
+        )
 
         # The now-playing message from a ui:now snapshot.
         await gateway_bus.publish(

@@ -94,7 +94,8 @@ def test_progress_is_written_as_discord_timestamps() -> None:
 
 def test_notice_texts_and_durations() -> None:
     assert notice_text("volume.set", {"percent": 80}) == "🔊 Volume set to 80%"
-    assert notice_text("play.queued", {}) == "➕ Queued **{title}**"
+    assert notice_text("play.queued", {}) == "Play queued"
+    assert notice_text("pause.paused", {}) == "⏸️ Paused"
     assert notice_text("queue.cleared", {"count": 3}) == "Queue cleared (count: 3)"
     assert duration(59_999) == "0:59"
     assert duration(3_723_000) == "1:02:03"
