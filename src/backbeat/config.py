@@ -312,6 +312,27 @@ class LavalinkSettings(_Section):
         "Empty: the sandbox starts a local Lavalink emulator.",
     )
 
+    lavalink_resume_timeout_s: int = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description="Seconds a Lavalink node keeps this worker's session (and its players "
+        "playing) after the socket dropped, waiting for a resume.",
+    )
+    lavalink_failover_grace_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=600,
+        description="Seconds a dropped node may take to resume before its players move to "
+        "another node.",
+    )
+    lavalink_region: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Preferred node region (a node's `region`) for new and moved players. "
+        "Unset: any region.",
+    )
+
     @field_validator("lavalink_nodes", mode="before")
     @classmethod
     def _parse_json(cls, value: object) -> object:

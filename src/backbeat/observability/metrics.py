@@ -235,3 +235,48 @@ playback_failures_total = Counter(
     ["failure_class", "stage"],
     registry=REGISTRY,
 )
+
+# --- Lavalink nodes: health, resume, failover (audio/lavalink/failover.py) -----------------
+
+lavalink_node_state = Gauge(
+    "lavalink_node_state",
+    "1 for each Lavalink node's current state (connecting, ready, resuming, down), else 0.",
+    ["node", "state"],
+    registry=REGISTRY,
+)
+lavalink_node_players = Gauge(
+    "lavalink_node_players",
+    "Guild players this audio process has on each Lavalink node.",
+    ["node"],
+    registry=REGISTRY,
+)
+lavalink_node_penalty = Gauge(
+    "lavalink_node_penalty",
+    "Each Lavalink node's load penalty from its last stats (0 before any).",
+    ["node"],
+    registry=REGISTRY,
+)
+lavalink_players_held = Gauge(
+    "lavalink_players_held",
+    "Guild players waiting for a Lavalink node (their node is gone and none could take them).",
+    registry=REGISTRY,
+)
+lavalink_sessions_total = Counter(
+    "lavalink_sessions_total",
+    "Lavalink sessions opened, by node and result (resumed, new).",
+    ["node", "result"],
+    registry=REGISTRY,
+)
+lavalink_node_drops_total = Counter(
+    "lavalink_node_drops_total",
+    "Dropped WebSocket connections to Lavalink nodes, by node.",
+    ["node"],
+    registry=REGISTRY,
+)
+lavalink_player_moves_total = Counter(
+    "lavalink_player_moves_total",
+    "Guild players moved to (or re-created on) a Lavalink node, by reason (failover, "
+    "lost_session, restored).",
+    ["reason"],
+    registry=REGISTRY,
+)

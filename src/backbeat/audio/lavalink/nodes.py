@@ -26,8 +26,9 @@ class NodeAddress:
         return cls(host=parts.hostname, port=parts.port, ssl=parts.scheme == "https")
 
 
-def add_node(client: Any, node: LavalinkNode) -> Any:
-    """Register one configured node with a lavalink.py client (it connects at once)."""
+def add_node(client: Any, node: LavalinkNode, session_id: str | None = None) -> Any:
+    """Register one configured node with a lavalink.py client (it connects at once, resuming
+    ``session_id`` when given)."""
     address = NodeAddress.parse(node.url)
     return client.add_node(
         address.host,
@@ -36,6 +37,7 @@ def add_node(client: Any, node: LavalinkNode) -> Any:
         node.region,
         name=node.name,
         ssl=address.ssl,
+        session_id=session_id,
     )
 
 
@@ -47,9 +49,17 @@ def penalty(node: Any) -> float | None:
     return float(stats.penalty.total)
 
 
-def best_node(nodes: Iterable[Any], ready: Collection[str], region: str | None = None) -> Any:
-    """The ready node with the lowest penalty (in ``region`` when one is there), or None."""
+def best_node(
+    nodes: Iterable[Any],
+    ready: Collection[str],
+    region: str | None = None,
+    avoid: Collection[str] = (),
+) -> Any:
+    """The ready node with the lowest penalty, or None: nodes not in ``avoid`` (flapping ones)
+    first, then those in ``region`` when one is there."""
     usable = [n for n in nodes if n.name in ready]
+    steady = [n for n in usable if n.name not in avoid]
+    usable = steady or usable
     if region is not None:
         regional = [n for n in usable if n.region == region]
         usable = regional or usable
@@ -59,7 +69,8 @@ def best_node(nodes: Iterable[Any], ready: Collection[str], region: str | None =
 
 
 def node_stats(node: Any, ready: Collection[str], local_players: int) -> dict[str, Any]:
-    """One node's ``/stats`` entry: state, players here and on the node, penalty and CPU."""
+    """One node's ``/stats`` entry: players here and on the node, penalty and CPU (the
+    failover supervisor adds state, drops and last error)."""
     entry: dict[str, Any] = {
         "name": str(node.name),
         "region": str(node.region),

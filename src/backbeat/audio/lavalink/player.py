@@ -20,7 +20,6 @@ from typing import Any, cast
 
 import lavalink
 
-from backbeat.audio.errors import LavalinkRequestError
 from backbeat.audio.lavalink import rest
 from backbeat.audio.lavalink.tracks import raw_track
 from backbeat.audio.ports import (
@@ -63,6 +62,17 @@ class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
         self.requested_channel: int | None = None
         #: Whether a VOICE_SERVER_UPDATE was seen since the bot last joined voice.
         self.has_voice_server = False
+        #: ``time.monotonic()`` when ``position_ms`` was last set (to extrapolate it).
+        self.position_read_at = time.monotonic()
+        #: No node could take this player (every node down): calls change only these fields,
+        #: and the player is re-created from them when a node returns.
+        self.held = False
+        #: A held player whose old node's player is known gone (it may be placed elsewhere).
+        self.settled = False
+        #: A call changed a held player (a node that comes back must be told).
+        self.dirty = False
+        self._held_since = 0.0
+        self._held_playing = False
         self._sent_voice: dict[str, str] | None = None
 
     @property
@@ -96,8 +106,16 @@ class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
             return False
         self.state_time_ms = state_time
         self.position_ms = int(state.get("position", 0) or 0)
+        self.position_read_at = time.monotonic()
         self.connected = bool(state.get("connected", False))
         return True
+
+    def position_at(self, moment: float) -> int:
+        """The position at ``moment`` (monotonic): extrapolated while a track plays, connected
+        and unpaused (measured on this process's clock: node clocks may differ)."""
+        if self.encoded is None or self.paused or not self.connected:
+            return self.position_ms
+        return self.position_ms + max(0, int((moment - self.position_read_at) * 1000))
 
     def apply_player(self, answer: Mapping[str, Any]) -> None:
         """A PATCH answer (Lavalink's Player object)."""
@@ -196,33 +214,108 @@ class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
         self._sent_voice = payload
         self.apply_player(answer)
 
-    # ----- node loss (lavalink.py's failover calls these) --------------------------------
+    # ----- node loss (``backbeat.audio.lavalink.failover`` calls these) --------------------
 
     async def node_unavailable(self) -> None:
+        """lavalink.py's hook; unused: the failover supervisor decides what a drop means."""
+
+    def hold(self) -> None:
+        """The node is gone for now: calls change only this object until the player is
+        placed again. Whether the old node played on is not known yet (see :meth:`settle`)."""
+        if self.held:
+            return
+        now = time.monotonic()
+        self._held_playing = self.encoded is not None and not self.paused and self.connected
+        self.position_ms = self.position_at(now)
+        self.position_read_at = now
+        self._held_since = now
+        self.held, self.settled, self.dirty = True, False, False
         self.connected = False
 
-    async def change_node(self, node: Any) -> None:
-        """Move to ``node``: voice, then the track near its last position, pause, volume,
-        filters. Best effort; resuming and failover proper belong to a later issue."""
-        # the voice PATCH answers with the new node's empty player: keep ours first
-        encoded, position, paused = self.encoded, self.position_ms, self.paused
+    def settle(self, stopped_at: float) -> None:
+        """The old node's player is known gone since ``stopped_at`` (monotonic): until then it
+        may have played on, so the position moves on to that moment (unless a call set it)."""
+        if not self.held or self.settled:
+            return
+        if self._held_playing and not self.dirty:
+            self.position_ms += max(0, int((stopped_at - self._held_since) * 1000))
+        self.settled = True
+
+    def unhold(self) -> None:
+        """The node came back with its session: the player there played on."""
+        self.held = self.settled = self.dirty = False
+
+    def apply_held(self, body: Mapping[str, Any]) -> None:
+        """A PATCH body applied to a held player (no node to send it to yet)."""
+        self.dirty = True
+        if "track" in body:
+            track = body["track"] or {}
+            if track.get("encoded") is None:
+                self.encoded = None
+                self._next = None
+            self.position_ms = int(body.get("position", 0) or 0)
+        elif "position" in body and self.encoded is not None:
+            self.position_ms = int(body["position"])
+        self.paused = bool(body.get("paused", self.paused))
+        self.volume = int(body.get("volume", self.volume))
+        if "filters" in body:
+            self.filters = dict(body["filters"] or {})
+        self.position_read_at = time.monotonic()
+
+    def adopt(self, answer: Mapping[str, Any]) -> None:
+        """A player found in a resumed session (this process restarted): take Lavalink's view
+        of it (track, position, pause, volume, filters, voice) as ours."""
+        track = answer.get("track")
+        if isinstance(track, Mapping) and track.get("encoded"):
+            self.encoded = str(track["encoded"])
+            self.current = lavalink.AudioTrack(dict(track))
+        voice = answer.get("voice")
+        if isinstance(voice, Mapping) and all(voice.get(key) for key in _VOICE_KEYS):
+            sent = {key: str(voice[key]) for key in _VOICE_KEYS}
+            self._voice_state.update(sent)
+            self._sent_voice = sent
+            self.channel_id = int(sent["channelId"])
+            self.requested_channel = self.channel_id
+            self.has_voice_server = True
+        self.apply_player(answer)
+
+    async def change_node(self, node: Any, position_ms: int | None = None) -> None:
+        """Move to ``node`` in one PATCH: voice, and the track at ``position_ms`` (default: the
+        last known position) with pause, volume and filters. The caller has made sure the
+        old node's player is gone. Raises :class:`LavalinkRequestError`, leaving the player
+        held (settled) on its old node, to be placed again."""
+        # the answer is the new node's player: keep ours first
+        encoded, paused = self.encoded, self.paused
+        position = self.position_ms if position_ms is None else position_ms
         volume, filters = self.volume, dict(self.filters)
-        if self.state_time_ms and not paused and encoded is not None:
-            position += max(0, int(time.time() * 1000) - self.state_time_ms)
+        saved_next = self._next
+        starting = saved_next if saved_next is not None else self.current
+        old_node: Any = self.node  # type: ignore[has-type]
         self.node = node
+        self.held = self.settled = self.dirty = False
         self.connected = False
         self.state_time_ms = 0
         self._sent_voice = None
+        body: dict[str, Any] = {"paused": paused, "volume": volume, "filters": filters}
+        voice = cast(dict[str, Any], self._voice_state)
+        if voice.keys() == _VOICE_KEYS and voice.get("endpoint") is not None:
+            body["voice"] = {key: str(voice[key]) for key in _VOICE_KEYS}
+        if encoded is not None:
+            self._next = starting
+            self.encoded = encoded
+            body.update(track={"encoded": encoded}, position=max(0, position))
+        self.position_ms = max(0, position)
+        self.position_read_at = time.monotonic()
         try:
-            await self._dispatch_voice_update()
-            body: dict[str, Any] = {"paused": paused, "volume": volume, "filters": filters}
-            if encoded is not None:
-                self._next = self.current
-                self.encoded = encoded
-                body.update(track={"encoded": encoded}, position=position)
-            self.apply_player(await rest.update_player(node, self.guild, body))
-        except LavalinkRequestError as exc:
-            _log.warning("audio.player_move_failed", guild_id=self.guild, error=str(exc))
+            answer = await rest.update_player(node, self.guild, body)
+        except BaseException:
+            self.node = old_node
+            self._next = saved_next
+            self.held = self.settled = True
+            raise
+        if "voice" in body:
+            self._sent_voice = body["voice"]
+        self.apply_player(answer)
 
 
 def _encoded(track: Any, fallback: str | None) -> str:

@@ -21,14 +21,15 @@ from backbeat.audio.errors import (
     PlayerGoneError,
     VoiceTimeoutError,
 )
-from backbeat.audio.lavalink import rest
+from backbeat.audio.lavalink import rest, transport
+from backbeat.audio.lavalink.failover import FailoverPolicy, NodeSupervisor
 from backbeat.audio.lavalink.handshake import Handshake
-from backbeat.audio.lavalink.nodes import add_node, best_node, node_stats
+from backbeat.audio.lavalink.nodes import add_node, node_stats
 from backbeat.audio.lavalink.player import BackbeatPlayer
+from backbeat.audio.lavalink.sessions import SessionStore
 from backbeat.audio.lavalink.tracks import load_result
 from backbeat.audio.ports import (
     LoadResult,
-    NodeChanged,
     PlayerEvent,
     PlayerSnapshot,
     VoiceDisconnected,
@@ -57,6 +58,11 @@ class LavalinkPlayers:
     ``request_timeout_s`` bounds each REST request to a node; ``voice_rejoin_after_s``
     (at most half the handshake timeout) is how long a first join waits for a voice server
     update after the voice state before it leaves and joins again.
+
+    Node loss (:mod:`backbeat.audio.lavalink.failover`): sessions are resumable for
+    ``resume_timeout_s``; a dropped node has ``failover_grace_s`` to resume before its players
+    move (``region`` preferred). With ``session_store`` and ``worker_id`` each node's session
+    id is kept per (worker, node), and a restarted worker resumes its own sessions.
     """
 
     def __init__(
@@ -68,6 +74,11 @@ class LavalinkPlayers:
         voice_connect_timeout_s: float = 10.0,
         request_timeout_s: float = 10.0,
         voice_rejoin_after_s: float = 2.0,
+        resume_timeout_s: int = 60,
+        failover_grace_s: float = 5.0,
+        region: str | None = None,
+        session_store: SessionStore | None = None,
+        worker_id: str | None = None,
     ) -> None:
         self._user_id = int(user_id)
         self._node_config = tuple(nodes)
@@ -77,15 +88,31 @@ class LavalinkPlayers:
         self._request_timeout_s = request_timeout_s
         self._client: Any = None
         self._events: asyncio.Queue[PlayerEvent] = asyncio.Queue()
-        self._ready_nodes: set[str] = set()
+        self._supervisor = NodeSupervisor(
+            self,
+            self._events.put_nowait,
+            FailoverPolicy(resume_timeout_s, failover_grace_s, region),
+            store=session_store if worker_id else None,
+            worker_id=worker_id or "",
+        )
         self._handshakes: dict[int, Handshake] = {}
         self._locks: dict[int, asyncio.Lock] = {}
         self._voice_locks: dict[int, asyncio.Lock] = {}
 
     @classmethod
-    def from_settings(cls, settings: Settings, voice_request: VoiceRequest) -> LavalinkPlayers:
+    def from_settings(
+        cls,
+        settings: Settings,
+        voice_request: VoiceRequest,
+        *,
+        session_store: SessionStore | None = None,
+        worker_id: str | None = None,
+    ) -> LavalinkPlayers:
         """Nodes from ``BACKBEAT_LAVALINK_NODES``, user id from ``BACKBEAT_BOT_USER_ID``,
-        handshake timeout from ``BACKBEAT_VOICE_CONNECT_TIMEOUT_S``."""
+        handshake timeout from ``BACKBEAT_VOICE_CONNECT_TIMEOUT_S``, resume timeout, failover
+        grace and region from ``BACKBEAT_LAVALINK_*``. Session ids are stored only with a
+        ``session_store`` and a stable worker id (``worker_id`` or
+        ``BACKBEAT_AUDIO_WORKER_ID``): a default worker id changes with every process."""
         user_id = settings.discord.bot_user_id
         if user_id is None:
             raise ConfigurationError(
@@ -96,24 +123,34 @@ class LavalinkPlayers:
             nodes=settings.lavalink.lavalink_nodes,
             voice_request=voice_request,
             voice_connect_timeout_s=settings.audio.voice_connect_timeout_s,
+            resume_timeout_s=settings.lavalink.lavalink_resume_timeout_s,
+            failover_grace_s=settings.lavalink.lavalink_failover_grace_s,
+            region=settings.lavalink.lavalink_region,
+            session_store=session_store,
+            worker_id=worker_id or settings.audio.audio_worker_id,
         )
 
     # ----- lifecycle ----------------------------------------------------------------
 
     async def start(self) -> None:
-        """Create the client (it needs a running loop) and connect to every node."""
+        """Create the client (it needs a running loop) and connect to every node, resuming
+        the stored session of each."""
         if self._client is not None:
             return
+        sessions = {
+            n.name: await self._supervisor.initial_session(n.name) for n in self._node_config
+        }
         client: Any = lavalink.Client(
             user_id=self._user_id,
             player=BackbeatPlayer,
             request_timeout=aiohttp.ClientTimeout(total=self._request_timeout_s),
         )
+        transport.install(client)
         client.add_event_hook(self._on_node_ready, event=lavalink.NodeReadyEvent)
         client.add_event_hook(self._on_node_disconnected, event=lavalink.NodeDisconnectedEvent)
         self._client = client
         for node in self._node_config:
-            add_node(client, node)
+            add_node(client, node, sessions[node.name])
 
     async def close(self) -> None:
         """Disconnect from every node; the players stay on the nodes as they are."""
@@ -122,11 +159,9 @@ class LavalinkPlayers:
             return
         for handshake in self._handshakes.values():
             handshake.fail(NoNodeAvailableError("the audio service is closing"))
-        # Forget the players first: lavalink.py would otherwise "fail over" the players of
-        # each node it closes to the nodes still open.
+        await self._supervisor.close()
         client.player_manager.players.clear()
         await client.close()
-        self._ready_nodes.clear()
 
     async def events(self) -> AsyncIterator[PlayerEvent]:
         """Every event in the order the nodes sent them (one consumer per process)."""
@@ -136,30 +171,24 @@ class LavalinkPlayers:
     # ----- node events (lavalink.py hooks: no I/O) ----------------------------------------
 
     async def _on_node_ready(self, event: Any) -> None:
-        name = rest.node_name(event.node)
-        self._ready_nodes.add(name)
-        extra = {"session_id": str(event.session_id), "resumed": bool(event.resumed)}
-        self._events.put_nowait(NodeChanged(name, True, extra))
+        self._supervisor.node_ready(event.node, str(event.session_id), bool(event.resumed))
 
     async def _on_node_disconnected(self, event: Any) -> None:
-        name = rest.node_name(event.node)
-        if name not in self._ready_nodes:
-            return
-        self._ready_nodes.discard(name)
-        extra = {"code": None if event.code is None else int(event.code), "reason": event.reason}
-        self._events.put_nowait(NodeChanged(name, False, extra))
+        code = None if event.code is None else int(event.code)
+        reason = None if event.reason is None else str(event.reason)
+        self._supervisor.node_dropped(event.node, code, reason)
 
     # ----- nodes --------------------------------------------------------------------
 
     def _usable(self) -> set[str]:
         if self._client is None:
             return set()
-        return {n.name for n in self._client.node_manager.nodes if n.available} & self._ready_nodes
+        return self._supervisor.ready_names()
 
     def _best_node(self) -> Any:
         if self._client is None:
             raise NoNodeAvailableError("the audio service is not started")
-        node = best_node(self._client.node_manager.nodes, self._usable())
+        node = self._supervisor.pick()
         if node is None:
             raise NoNodeAvailableError("no Lavalink node is connected")
         return node
@@ -168,22 +197,55 @@ class LavalinkPlayers:
         return bool(self._usable())
 
     def stats(self) -> Mapping[str, Any]:
-        """``{"nodes": [...], "players": n, "playing": n}`` as this process knows them."""
+        """``{"nodes": [...], "players", "playing", "held", "all_down"}`` as this process
+        knows them; each node with its state, drops, last error, players and load."""
         if self._client is None:
             return {"nodes": [], "players": 0, "playing": 0}
         players = list(self._players())
         usable = self._usable()
-        nodes = [
-            node_stats(n, usable, sum(1 for p in players if p.node is n))
-            for n in self._client.node_manager.nodes
-        ]
+        nodes = []
+        for n in self._client.node_manager.nodes:
+            entry = node_stats(n, usable, sum(1 for p in players if p.node is n and not p.held))
+            health = self._supervisor.health(str(n.name)).as_dict()
+            health.pop("session_id", None)
+            entry.update(health)
+            nodes.append(entry)
         playing = sum(1 for p in players if p.encoded is not None and not p.paused)
-        return {"nodes": nodes, "players": len(players), "playing": playing}
+        held = sum(1 for p in players if p.held)
+        self._supervisor.publish_metrics()
+        return {
+            "nodes": nodes,
+            "players": len(players),
+            "playing": playing,
+            "held": held,
+            "all_down": not usable,
+        }
 
     async def load(self, identifier: str) -> LoadResult:
         return load_result(await rest.load_tracks(self._best_node(), identifier))
 
-    # ----- players ------------------------------------------------------------------
+    # ----- players (also the failover supervisor's PlayerHost) ------------------------------
+
+    def all_nodes(self) -> list[Any]:
+        return [] if self._client is None else list(self._client.node_manager.nodes)
+
+    def all_players(self) -> list[BackbeatPlayer]:
+        return self._players()
+
+    def player(self, guild_id: int) -> BackbeatPlayer | None:
+        return self._get(guild_id)
+
+    def adopt(self, node: Any, answer: dict[str, Any]) -> BackbeatPlayer:
+        """A player of a resumed session this process does not know (it restarted)."""
+        player = self._client.player_manager.create(int(answer["guildId"]), node=node)
+        if not isinstance(player, BackbeatPlayer):  # pragma: no cover - the client's class
+            raise TypeError(f"unexpected player class {type(player).__name__}")
+        player.attach(self._events.put_nowait, self._player_changed)
+        player.adopt(answer)
+        return player
+
+    def guild_lock(self, guild_id: int) -> asyncio.Lock:
+        return self._lock(guild_id)
 
     def _players(self) -> list[BackbeatPlayer]:
         if self._client is None:
@@ -251,6 +313,11 @@ class LavalinkPlayers:
                 and player.lavalink_channel == channel_id
             ):
                 return
+            if player is not None and player.held:
+                # its node is gone: the node that takes it gets its voice; a move must wait
+                if player.requested_channel == channel_id:
+                    return
+                raise NoNodeAvailableError("the guild's Lavalink node is gone; none took it yet")
             if player is None:
                 player = self._create(guild_id)
             handshake = Handshake(channel_id, need_server=not player.has_voice_server)
@@ -357,7 +424,12 @@ class LavalinkPlayers:
     # ----- playback -----------------------------------------------------------------
 
     async def _patch(self, guild_id: int, body: Mapping[str, Any]) -> BackbeatPlayer:
+        """PATCH the guild's player; a held one (no node now) only records the change, and
+        the node that takes it gets the result."""
         player = self._require(guild_id)
+        if player.held:
+            player.apply_held(body)
+            return player
         player.apply_player(await rest.update_player(player.node, guild_id, body))
         return player
 

@@ -91,3 +91,34 @@ async def load_tracks(node: Any, identifier: str) -> JsonObject:
             node_name(node), "GET", "loadtracks", None, "answer is not a load result"
         )
     return result
+
+
+async def update_session(node: Any, *, resuming: bool, timeout_s: int) -> JsonObject:
+    """``PATCH /v4/sessions/{sid}`` ``{resuming, timeout}``: Lavalink's Session object."""
+    sid = session_id(node)
+    if sid is None:
+        raise LavalinkRequestError(
+            node_name(node), "PATCH", "sessions/?", None, "node has no session yet"
+        )
+    body = {"resuming": resuming, "timeout": int(timeout_s)}
+    result = await request(node, "PATCH", f"sessions/{sid}", json=body)
+    if not isinstance(result, dict):
+        raise LavalinkRequestError(
+            node_name(node), "PATCH", "sessions", None, "answer is not a session object"
+        )
+    return result
+
+
+async def session_players(node: Any) -> list[JsonObject]:
+    """``GET /v4/sessions/{sid}/players``: every player of the node's session."""
+    sid = session_id(node)
+    if sid is None:
+        raise LavalinkRequestError(
+            node_name(node), "GET", "sessions/?/players", None, "node has no session yet"
+        )
+    result = await request(node, "GET", f"sessions/{sid}/players")
+    if not isinstance(result, list):
+        raise LavalinkRequestError(
+            node_name(node), "GET", "players", None, "answer is not a list of players"
+        )
+    return [p for p in result if isinstance(p, dict)]
