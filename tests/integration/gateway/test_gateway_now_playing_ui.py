@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiohttp
 from gateway_harness import (
     Place,
     Watch,
@@ -169,3 +170,37 @@ async def test_a_restarted_gateway_edits_its_message_and_old_buttons_still_work(
 
 async def _deleted(emu: DiscordEmulator, message_id: str) -> bool:
     return bool((await emu.control.message(message_id)).get("deleted"))
+
+
+async def test_a_message_deleted_by_someone_else_is_posted_again(
+    emu: DiscordEmulator,
+    gateway_bus: Bus,
+    engine: AsyncEngine,
+    cache: CacheStore,
+    cache_keys: CacheKeys,
+) -> None:
+    place = await make_place(emu)
+    await QueueRepository(engine).set_session(guild_id=place.guild)
+    async with running_gateway(
+        gateway_settings(emu), bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys
+    ):
+        message = await post_first(emu, gateway_bus, place)
+        url = f"{emu.rest_url}/channels/{place.text}/messages/{message['id']}"
+        async with (
+            aiohttp.ClientSession() as http,
+            http.delete(url, headers={"Authorization": f"Bot {emu.token}"}) as response,
+        ):
+            assert response.status == 204
+        await gateway_bus.publish(
+            Channel.UI_NOW,
+            UiUpdate(
+                guild_id=place.guild,
+                payload=StatePayload(state_seq=2, state=state(place, volume=77)),
+            ),
+        )
+        [again] = await until(lambda: live_messages(emu, place))
+        assert again["id"] != message["id"]
+        assert volume_of(again) == "77%"
+        session = await QueueRepository(engine).session(guild_id=place.guild)
+        assert session is not None
+        assert session.now_playing_message_id == int(again["id"])
