@@ -5,7 +5,8 @@ BackbeatError
 ├── BackendUnavailableError     a server Backbeat depends on (database, Redis, Lavalink) is down
 ├── StaleFencingTokenError      a lease holder's fencing token is older than its partition's
 ├── MessageAlreadyAppliedError  a bus message id was already recorded as applied
-└── UnsafeUrlError              a URL a user gave is refused by the URL-safety guard (SSRF rules)
+├── UnsafeUrlError              a URL a user gave is refused by the URL-safety guard (SSRF rules)
+└── RateLimitedError            a user (or guild) used a rate-limited action too often
 """
 
 from __future__ import annotations
@@ -65,4 +66,15 @@ class UnsafeUrlError(BackbeatError):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
+        self.message = message
+
+
+class RateLimitedError(BackbeatError):
+    """A use over a rate-limit bucket's policy; ``retry_after_s`` says when it may be retried
+    and ``message`` is the sentence shown to the user."""
+
+    def __init__(self, bucket: str, retry_after_s: float, message: str) -> None:
+        super().__init__(message)
+        self.bucket = bucket
+        self.retry_after_s = retry_after_s
         self.message = message

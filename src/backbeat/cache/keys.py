@@ -38,7 +38,9 @@ class CacheKeys:
         return f"{self.prefix}cache:np-message:{guild_id}"
 
     def search(self, source: str, query: str) -> str:
-        return f"{self.prefix}cache:search:{source}:{query.strip().lower()}"
+        """``query`` as ``backbeat.domain.search_query.normalise_query`` spells it (a URL's
+        path keeps its case: video ids are case-sensitive)."""
+        return f"{self.prefix}cache:search:{source}:{query}"
 
     def rate_limit(self, bucket: str, guild_id: int, user_id: int) -> str:
         return f"{self.prefix}ratelimit:{bucket}:{guild_id}:{user_id}"

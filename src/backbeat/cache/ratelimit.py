@@ -24,7 +24,13 @@ CONTROL_BUCKET: Final = "music.control"
 """Player controls: pause, resume, skip, stop, volume, buttons…"""
 VIEW_BUCKET: Final = "music.view"
 """Read-only views: ``/queue``, ``/nowplaying``."""
-BUCKETS: Final = (PLAY_BUCKET, CONTROL_BUCKET, VIEW_BUCKET)
+SEARCH_BUCKET: Final = "music.search"
+"""Live searches (cache misses of play, search, suggest) by one user in a guild."""
+SEARCH_GUILD_BUCKET: Final = "music.search.guild"
+"""Live searches by everyone in a guild, counted under user :data:`GUILD_WIDE`."""
+GUILD_WIDE: Final = 0
+"""The user id under which a guild-wide bucket counts (no Discord user has id 0)."""
+BUCKETS: Final = (PLAY_BUCKET, CONTROL_BUCKET, VIEW_BUCKET, SEARCH_BUCKET, SEARCH_GUILD_BUCKET)
 
 POLICY_TTL_S: Final = 30.0
 """How long a policy read from SQL is reused in process."""
