@@ -206,12 +206,12 @@ def overlaps(events: list[dict[str, Any]], deaths: dict[str, float]) -> list[str
     open_runs: dict[tuple[str, int, int], float] = {}
     runs: dict[int, list[tuple[float, float, str, int]]] = defaultdict(list)
     for e in events:
-        if e["k"] not in {"start", "end", "refused"}:
+        if e["k"] not in {"start", "end", "refused", "cancelled"}:
             continue
         key = (e["life"], e["g"], e["s"])
         if e["k"] == "start":
             open_runs[key] = e["t"]
-        elif e["k"] in {"end", "refused"} and key in open_runs:
+        elif e["k"] in {"end", "refused", "cancelled"} and key in open_runs:
             runs[e["g"]].append((open_runs.pop(key), e["t"], e["life"], e["s"]))
     for (life, guild, seq), started in open_runs.items():
         runs[guild].append((started, deaths.get(life, float("inf")), life, seq))
@@ -259,3 +259,13 @@ class Publisher:
         if self._task is not None:
             await self._task
         return self.sent
+
+
+def timeline(events: list[dict[str, Any]], start: float, seconds: float) -> str:
+    """Records of a time window, one per line (for failure messages)."""
+    return "\n".join(
+        f"{e['t'] - start:+.3f} {e['life']} {e['k']} {e.get('g', '')}/{e.get('s', '')}"
+        f" fence={e.get('f', '')} n={e.get('n', '')} {e.get('partitions', '')}"
+        for e in events
+        if start - 0.2 <= e["t"] <= start + seconds
+    )

@@ -13,7 +13,8 @@ With ``--db-url`` the handler also commits each message in SQL, after
 ``advance_fence(conn, pool=…, partition=…, token=delivery.fence)`` in the same transaction,
 so a holder whose lease moved on is refused there (record ``refused``). The file named by
 ``--stall-file``, when it appears, blocks this worker's event loop (``time.sleep``) for the
-seconds it contains, inside a handler, between the start record and the SQL commit.
+seconds it contains, inside a handler, between the start record and the SQL commit (once
+no SQL transaction of this process is open, so the stall holds no lock).
 ``--freeze-after N`` makes every handler from the N-th start on hang (the entries stay in
 this worker's hands until it is killed). ``--hiccup-every N --hiccup-ms X`` blocks the loop
 X ms after every N-th end record when no other handler is mid-work: a stall between
@@ -110,10 +111,11 @@ async def main(args: argparse.Namespace) -> None:
     async def commit(delivery: Delivery, guild: int, seq: int) -> bool:
         """The message's effect in SQL behind the fence; False when the fence refused it."""
         from backbeat.db.repositories.fencing import advance_fence  # H3's repository
-
         from backbeat.errors import StaleFencingTokenError
 
         assert engine is not None
+        await commits_open.wait()
+        in_transaction[0] += 1
         try:
             async with engine.begin() as conn:
                 await advance_fence(
@@ -128,11 +130,16 @@ async def main(args: argparse.Namespace) -> None:
                 )
         except StaleFencingTokenError:
             return False
+        finally:
+            in_transaction[0] -= 1
         return True
 
     handled: list[int] = []
     starts: list[int] = []
     in_flight = [0]  # handlers between their start and end records
+    in_transaction = [0]  # SQL transactions open
+    commits_open = asyncio.Event()  # cleared while a stall waits for open transactions
+    commits_open.set()
 
     async def handle(delivery: Delivery) -> None:
         guild = delivery.message.guild_id
@@ -155,6 +162,9 @@ async def main(args: argparse.Namespace) -> None:
         in_flight[0] += 1
         try:
             await work(delivery, guild, seq, common)
+        except asyncio.CancelledError:
+            record("cancelled", **common)
+            raise
         finally:
             in_flight[0] -= 1
         handled.append(seq)
@@ -170,9 +180,16 @@ async def main(args: argparse.Namespace) -> None:
         if args.stall_file is not None and args.stall_file.exists():
             seconds = float(args.stall_file.read_text() or "0")
             args.stall_file.unlink()
+            # Stall holding no SQL lock (SQLite's is database-wide, and a fence row lock
+            # would do the same): else the new holder's first commit would wait for this
+            # process and the race would not happen. New transactions wait meanwhile.
+            commits_open.clear()
+            while in_transaction[0]:  # noqa: ASYNC110 - a counter, not an event
+                await asyncio.sleep(0.001)
             record("stall", seconds=seconds, **common)
             time.sleep(seconds)  # noqa: ASYNC251 - the point: the whole event loop stops
             record("woke", current=still_current(delivery), **common)
+            commits_open.set()
         if engine is not None and not await commit(delivery, guild, seq):
             record("refused", **common)
             raise RuntimeError("fencing token refused: this worker lost the partition")
