@@ -70,7 +70,7 @@ async def test_restarted_consumer_of_the_same_name_takes_back_its_pending(bus: S
         bus.consume(Channel.COMMANDS, Recorder(hook=hang), partitions=[0], consumer="gw-0").run()
     )
     await bus.publish(Channel.COMMANDS, play(guild, "in-flight"))
-    await asyncio.wait_for(started.wait(), 5)
+    await asyncio.wait_for(started.wait(), 15)
     await kill(task)
     again = Recorder()
     async with running(bus.consume(Channel.COMMANDS, again, partitions=[0], consumer="gw-0")):
@@ -100,7 +100,7 @@ async def test_message_killing_every_consumer_is_dead_lettered_after_max_deliver
             exclusive=True,
         )
         task = asyncio.create_task(consumer.run())
-        await asyncio.wait_for(entered.wait(), 5)
+        await asyncio.wait_for(entered.wait(), 15)
         await kill(task)
 
     survivor = Recorder()
