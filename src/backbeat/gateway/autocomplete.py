@@ -92,6 +92,8 @@ class Autocomplete:
             self.late += 1
             _log.info("autocomplete answered without audio", guild_id=guild_id)
             return self._remembered(guild_id, partial)
+        if reply is None:  # audio answered with an error instead of suggestions
+            return self._remembered(guild_id, partial)
         return _choices(reply.payload.choices)
 
     def resolve(self, entry: Pending, reply: Suggestions) -> None:
@@ -104,6 +106,12 @@ class Autocomplete:
         future = entry.suggestions
         if future is not None and not future.done():
             future.set_result(reply)
+
+    def refused(self, entry: Pending) -> None:
+        """Audio answered ``entry`` with an error: answer at once from memory."""
+        future = entry.suggestions
+        if future is not None and not future.done():
+            future.set_result(None)
 
     def _remembered(self, guild_id: int, partial: str) -> list[app_commands.Choice[str]]:
         return _choices(self._memory.get(_key(guild_id, partial), []))

@@ -51,6 +51,8 @@ class ToDiscordHandler:
             entry = await self._replies.deliver(message)
             if entry is not None and entry.origin is Origin.BUTTON:
                 self._ui.refresh(message.guild_id)
+            elif entry is not None and entry.origin is Origin.AUTOCOMPLETE:
+                self._autocomplete.refused(entry)
         else:
             # Player events: the now-playing message follows ui:now states, not these.
             _log.debug("player event", guild_id=message.guild_id, type=message.type)

@@ -36,7 +36,7 @@ class Pending:
     interaction: discord.Interaction | None
     created: float
     partial: str = ""
-    suggestions: asyncio.Future[Suggestions] | None = field(default=None, repr=False)
+    suggestions: asyncio.Future[Suggestions | None] | None = field(default=None, repr=False)
 
 
 class PendingReplies:

@@ -82,6 +82,8 @@ class ReplySender:
         rendered = self.render(reply)
         if pending is not None and pending.origin is Origin.BUTTON and isinstance(reply, Notice):
             return pending  # the now-playing message shows what the click did
+        if pending is not None and pending.origin is Origin.AUTOCOMPLETE:
+            return pending  # an autocomplete is answered with choices, never a message
         ref = target.context.interaction
         fresh = ref is not None and ref.is_fresh(self._clock() + _TOKEN_MARGIN_S)
         try:
