@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import func, select
@@ -145,8 +145,25 @@ class Audio:
     async def run(
         self, state: GuildState, delivery: Delivery | None, command: CommandEnvelope, work: Work
     ) -> None:
-        """Apply a state-changing command exactly once, then follow, snapshot and reply."""
-        result = await self.ledger.apply(delivery, command, work)
+        """Apply a state-changing command exactly once, then follow, snapshot and reply.
+
+        The transaction also records the playing track's position (so the session's
+        position stays current for a restore) before the command's own effect, and reads the
+        snapshot's view after it, so no second transaction is needed for the ``ui:now``.
+        """
+        guild_id = state.guild_id
+
+        async def transaction(conn: AsyncConnection) -> Effect:
+            if state.playing is not None:
+                await self.queue.set_session(
+                    guild_id=guild_id, position_ms=self.position_ms(state, None), conn=conn
+                )
+            effect = await work(conn)
+            if effect.ui == "update":
+                effect = replace(effect, view=await self.read_view(guild_id, conn))
+            return effect
+
+        result = await self.ledger.apply(delivery, command, transaction)
         if isinstance(result, Replayed):
             _log.info(
                 "command_replayed",
@@ -177,7 +194,8 @@ class Audio:
                 )
                 reply = error_reply(command, "player_error", f"the player failed: {error}")
         if effect.ui is not None:
-            await self.publish_ui(state, effect.ui)
+            view = effect.view if isinstance(effect.view, View) else None
+            await self.publish_ui(state, effect.ui, view=view)
         await self.to_discord(reply)
 
     async def follow_committed(self, state: GuildState) -> None:
@@ -306,7 +324,7 @@ class Audio:
 
     # --- snapshots -------------------------------------------------------------------------------
 
-    async def publish_ui(self, state: GuildState, kind: str) -> None:
+    async def publish_ui(self, state: GuildState, kind: str, *, view: View | None = None) -> None:
         """Publish ``update`` (``create`` for a session's first track), or ``delete:<reason>``."""
         guild_id = state.guild_id
         if kind.startswith("delete"):
@@ -325,7 +343,8 @@ class Audio:
                 ),
             )
             return
-        view = await self.read_view(guild_id)
+        if view is None:
+            view = await self.read_view(guild_id)
         if not state.ui_shown and view.current is None:
             return  # nothing to show and nothing shown
         settings = await self.guild_settings(state)

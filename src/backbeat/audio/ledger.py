@@ -47,6 +47,8 @@ class Effect:
     events: Sequence[tuple[str, Mapping[str, Any]]] = ()
     follow: FollowUp | None = None
     ui: str | None = "update"
+    #: The committed state read in the same transaction, for the snapshot (set by the caller).
+    view: object = None
 
 
 @dataclass(frozen=True, slots=True)
