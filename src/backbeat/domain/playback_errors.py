@@ -9,7 +9,8 @@ whether the same track may be tried again (``retryable``), how serious it is for
 (``severity``) and the sentence a user sees.
 
 :class:`RetryPolicy` gives the delays of a retried track (exponential, capped);
-:class:`FailureStreak` stops a run of failures after a limit with one message.
+:class:`FailureStreak` stops a run of failures after a limit with one message;
+:func:`plan_failure` combines the three into the next step (retry, skip, stop).
 """
 
 from __future__ import annotations
@@ -242,3 +243,70 @@ class FailureStreak:
     def stop_message(self) -> str:
         """The one message shown when the streak stops playback."""
         return f"Stopped: {self.limit} tracks in a row could not be played."
+
+
+STUCK: Final = Classification(
+    FailureClass.NETWORK,
+    True,
+    ErrorSeverity.WARNING,
+    "This track stopped sending audio.",
+)
+"""A TrackStuck event: retried per :data:`STUCK_RETRY`, then skipped."""
+
+
+class FailureAction(StrEnum):
+    """The next step after a failed track."""
+
+    RETRY = "retry"
+    """Play the same track again from its position after ``delay_s``."""
+    SKIP = "skip"
+    """Record ``skip_reason=error``, show the notice (``skipped=true``), play the next track
+    (queue empty: the queue-end path)."""
+    STOP = "stop"
+    """Record ``skip_reason=error``, show the one streak message, stop playing."""
+    SILENT_SKIP = "silent_skip"
+    """As ``skip`` without a notice (the streak's message was shown already)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FailurePlan:
+    """What to do after one failure, and the streak to keep for the next one."""
+
+    action: FailureAction
+    streak: FailureStreak
+    delay_s: float = 0.0
+    notice: str | None = None
+
+
+def plan_failure(
+    classification: Classification,
+    *,
+    attempt: int,
+    retry: RetryPolicy,
+    streak: FailureStreak,
+) -> FailurePlan:
+    """The next step for a track that failed ``attempt`` times before (0 the first time).
+
+    A retryable failure is retried while ``retry`` has delays left (the streak does not
+    move: the track has not been given up); otherwise the track is skipped and the streak
+    grows, and the streak's limit turns the skip into one stop message.
+    """
+    if classification.retryable:
+        delay = retry.delay(attempt)
+        if delay is not None:
+            return FailurePlan(FailureAction.RETRY, streak, delay_s=delay)
+    after, action = streak.failed()
+    if action is StreakAction.SKIP:
+        return FailurePlan(FailureAction.SKIP, after, notice=_skipped(classification))
+    if action is StreakAction.STOP:
+        return FailurePlan(FailureAction.STOP, after, notice=after.stop_message())
+    return FailurePlan(FailureAction.SILENT_SKIP, after)
+
+
+def _skipped(classification: Classification) -> str:
+    """The notice of a skipped track: its message, without a promise to try again."""
+    message = classification.user_message
+    for retrying in ("; trying again shortly.", "; trying again."):
+        if message.endswith(retrying):
+            message = message.removesuffix(retrying) + "."
+    return f"{message} Skipped."

@@ -7,14 +7,17 @@ import pytest
 
 from backbeat.domain.playback_errors import (
     RULES,
+    STUCK,
     STUCK_RETRY,
     UNKNOWN,
     ErrorSeverity,
+    FailureAction,
     FailureClass,
     FailureStreak,
     RetryPolicy,
     StreakAction,
     classify,
+    plan_failure,
 )
 from backbeat.testing.lavalink.failures import FAILURES
 
@@ -150,3 +153,81 @@ def test_a_track_that_plays_ends_the_streak() -> None:
     assert FailureStreak(limit=1).failed()[1] is StreakAction.STOP
     with pytest.raises(ValueError, match="limit"):
         FailureStreak(limit=0)
+
+
+def _path(kind: str, retry: RetryPolicy, limit: int = 10) -> list[tuple[FailureAction, float]]:
+    """The steps a track failing with ``kind`` every time goes through until it is dropped."""
+    failure = FAILURES[kind].to_json()
+    classified = classify(str(failure["message"]), str(failure["cause"]), str(failure["severity"]))
+    streak = FailureStreak(limit=limit)
+    steps: list[tuple[FailureAction, float]] = []
+    for attempt in range(20):
+        plan = plan_failure(classified, attempt=attempt, retry=retry, streak=streak)
+        streak = plan.streak
+        steps.append((plan.action, plan.delay_s))
+        if plan.action is not FailureAction.RETRY:
+            return steps
+    raise AssertionError("never gave up")
+
+
+@pytest.mark.parametrize("kind", sorted(FAILURES))
+def test_each_emulator_failure_takes_its_class_path(kind: str) -> None:
+    retry = RetryPolicy(base_s=1.0, cap_s=3.0, attempts=3)
+    steps = _path(kind, retry)
+    if EXPECTED[kind][1]:
+        assert steps == [
+            (FailureAction.RETRY, 1.0),
+            (FailureAction.RETRY, 2.0),
+            (FailureAction.RETRY, 3.0),
+            (FailureAction.SKIP, 0.0),
+        ]
+    else:
+        assert steps == [(FailureAction.SKIP, 0.0)]
+
+
+def test_a_retried_track_that_then_plays_leaves_no_streak() -> None:
+    network = classify("x", "java.net.SocketTimeoutException: Connect timed out")
+    streak = FailureStreak(limit=2)
+    plan = plan_failure(network, attempt=0, retry=RetryPolicy(), streak=streak)
+    assert plan.action is FailureAction.RETRY
+    assert plan.streak == streak
+    assert plan.notice is None
+    assert plan.streak.succeeded().count == 0
+
+
+def test_skip_notices_are_sentences_without_a_promise_to_retry() -> None:
+    rate = classify("Too Many Requests")
+    plan = plan_failure(rate, attempt=5, retry=RetryPolicy(), streak=FailureStreak(limit=5))
+    assert plan.action is FailureAction.SKIP
+    assert plan.notice == "The source is limiting requests. Skipped."
+    gone = plan_failure(
+        classify("Video unavailable"), attempt=0, retry=RetryPolicy(), streak=FailureStreak(5)
+    )
+    assert gone.notice == "This track is unavailable. Skipped."
+
+
+def test_a_streak_of_failures_ends_in_one_stop_message() -> None:
+    gone = classify("Video unavailable")
+    streak = FailureStreak(limit=3)
+    plans = []
+    for _ in range(4):
+        plan = plan_failure(gone, attempt=0, retry=RetryPolicy(), streak=streak)
+        streak = plan.streak
+        plans.append(plan)
+    assert [plan.action for plan in plans] == [
+        FailureAction.SKIP,
+        FailureAction.SKIP,
+        FailureAction.STOP,
+        FailureAction.SILENT_SKIP,
+    ]
+    assert plans[2].notice == "Stopped: 3 tracks in a row could not be played."
+    assert plans[3].notice is None
+
+
+def test_a_stuck_track_is_retried_once_at_once_then_skipped() -> None:
+    streak = FailureStreak(limit=5)
+    first = plan_failure(STUCK, attempt=0, retry=STUCK_RETRY, streak=streak)
+    assert (first.action, first.delay_s) == (FailureAction.RETRY, 0.0)
+    second = plan_failure(STUCK, attempt=1, retry=STUCK_RETRY, streak=first.streak)
+    assert second.action is FailureAction.SKIP
+    assert second.notice == "This track stopped sending audio. Skipped."
