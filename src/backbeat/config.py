@@ -560,6 +560,85 @@ class StatusSettings(_Section):
     )
 
 
+class PanelSettings(_Section):
+    """The web control panel: where it listens, its public address, its Discord login."""
+
+    section: ClassVar[str] = "panel"
+
+    panel_host: str = Field(default="127.0.0.1", description="Panel bind address.")
+    panel_port: int = Field(
+        default=8080, ge=0, le=65535, description="Panel port (0: any free port)."
+    )
+    panel_public_url: str | None = Field(
+        default=None,
+        description="The address browsers use (`https://panel.example.org`): the OAuth "
+        "redirect URI is built from it, cookies are `Secure` when it is https. "
+        "Unset: `http://PANEL_HOST:PANEL_PORT`.",
+    )
+    panel_session_secret: SecretStr | None = Field(
+        default=None,
+        description="Key (at least 32 characters, secret) that signs session and CSRF tokens. "
+        "Needed to run the panel.",
+    )
+    panel_oauth_client_id: int | None = Field(
+        default=None,
+        description="The Discord application's OAuth2 client id. Unset: `BOT_USER_ID`.",
+    )
+    panel_oauth_client_secret: SecretStr | None = Field(
+        default=None,
+        description="The Discord application's OAuth2 client secret (secret). "
+        "Needed to run the panel.",
+    )
+    panel_session_lifetime_s: int = Field(
+        default=604_800,
+        ge=60,
+        le=31_536_000,
+        description="Seconds a login lasts (absolute; the user logs in again after it).",
+    )
+    panel_discord_cache_s: float = Field(
+        default=300.0,
+        ge=0,
+        le=86_400,
+        description="Seconds a session reuses Discord's answers (the user's guilds, a guild's "
+        "roles and channels) before asking again.",
+    )
+    panel_login_limit: int = Field(
+        default=10, ge=1, description="Logins one client address may start per window."
+    )
+    panel_login_window_s: int = Field(
+        default=60, ge=1, description="Length of the login rate-limit window in seconds."
+    )
+
+    @field_validator("panel_public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("must be an http(s) URL such as https://panel.example.org")
+        if parts.path not in {"", "/"} or parts.query or parts.fragment:
+            raise ValueError("must be the panel's origin, without a path, query or fragment")
+        return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+
+    @field_validator("panel_session_secret")
+    @classmethod
+    def _check_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and 0 < len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters long")
+        if value is not None and not value.get_secret_value():
+            return None
+        return value
+
+    @property
+    def public_url(self) -> str:
+        """The effective public origin (no trailing slash)."""
+        if self.panel_public_url is not None:
+            return self.panel_public_url
+        host = f"[{self.panel_host}]" if ":" in self.panel_host else self.panel_host
+        return f"http://{host}:{self.panel_port}"
+
+
 SECTIONS: tuple[type[_Section], ...] = (
     DiscordSettings,
     DatabaseSettings,
@@ -569,6 +648,7 @@ SECTIONS: tuple[type[_Section], ...] = (
     GatewaySettings,
     LoggingSettings,
     StatusSettings,
+    PanelSettings,
 )
 
 
@@ -585,6 +665,7 @@ class Settings(BaseModel):
     gateway: GatewaySettings
     logging: LoggingSettings
     status: StatusSettings
+    panel: PanelSettings
 
     def sections(self) -> Iterator[_Section]:
         """Each section in documentation order."""
@@ -597,6 +678,9 @@ class Settings(BaseModel):
         if self.discord.discord_token is not None:
             found.append(self.discord.discord_token.get_secret_value())
         found.extend(node.password.get_secret_value() for node in self.lavalink.lavalink_nodes)
+        for secret in (self.panel.panel_session_secret, self.panel.panel_oauth_client_secret):
+            if secret is not None:
+                found.append(secret.get_secret_value())
         for url in (self.database.database_url, self.bus.redis_url):
             password = urlsplit(url).password if url else None
             if password:
@@ -638,7 +722,7 @@ def _first_problem(section: type[_Section], error: ValidationError) -> Configura
     where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc[1:])
     message = detail["msg"].removeprefix("Value error, ")
     raw = detail.get("input")
-    secret = "token" in field or "password" in where or "url" in field
+    secret = "token" in field or "secret" in field or "password" in where or "url" in field
     if isinstance(raw, str | int) and not isinstance(raw, bool) and not secret:
         message = f"{message} (got {raw!r})"
     return ConfigurationError(env_name(field) + where, message)

@@ -90,7 +90,7 @@ def test_run_an_unknown_component_exits_2_listing_the_known_ones(tmp_path: Path)
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "backbeat run: unknown component 'jukebox' (known: audio, gateway, demo)"
+        "backbeat run: unknown component 'jukebox' (known: audio, gateway, panel, demo)"
     ]
 
 

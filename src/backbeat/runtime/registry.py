@@ -24,6 +24,7 @@ from backbeat.runtime.errors import ComponentUnavailableError, UnknownComponentE
 COMPONENT_MODULES: Final[Mapping[str, str]] = {
     "audio": "backbeat.audio.component",
     "gateway": "backbeat.gateway.component",
+    "panel": "backbeat.panel.component",
 }
 
 #: The module attribute a target without ``:ATTRIBUTE`` names.

@@ -37,7 +37,7 @@ def test_unknown_names_are_all_listed_with_the_known_ones() -> None:
     with pytest.raises(UnknownComponentError) as caught:
         select(["nope", "audio", "nada"], component_modules())
     assert caught.value.names == ("nope", "nada")
-    assert str(caught.value) == "unknown components 'nope', 'nada' (known: audio, gateway)"
+    assert str(caught.value) == "unknown components 'nope', 'nada' (known: audio, gateway, panel)"
 
 
 def test_an_extra_entry_replaces_a_registered_one() -> None:

@@ -21,6 +21,7 @@ from backbeat.testing.discord.events import Events
 from backbeat.testing.discord.faults import HttpFaults
 from backbeat.testing.discord.gateway import GatewayServer
 from backbeat.testing.discord.interactions import InteractionService
+from backbeat.testing.discord.oauth import OAUTH_USER, OAuthService
 from backbeat.testing.discord.ratelimits import RateLimiter, too_many_requests_headers
 from backbeat.testing.discord.world import (
     EPHEMERAL,
@@ -38,7 +39,7 @@ from backbeat.testing.discord.world import (
 log = get_logger(__name__)
 
 API_PREFIX = "/api/v10"
-PUBLIC_PREFIXES = ("/webhooks/", "/interactions/")
+PUBLIC_PREFIXES = ("/webhooks/", "/interactions/", "/oauth2/token")
 MAJOR_PARAMETERS = ("channel_id", "guild_id", "interaction_id", "token")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -126,6 +127,8 @@ class RestApi:
         self.token = token
         self.shard_count = 1
         self.requests: deque[JSON] = deque(maxlen=2_000)
+        self.oauth: OAuthService | None = None
+        """Accepts OAuth2 bearer tokens on the routes it serves (``oauth.py``)."""
 
     # ----- middleware ------------------------------------------------------------------------
     @web.middleware
@@ -159,7 +162,7 @@ class RestApi:
     async def _guarded(
         self, request: web.Request, handler: Handler, route_key: str, public: bool
     ) -> web.StreamResponse:
-        if not public and request.headers.get("Authorization") != f"Bot {self.token}":
+        if not public and not self._authorised(request, route_key):
             return error_response(401, 0, "401: Unauthorized")
         fault = self.faults.take(route_key)
         if fault is not None:
@@ -196,6 +199,12 @@ class RestApi:
             response = error_response(500, 0, "500: Internal Server Error")
         response.headers.update(decision.headers)
         return response
+
+    def _authorised(self, request: web.Request, route_key: str) -> bool:
+        """The bot's token, or an OAuth2 bearer token on a route that accepts one."""
+        if request.headers.get("Authorization") == f"Bot {self.token}":
+            return True
+        return self.oauth is not None and self.oauth.accept_bearer(request, route_key)
 
     # ----- routes ----------------------------------------------------------------------------
     def add_routes(self, app: web.Application) -> None:
@@ -234,6 +243,8 @@ class RestApi:
 
     # users, application, gateway
     async def get_me(self, request: web.Request) -> web.Response:
+        if self.oauth is not None and OAUTH_USER in request:
+            return json_response(self.oauth.me(request[OAUTH_USER]))
         data = self.world.bot.to_json()
         data.update(verified=True, mfa_enabled=False, flags=0, email=None, locale="en-US")
         return json_response(data)
@@ -242,6 +253,8 @@ class RestApi:
         return json_response(self.world.user(_int(request, "user_id", "User", 10013)).to_json())
 
     async def get_my_guilds(self, request: web.Request) -> web.Response:
+        if self.oauth is not None and OAUTH_USER in request:
+            return json_response(self.oauth.guilds(request[OAUTH_USER]))
         guilds = sorted(self.world.guilds.values(), key=lambda g: g.id)
         after = int(request.query.get("after", "0") or 0)
         limit = min(200, int(request.query.get("limit", "200") or 200))
@@ -256,7 +269,7 @@ class RestApi:
                 "features": [],
             }
             for g in guilds
-            if g.id > after
+            if g.id > after and self.world.bot.id in g.members
         ]
         return json_response(result[:limit])
 

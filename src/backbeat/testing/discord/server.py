@@ -19,6 +19,7 @@ from backbeat.testing.discord.events import Events
 from backbeat.testing.discord.faults import HttpFaults
 from backbeat.testing.discord.gateway import GatewayOptions, GatewayServer
 from backbeat.testing.discord.interactions import InteractionService
+from backbeat.testing.discord.oauth import OAuthService
 from backbeat.testing.discord.ratelimits import RateLimitConfig, RateLimiter
 from backbeat.testing.discord.rest import RestApi
 from backbeat.testing.discord.snowflakes import SnowflakeGenerator, mint_token, user_id_from_token
@@ -85,6 +86,8 @@ class DiscordEmulator:
             token=token,
         )
         self.rest.shard_count = shard_count
+        self.oauth = OAuthService(self.world)
+        self.rest.oauth = self.oauth
         self.control_api = ControlApi(
             world=self.world,
             gateway=self.gateway,
@@ -111,6 +114,11 @@ class DiscordEmulator:
         return f"ws://{self.host}:{self.port}/"
 
     @property
+    def oauth_url(self) -> str:
+        """Where browsers are sent to log in (Discord's ``/oauth2/authorize``)."""
+        return f"http://{self.host}:{self.port}/oauth2/authorize"
+
+    @property
     def control_url(self) -> str:
         return f"http://{self.host}:{self.port}/_control"
 
@@ -127,6 +135,7 @@ class DiscordEmulator:
     def build_app(self) -> web.Application:
         app = web.Application(middlewares=[self.rest.middleware, self.control_api.middleware])
         self.rest.add_routes(app)
+        self.oauth.add_routes(app)
         self.control_api.add_routes(app)
         app.router.add_get("/", self.gateway.handle)
         return app
