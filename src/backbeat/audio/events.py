@@ -57,6 +57,8 @@ class PlayerEvents:
         self.audio = audio
         self._tasks: set[asyncio.Task[None]] = set()
         self._nodes: dict[str, bool] = {}
+        #: Each node's Lavalink session id, from its ready event (stored on the Queue row).
+        self.sessions: dict[str, str] = {}
 
     async def run(self) -> None:
         """Drain the players' events until cancelled."""
@@ -66,6 +68,9 @@ class PlayerEvents:
     def dispatch(self, event: PlayerEvent) -> None:
         if isinstance(event, NodeChanged):
             self._nodes[event.node] = event.available
+            session_id = event.extra.get("session_id")
+            if event.available and isinstance(session_id, str):
+                self.sessions[event.node] = session_id
             up = sum(self._nodes.values())
             lavalink_nodes.labels("available").set(up)
             lavalink_nodes.labels("unavailable").set(len(self._nodes) - up)
@@ -127,9 +132,17 @@ class PlayerEvents:
         if entry is None or entry.track.encoded != event.encoded:
             return  # an old play we replaced meanwhile
         guild_id = state.guild_id
+        snapshot = audio.players.snapshot(guild_id)
+        node = snapshot.node if snapshot is not None else None
 
         async def work(conn: AsyncConnection) -> QueueSession | None:
             await audio.close_history(conn, state, SkipReason.REPLACED)
+            await audio.queue.set_session(
+                guild_id=guild_id,
+                node_name=node,
+                lavalink_session_id=self.sessions.get(node) if node is not None else None,
+                conn=conn,
+            )
             record = await audio.history.start(
                 conn=conn,
                 guild_id=guild_id,

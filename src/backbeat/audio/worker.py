@@ -35,6 +35,10 @@ from backbeat.observability.metrics import audio_players, audio_players_playing,
 _log = get_logger(__name__)
 
 
+#: How often the gauges are refreshed.
+GAUGE_INTERVAL_S = 5.0
+
+
 def default_worker_id() -> str:
     return f"audio-{socket.gethostname()[:40]}-{os.getpid()}"
 
@@ -99,12 +103,14 @@ class AudioWorker:
     async def run(self) -> None:
         """Run until :meth:`stop`; cancelling acts like a crash (nothing in hand is acked)."""
         self._events_task = asyncio.create_task(self.events.run())
+        gauges = asyncio.create_task(self._gauges())
         try:
             await self.lease_worker.run()
         finally:
-            self._events_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._events_task
+            for task in (self._events_task, gauges):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
             await self.events.close()
             await self.voice.close()
             await self.restorer.close()
@@ -113,6 +119,15 @@ class AudioWorker:
 
     async def stop(self) -> None:
         await self.lease_worker.stop()
+
+    async def _gauges(self) -> None:
+        """Keep the players, playing and queue-size gauges current (every few seconds)."""
+        while True:
+            try:
+                await self.stats()
+            except Exception:
+                _log.warning("gauges_failed", exc_info=True)
+            await asyncio.sleep(GAUGE_INTERVAL_S)
 
     def stats_players(self) -> dict[str, int]:
         players = playing = 0

@@ -3,8 +3,17 @@ nowplaying through the bus, with the emulator's player and the SQL rows checked.
 
 from __future__ import annotations
 
-from audio_rig import USER, AudioRig, AuditLog, EventStoreEvent, PlaybackHistory, urls
+from audio_rig import (
+    USER,
+    AudioRig,
+    AuditLog,
+    EventStoreEvent,
+    PlaybackHistory,
+    fast_settings,
+    urls,
+)
 
+from backbeat.db.models import Queue, QueueItem
 from backbeat.domain.messages.commands import (
     NoPayload,
     NowPlaying,
@@ -28,6 +37,7 @@ from backbeat.domain.messages.to_discord import (
     VoiceJoin,
 )
 from backbeat.domain.messages.ui import UiCreate, UiDelete, UiUpdate
+from conftest import RigFactory
 
 GUILD = 1_000_000_002  # partition 0 of 2
 
@@ -66,6 +76,35 @@ async def test_play_joins_voice_plays_and_records(rig: AudioRig) -> None:
     assert "queue.changed" in events
     assert "track.started" in events
     assert len(await rig.replies(command)) == 1
+    session = (await rig.rows(Queue, GUILD))[0]
+    assert (session.voice_channel_id, session.text_channel_id) == (9_001, 9_500)
+    assert session.node_name == "node-0"
+    assert session.lavalink_session_id
+
+
+async def test_a_playlist_adds_its_tracks_up_to_the_cap(make_rig: RigFactory) -> None:
+    rig = await make_rig(fast_settings(playlist_max_tracks=3))
+    reply = await rig.reply(await _play(rig, urls()["playlist"]))
+    assert isinstance(reply, Notice)
+    assert reply.payload.key == "play.playlist"
+    assert reply.payload.params["count"] == 3
+    assert len(await rig.rows(QueueItem)) == 3
+
+
+async def test_a_search_goes_to_the_node_as_ytsearch(rig: AudioRig) -> None:
+    reply = await rig.reply(await _play(rig, urls()["title"]))
+    assert isinstance(reply, Notice)
+    assert str(reply.payload.params["title"]).startswith(urls()["title"])
+
+
+async def test_a_stream_cannot_seek(rig: AudioRig) -> None:
+    await rig.reply(await _play(rig, urls()["stream"]))
+    seek = await rig.send(
+        Seek(guild_id=GUILD, context=rig.context(), payload=SeekPayload(offset_ms=10_000))
+    )
+    refused = await rig.reply(seek)
+    assert isinstance(refused, ErrorReply)
+    assert refused.payload.code == "seek_stream"
 
 
 async def test_a_second_play_queues_and_the_snapshot_follows(rig: AudioRig) -> None:
