@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from backbeat.audio.errors import LavalinkRequestError
-from backbeat.audio.lavalink import rest
+from backbeat.audio.lavalink import rest, transport
 from backbeat.audio.lavalink.health import NodeHealth
 from backbeat.audio.lavalink.nodes import best_node, penalty
 from backbeat.audio.lavalink.player import BackbeatPlayer
@@ -47,6 +47,8 @@ _log = get_logger(__name__)
 #: Seconds past the resume timeout after which an unreachable node's session counts as expired
 #: (the node notices the closed socket a little after this process does).
 EXPIRY_MARGIN_S = 1.0
+#: Seconds a node found reachable after the grace gets to resume once reconnected.
+RECONNECT_WAIT_S = 3.0
 
 
 class PlayerHost(Protocol):
@@ -301,12 +303,21 @@ class NodeSupervisor:
     # ----- a node is gone -----------------------------------------------------------------
 
     async def _grace(self, node: Any) -> None:
+        """Wait for the resume; a node reachable by then (lavalink.py's reconnect backoff may
+        be longer than the grace) is reconnected at once and gets a little longer."""
         name = str(node.name)
         entry = self._node(name)
         await asyncio.sleep(self._policy.failover_grace_s)
-        entry.grace = None
         if entry.health.state != "resuming":
             return
+        if await self._reachable(node):
+            _log.info("audio.lavalink_node_reachable_reconnecting", node=name)
+            await transport.reconnect_now(node)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(entry.back.wait(), RECONNECT_WAIT_S)
+            if entry.back.is_set() or entry.health.state != "resuming":
+                return
+        entry.grace = None
         entry.health.gone()
         entry.evacuating = True
         self._spawn(self._evacuate(node), f"lavalink.evacuate.{name}")
@@ -347,6 +358,13 @@ class NodeSupervisor:
         finally:
             entry.evacuating = False
             self.publish_metrics()
+
+    async def _reachable(self, node: Any) -> bool:
+        try:
+            await rest.request(node, "GET", "info")
+        except LavalinkRequestError:
+            return False
+        return True
 
     async def _delete_old(
         self, node: Any, players: list[BackbeatPlayer]

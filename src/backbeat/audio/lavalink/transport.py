@@ -99,3 +99,13 @@ def install(client: Any) -> None:
         raise RuntimeError("install the node manager before adding nodes")
     manager = QuietNodeManager(client, None, False)
     client.node_manager = manager
+
+
+async def reconnect_now(node: Any) -> None:
+    """Stop the node's reconnect backoff and connect (resuming) at once: the failover
+    supervisor found the node reachable again while lavalink.py still waits to retry."""
+    node_transport = node._transport
+    if node_transport.ws_connected:
+        return
+    await node_transport.close(reconnect=False)
+    node_transport.connect()
