@@ -30,11 +30,12 @@ from typing import Any
 
 from backbeat.cache import CacheKeys, RedisCacheStore
 from backbeat.cache.search import (
+    Loaded,
     MemorySearchCache,
     SearchCache,
     StoreSearchCache,
-    dump_tracks,
-    load_tracks,
+    dump_loaded,
+    load_loaded,
 )
 from backbeat.cache.searcher import Searcher
 from backbeat.domain.queue import QueueTrack
@@ -90,7 +91,7 @@ async def _no_node(identifier: str) -> tuple[QueueTrack, ...]:
 async def _bench_store(
     cache: SearchCache, tracks: tuple[QueueTrack, ...], runs: int
 ) -> dict[str, Any]:
-    await cache.put("ytsearch", QUERY, tracks)
+    await cache.put("ytsearch", QUERY, Loaded(tracks))
     searcher = Searcher(cache=cache, throttle=None, guard=UrlGuard(UrlPolicy()), load=_no_node)
 
     async def get() -> None:
@@ -107,10 +108,10 @@ async def run(runs: int, redis_runs: int, track_count: int) -> dict[str, Any]:
     tracks = _tracks(track_count)
     results: dict[str, Any] = {"load_average_before": list(os.getloadavg())}
     results["memory"] = await _bench_store(MemorySearchCache(), tracks, runs)
-    raw = dump_tracks(tracks)
+    raw = dump_loaded(Loaded(tracks))
 
     async def decode() -> None:
-        load_tracks(raw)
+        load_loaded(raw)
 
     results["json"] = {"decode": await _time(decode, runs)}
     url = server_url("redis")

@@ -1,10 +1,13 @@
 """The search results cache: 5 minutes, keyed by provider and normalised query.
 
 With Redis (``BACKBEAT_REDIS_URL``) every audio worker shares one cache
-(:class:`StoreSearchCache`, JSON of the tracks under ``CacheKeys.search``); without it each
+(:class:`StoreSearchCache`, JSON of the answer under ``CacheKeys.search``); without it each
 process keeps a bounded LRU with a TTL (:class:`MemorySearchCache`). Both take the query as
 the user typed it and spell the key with :func:`~backbeat.domain.search_query.normalise_query`.
 A cache that cannot be reached is a miss, never a failed search.
+
+What is cached is a :class:`Loaded`: a node's answer that found something (search results,
+one track, or a playlist with its name), never an error or an empty answer.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ from __future__ import annotations
 import json
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Any, Final, Protocol
 
 from backbeat.cache.keys import SEARCH_TTL_S, CacheKeys
@@ -30,31 +33,52 @@ Tracks = tuple[QueueTrack, ...]
 
 DEFAULT_MAX_ENTRIES: Final = 10_000
 
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A node's answer worth caching: its tracks (best match first) and, for a playlist,
+    its name and the track the link selected."""
+
+    tracks: Tracks
+    kind: str = "search"
+    """Lavalink's ``loadType``: ``search``, ``track`` or ``playlist``."""
+    playlist_name: str | None = None
+    selected_index: int | None = None
+
+
 _log = get_logger(__name__)
 
 
 class SearchCache(Protocol):
     """Search results by provider (``ytsearch``…) and query."""
 
-    async def get(self, source: str, query: str) -> Tracks | None:
-        """The cached tracks, or None (never cached, expired, or the cache is down)."""
+    async def get(self, source: str, query: str) -> Loaded | None:
+        """The cached answer, or None (never cached, expired, or the cache is down)."""
         ...
 
-    async def put(self, source: str, query: str, tracks: Sequence[QueueTrack]) -> None:
-        """Cache ``tracks`` for the TTL (a failure to store is logged, not raised)."""
+    async def put(self, source: str, query: str, loaded: Loaded) -> None:
+        """Cache ``loaded`` for the TTL (a failure to store is logged, not raised)."""
         ...
 
 
-def dump_tracks(tracks: Sequence[QueueTrack]) -> bytes:
-    """JSON of the tracks (``extra`` must be JSON, as Lavalink's ``pluginInfo`` is)."""
-    rows = [asdict(track) | {"extra": dict(track.extra)} for track in tracks]
-    return json.dumps(rows, separators=(",", ":"), ensure_ascii=False).encode()
+def dump_loaded(loaded: Loaded) -> bytes:
+    """JSON of an answer: ``{"kind", "playlist", "selected", "tracks": [...]}`` (a track's
+    ``extra`` must be JSON, as Lavalink's ``pluginInfo`` is)."""
+    rows = [asdict(track) | {"extra": dict(track.extra)} for track in loaded.tracks]
+    body = {
+        "kind": loaded.kind,
+        "playlist": loaded.playlist_name,
+        "selected": loaded.selected_index,
+        "tracks": rows,
+    }
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def load_tracks(raw: bytes) -> Tracks:
-    """The inverse of :func:`dump_tracks`."""
-    rows: list[dict[str, Any]] = json.loads(raw)
-    return tuple(QueueTrack(**row) for row in rows)
+def load_loaded(raw: bytes) -> Loaded:
+    """The inverse of :func:`dump_loaded`."""
+    body: dict[str, Any] = json.loads(raw)
+    tracks = tuple(QueueTrack(**row) for row in body["tracks"])
+    return Loaded(tracks, str(body["kind"]), body["playlist"], body["selected"])
 
 
 class MemorySearchCache:
@@ -74,29 +98,29 @@ class MemorySearchCache:
         self._ttl_s = ttl_s
         self._max = max_entries
         self._clock = clock
-        self._entries: OrderedDict[tuple[str, str], tuple[Tracks, float]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str], tuple[Loaded, float]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    async def get(self, source: str, query: str) -> Tracks | None:
+    async def get(self, source: str, query: str) -> Loaded | None:
         key = (source, normalise_query(query))
         found = self._entries.get(key)
         if found is None:
             search_cache_lookups_total.labels(store="memory", result="miss").inc()
             return None
-        tracks, expires = found
+        loaded, expires = found
         if self._clock() >= expires:
             del self._entries[key]
             search_cache_lookups_total.labels(store="memory", result="miss").inc()
             return None
         self._entries.move_to_end(key)
         search_cache_lookups_total.labels(store="memory", result="hit").inc()
-        return tracks
+        return loaded
 
-    async def put(self, source: str, query: str, tracks: Sequence[QueueTrack]) -> None:
+    async def put(self, source: str, query: str, loaded: Loaded) -> None:
         key = (source, normalise_query(query))
-        self._entries[key] = (tuple(tracks), self._clock() + self._ttl_s)
+        self._entries[key] = (loaded, self._clock() + self._ttl_s)
         self._entries.move_to_end(key)
         while len(self._entries) > self._max:
             self._entries.popitem(last=False)
@@ -122,7 +146,7 @@ class StoreSearchCache:
         """The cache key of a query."""
         return self._keys.search(source, normalise_query(query))
 
-    async def get(self, source: str, query: str) -> Tracks | None:
+    async def get(self, source: str, query: str) -> Loaded | None:
         name = self.store_name
         try:
             raw = await self._store.get(self.key(source, query))
@@ -134,17 +158,17 @@ class StoreSearchCache:
             search_cache_lookups_total.labels(store=name, result="miss").inc()
             return None
         try:
-            tracks = load_tracks(raw)
-        except (ValueError, TypeError) as error:
+            loaded = load_loaded(raw)
+        except (ValueError, TypeError, KeyError) as error:
             search_cache_lookups_total.labels(store=name, result="error").inc()
             _log.warning("search_cache_unreadable", error=str(error))
             return None
         search_cache_lookups_total.labels(store=name, result="hit").inc()
-        return tracks
+        return loaded
 
-    async def put(self, source: str, query: str, tracks: Sequence[QueueTrack]) -> None:
+    async def put(self, source: str, query: str, loaded: Loaded) -> None:
         try:
-            await self._store.set(self.key(source, query), dump_tracks(tracks), ttl_s=self._ttl_s)
+            await self._store.set(self.key(source, query), dump_loaded(loaded), ttl_s=self._ttl_s)
         except BackendUnavailableError as error:
             _log.warning("search_cache_unavailable", operation="put", error=str(error))
 

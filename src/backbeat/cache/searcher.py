@@ -20,15 +20,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final
 
-from backbeat.cache.search import SearchCache, Tracks
+from backbeat.cache.search import Loaded, SearchCache, Tracks
 from backbeat.cache.search_throttle import SearchThrottle
 from backbeat.domain.search_query import check_provider, normalise_query
 from backbeat.errors import BackbeatError, RateLimitedError, UnsafeUrlError
 from backbeat.net.url_guard import UrlGuard
 from backbeat.observability.logging import get_logger
 
-Loader = Callable[[str], Awaitable[Tracks]]
-"""Loads an identifier on a node; the tracks found (empty: nothing; raise on an error)."""
+Loader = Callable[[str], Awaitable[Loaded]]
+"""Loads an identifier on a node: what it found (no tracks: nothing; raise on an error)."""
 
 URL_SPACE: Final = "url"
 """The cache's provider slot of a URL (whatever provider plain queries go to)."""
@@ -38,12 +38,16 @@ _log = get_logger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    """A search's answer: the tracks, the identifier sent (or that would have been), and
+    """A search's answer: what was found, the identifier sent (or that would have been), and
     whether the cache answered."""
 
-    tracks: Tracks
+    loaded: Loaded
     identifier: str
     cached: bool
+
+    @property
+    def tracks(self) -> Tracks:
+        return self.loaded.tracks
 
 
 class Searcher:
@@ -63,7 +67,7 @@ class Searcher:
         self._guard = guard
         self._load = load
         self._provider = check_provider(provider)
-        self._inflight: dict[tuple[str, str], asyncio.Task[Tracks]] = {}
+        self._inflight: dict[tuple[str, str], asyncio.Task[Loaded]] = {}
 
     async def search(
         self, query: str, *, guild_id: int, user_id: int, source: str | None = None
@@ -92,8 +96,8 @@ class Searcher:
                 if cached is not None:  # a request finished while we were throttle-checked
                     return Found(cached, identifier, cached=True)
                 task = self._start(key, space, cache_query, identifier)
-        tracks = await asyncio.shield(task)
-        return Found(tracks, identifier, cached=False)
+        loaded = await asyncio.shield(task)
+        return Found(loaded, identifier, cached=False)
 
     async def suggest(
         self,
@@ -121,7 +125,7 @@ class Searcher:
 
     def _start(
         self, key: tuple[str, str], space: str, cache_query: str, identifier: str
-    ) -> asyncio.Task[Tracks]:
+    ) -> asyncio.Task[Loaded]:
         """The node request of one key. It runs as its own task, so a caller that gives up
         (a ``suggest`` past its budget) does not cancel it for the others, and its answer
         still fills the cache for the next keystroke."""
@@ -130,13 +134,13 @@ class Searcher:
         task.add_done_callback(lambda done: self._forget(key, done))
         return task
 
-    async def _load_and_cache(self, space: str, cache_query: str, identifier: str) -> Tracks:
-        tracks = tuple(await self._load(identifier))
-        if tracks:
-            await self._cache.put(space, cache_query, tracks)
-        return tracks
+    async def _load_and_cache(self, space: str, cache_query: str, identifier: str) -> Loaded:
+        loaded = await self._load(identifier)
+        if loaded.tracks:
+            await self._cache.put(space, cache_query, loaded)
+        return loaded
 
-    def _forget(self, key: tuple[str, str], done: asyncio.Task[Tracks]) -> None:
+    def _forget(self, key: tuple[str, str], done: asyncio.Task[Loaded]) -> None:
         if self._inflight.get(key) is done:
             del self._inflight[key]
         if not done.cancelled():

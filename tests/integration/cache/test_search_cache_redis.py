@@ -10,13 +10,20 @@ import pytest
 from redis.asyncio import Redis
 
 from backbeat.cache import CacheKeys, RedisCacheStore
-from backbeat.cache.search import StoreSearchCache, create_search_cache, load_tracks
+from backbeat.cache.search import Loaded, StoreSearchCache, create_search_cache, load_loaded
 from backbeat.config import load_settings
 from backbeat.domain.queue import QueueTrack
 
-TRACKS = (
-    QueueTrack(encoded="QAAA1", identifier="a1", title="Lofi Song ☕", author="Lo", length_ms=1),
-    QueueTrack(encoded="QAAA2", identifier="a2", title="Two", extra={"isrc": "X"}),
+TRACKS = Loaded(
+    (
+        QueueTrack(
+            encoded="QAAA1", identifier="a1", title="Lofi Song ☕", author="Lo", length_ms=1
+        ),
+        QueueTrack(encoded="QAAA2", identifier="a2", title="Two", extra={"isrc": "X"}),
+    ),
+    kind="playlist",
+    playlist_name="Lofi",
+    selected_index=0,
 )
 
 
@@ -37,7 +44,7 @@ async def test_results_are_json_under_the_prefixed_key_with_a_five_minute_ttl(
     try:
         raw = await client.get(key)
         assert raw is not None
-        assert load_tracks(raw) == TRACKS
+        assert load_loaded(raw) == TRACKS
         ttl_ms = await client.pttl(key)
         assert 295_000 < ttl_ms <= 300_000
     finally:

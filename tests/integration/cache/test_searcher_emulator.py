@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbeat.cache import MemoryCacheStore, RateLimiter
 from backbeat.cache.ratelimit import SEARCH_BUCKET, SEARCH_GUILD_BUCKET
-from backbeat.cache.search import MemorySearchCache
+from backbeat.cache.search import Loaded, MemorySearchCache
 from backbeat.cache.search_throttle import SearchThrottle
 from backbeat.cache.searcher import Searcher
 from backbeat.db.engine import create_engine
@@ -47,7 +47,7 @@ class Node:
     http: aiohttp.ClientSession
     requests: list[str] = field(default_factory=list)
 
-    async def load(self, identifier: str) -> tuple[QueueTrack, ...]:
+    async def load(self, identifier: str) -> Loaded:
         self.requests.append(identifier)
         async with self.http.get(
             f"{self.emulator.rest_url}/v4/loadtracks",
@@ -58,7 +58,9 @@ class Node:
         kind = body["loadType"]
         data = body["data"]
         rows = data if kind == "search" else [data] if kind == "track" else []
-        return tuple(
+        if kind == "playlist":
+            rows = data["tracks"]
+        tracks = tuple(
             QueueTrack(
                 encoded=row["encoded"],
                 identifier=row["info"]["identifier"],
@@ -70,6 +72,10 @@ class Node:
             )
             for row in rows
         )
+        if kind == "playlist":
+            info = data["info"]
+            return Loaded(tracks, kind, info["name"], info["selectedTrack"])
+        return Loaded(tracks, kind)
 
 
 class Resolver:
@@ -237,3 +243,15 @@ async def test_concurrent_misses_share_one_node_request(rig: Rig) -> None:
     assert rig.node.requests == ["ytsearch:Synthwave"]
     assert results[0].tracks
     assert all(result.tracks == results[0].tracks for result in results)
+
+
+async def test_a_playlist_link_is_cached_with_its_name(rig: Rig) -> None:
+    url = "https://www.youtube.com/playlist?list=PLnn7yqVLUpPRSs8iaVIm329xoPVDhm__S"
+    first = await rig.searcher.search(url, guild_id=GUILD, user_id=1)
+    assert first.loaded.kind == "playlist"
+    assert first.loaded.playlist_name == "Best of Lofi 2025"
+    assert len(first.tracks) >= 3
+    again = await rig.searcher.search(url, guild_id=GUILD, user_id=2)
+    assert again.cached
+    assert again.loaded == first.loaded
+    assert rig.node.requests == [url]

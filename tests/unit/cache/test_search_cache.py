@@ -7,11 +7,12 @@ import pytest
 
 from backbeat.cache import CacheKeys, MemoryCacheStore
 from backbeat.cache.search import (
+    Loaded,
     MemorySearchCache,
     StoreSearchCache,
     create_search_cache,
-    dump_tracks,
-    load_tracks,
+    dump_loaded,
+    load_loaded,
 )
 from backbeat.cache.store import WindowCount
 from backbeat.config import Settings, load_settings
@@ -41,14 +42,19 @@ def track(n: int, **extra: object) -> QueueTrack:
     )
 
 
-TRACKS = (track(1, isrc="USRC17607839"), track(2, pluginInfo={"albumName": "A", "n": [1, 2]}))
+TRACKS = Loaded(
+    (track(1, isrc="USRC17607839"), track(2, pluginInfo={"albumName": "A", "n": [1, 2]}))
+)
+ONE = Loaded((track(3),), kind="track")
 
 
-def test_tracks_round_trip_through_json() -> None:
-    raw = dump_tracks(TRACKS)
-    assert load_tracks(raw) == TRACKS
+def test_answers_round_trip_through_json() -> None:
+    raw = dump_loaded(TRACKS)
+    assert load_loaded(raw) == TRACKS
     assert "🎵".encode() in raw
-    assert load_tracks(dump_tracks(())) == ()
+    playlist = Loaded(TRACKS.tracks, kind="playlist", playlist_name="Mix ✨", selected_index=1)
+    assert load_loaded(dump_loaded(playlist)) == playlist
+    assert load_loaded(dump_loaded(ONE)) == ONE
 
 
 async def test_a_hit_comes_back_under_any_spelling_of_the_query() -> None:
@@ -81,9 +87,9 @@ async def test_entries_expire_after_the_ttl_on_the_injected_clock() -> None:
 async def test_the_least_recently_used_entry_goes_first() -> None:
     cache = MemorySearchCache(max_entries=3, clock=FakeClock())
     for name in ("a", "b", "c"):
-        await cache.put("ytsearch", name, TRACKS[:1])
+        await cache.put("ytsearch", name, ONE)
     assert await cache.get("ytsearch", "a") is not None  # a is now the most recent
-    await cache.put("ytsearch", "d", TRACKS[:1])
+    await cache.put("ytsearch", "d", ONE)
     assert len(cache) == 3
     assert await cache.get("ytsearch", "b") is None
     for name in ("a", "c", "d"):
@@ -105,7 +111,7 @@ async def test_the_store_cache_keeps_json_under_the_search_key() -> None:
     cache = StoreSearchCache(store, keys=CacheKeys("p:"), ttl_s=300, store_name="memory")
     await cache.put("ytsearch", "Lofi Hip Hop", TRACKS)
     assert cache.key("ytsearch", " LOFI hip hop") == "p:cache:search:ytsearch:lofi hip hop"
-    assert await store.get("p:cache:search:ytsearch:lofi hip hop") == dump_tracks(TRACKS)
+    assert await store.get("p:cache:search:ytsearch:lofi hip hop") == dump_loaded(TRACKS)
     assert await cache.get("ytsearch", "lofi hip hop") == TRACKS
     clock.now += 300
     assert await cache.get("ytsearch", "lofi hip hop") is None

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from backbeat.cache.search import MemorySearchCache
+from backbeat.cache.search import Loaded, MemorySearchCache
 from backbeat.cache.searcher import Searcher
 from backbeat.domain.queue import QueueTrack
 from backbeat.domain.search_query import UnknownProviderError
@@ -28,13 +28,13 @@ class Loader:
         self.fail = False
         self.gate: asyncio.Event | None = None
 
-    async def __call__(self, identifier: str) -> tuple[QueueTrack, ...]:
+    async def __call__(self, identifier: str) -> Loaded:
         self.calls.append(identifier)
         if self.gate is not None:
             await self.gate.wait()
         if self.fail:
             raise NodeDown("node down")
-        return self.answer
+        return Loaded(self.answer)
 
 
 async def no_dns(host: str, port: int) -> list[str]:
