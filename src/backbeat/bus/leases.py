@@ -306,6 +306,7 @@ class PartitionLeases:
         self._channels = channels
         self._held: dict[int, _Held] = {}
         self._applied: frozenset[int] = frozenset()
+        self._applied_tokens: dict[int, int] = {}
         self._dirty = asyncio.Event()
         self._stopping = False
         self._stopped = asyncio.Event()
@@ -422,15 +423,18 @@ class PartitionLeases:
     async def reconcile(self) -> None:
         async with self._reconciling:
             self._dirty.clear()
-            owned = self.owned
+            tokens = {p: held.token for p, held in self._held.items() if not held.releasing}
+            owned = frozenset(tokens)
+            # Lost and acquired again since the last change (a stall past the TTL): reported
+            # as lost, then gained, so their consumers and players start afresh.
+            regained = frozenset(
+                p for p in self._applied if p in tokens and self._applied_tokens[p] != tokens[p]
+            )
+            if regained:
+                await self._tell(self._applied - regained)
             if owned != self._applied:
-                for channel in self._channels:
-                    bus_partitions_owned.labels(channel.value).set(len(owned))
-                try:
-                    await self._on_change(owned)
-                except Exception:
-                    log.exception("partition change handler failed", worker=self.worker_id)
-                self._applied = owned
+                await self._tell(owned)
+            self._applied_tokens = tokens
             releasing = sorted(
                 p for p, held in self._held.items() if held.releasing and p not in self._applied
             )
@@ -442,6 +446,15 @@ class PartitionLeases:
             if releasing:
                 bus_lease_changes_total.labels("released").inc(len(releasing))
                 log.info("partitions released", worker=self.worker_id, partitions=releasing)
+
+    async def _tell(self, owned: frozenset[int]) -> None:
+        for channel in self._channels:
+            bus_partitions_owned.labels(channel.value).set(len(owned))
+        try:
+            await self._on_change(owned)
+        except Exception:
+            log.exception("partition change handler failed", worker=self.worker_id)
+        self._applied = owned
 
     async def _lease_loop(self) -> None:
         interval = self._ttl / 3

@@ -107,3 +107,20 @@ async def test_redis_fence_keys_never_expire(redis_url: str, redis_key_prefix: s
     finally:
         await client.aclose()
         await bus.close()
+
+
+async def test_a_lease_lost_and_acquired_again_is_reported_as_lost_then_gained() -> None:
+    clock = ManualClock()
+    told: list[frozenset[int]] = []
+    a = leases(MemoryLeaseStore(clock=clock), "a", told)
+    await a.tick()
+    await a.reconcile()
+    first = a.held
+    clock.advance(3.0)  # a stall past the TTL; nobody else took the partitions
+    await a.tick()  # expired, then acquired again in the same round: new tokens
+    assert set(a.held) == {0, 1}
+    assert all(a.held[p] > first[p] for p in (0, 1))
+    await a.reconcile()
+    assert told == [frozenset({0, 1}), frozenset(), frozenset({0, 1})]
+    await a.reconcile()
+    assert len(told) == 3  # nothing changed since
