@@ -2,7 +2,9 @@
 
 * ``create`` replaces the guild's message (the old one is deleted, a new one posted in the
   state's text channel) and records it (:class:`~backbeat.gateway.ui.store.NowPlayingStore`).
-* ``update`` edits it. Edits are coalesced per message: one edit at a time per guild, and a
+* ``update`` edits it. The consumer only records what each guild's message should become;
+  one worker per guild talks to Discord (so a slow or rate-limited guild never holds up the
+  others of its partition). Edits are thus coalesced per message: one at a time, and a
   newer state replaces one not yet sent, so the latest state wins however fast states come;
   discord.py waits out the route bucket from Discord's rate-limit headers and a
   process-wide :class:`~backbeat.gateway.ui.pacer.Pacer` keeps under the global limit. An
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field, replace
+from enum import Enum
 
 import discord
 
@@ -50,6 +53,16 @@ class Render:
     embed: discord.Embed
     view: discord.ui.View
     seq: int
+    busy: bool = False
+
+
+class Want(Enum):
+    """What the guild's worker is to do next (newer wishes replace older ones)."""
+
+    REPLACE = "replace"  # delete the old message, post a new one with the latest state
+    SHOW = "show"  # edit the message to the latest state (post one when there is none)
+    BUSY = "busy"  # edit it to ``busy`` (buttons disabled while a click is in flight)
+    DELETE = "delete"  # delete it and forget it
 
 
 @dataclass(eq=False)
@@ -60,7 +73,8 @@ class GuildUi:
     ref: MessageRef | None = None
     seq: int = 0
     state: NowPlayingState | None = None
-    pending: Render | None = None
+    want: Want | None = None
+    busy: Render | None = None
     worker: asyncio.Task[None] | None = None
 
 
@@ -82,6 +96,7 @@ class UiManager:
         self._pacer = pacer or Pacer()
         self._delete_after_s = notice_delete_after_s
         self._guilds: dict[int, GuildUi] = {}
+        self._notices: set[asyncio.Task[None]] = set()
         self._closed = False
 
     # -- queries ----------------------------------------------------------------------------
@@ -105,7 +120,8 @@ class UiManager:
     # -- ui:now -----------------------------------------------------------------------------
 
     async def handle(self, delivery: Delivery) -> None:
-        """The ``ui:now`` consumer's handler."""
+        """The ``ui:now`` consumer's handler: records the wish and returns at once (the
+        guild's worker talks to Discord, so one guild's slow edits never hold up others)."""
         message = delivery.message
         ui = await self._loaded(message.guild_id)
         if isinstance(message, UiCreate | UiUpdate | UiDelete | UiError):
@@ -116,18 +132,17 @@ class UiManager:
             ui.seq = seq
         if isinstance(message, UiCreate):
             ui.state = message.payload.state
-            await self._post(ui, replace_old=True)
+            self._wish(ui, Want.REPLACE)
         elif isinstance(message, UiUpdate):
             ui.state = message.payload.state
-            if ui.ref is None:
-                await self._post(ui, replace_old=False)
-            else:
-                self._schedule(ui, self._render(ui))
+            self._wish(ui, Want.REPLACE if ui.want is Want.REPLACE else Want.SHOW)
         elif isinstance(message, UiDelete):
             ui.state = None
-            await self._remove(ui)
+            self._wish(ui, Want.DELETE)
         elif isinstance(message, UiError):
-            await self._error(ui, message)
+            notice = asyncio.create_task(self._error(ui, message), name="np-notice")
+            self._notices.add(notice)
+            notice.add_done_callback(self._notices.discard)
 
     # -- buttons ----------------------------------------------------------------------------
 
@@ -136,29 +151,31 @@ class UiManager:
         ui = await self._loaded(guild_id)
         if ui.ref is None and message is not None:
             ui.ref = MessageRef(message.channel.id, message.id, ui.seq)
-        if ui.ref is None:
+        if ui.ref is None or ui.want in (Want.REPLACE, Want.DELETE):
             return
         if ui.state is not None:
-            render = Render(
+            ui.busy = Render(
                 self._embeds.now_playing(ui.state),
                 controls(guild_id, ui.state, disabled=True),
                 ui.seq,
+                busy=True,
             )
         elif message is not None and message.embeds:
-            render = Render(message.embeds[0], disabled_copy(message), ui.seq)
+            ui.busy = Render(message.embeds[0], disabled_copy(message), ui.seq, busy=True)
         else:
             return
-        self._schedule(ui, render)
+        self._wish(ui, Want.BUSY)
 
     def refresh(self, guild_id: int) -> None:
         """Render the latest state again (buttons enabled), e.g. after a click failed."""
         ui = self._guilds.get(guild_id)
-        if ui is not None and ui.ref is not None and ui.state is not None:
-            self._schedule(ui, self._render(ui))
+        if ui is not None and ui.state is not None and ui.want in (None, Want.BUSY):
+            self._wish(ui, Want.SHOW)
 
     async def close(self) -> None:
         self._closed = True
         workers = [ui.worker for ui in self._guilds.values() if ui.worker is not None]
+        workers.extend(self._notices)
         for worker in workers:
             worker.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
@@ -183,23 +200,40 @@ class UiManager:
         assert ui.state is not None
         return Render(self._embeds.now_playing(ui.state), controls(ui.guild_id, ui.state), ui.seq)
 
-    def _schedule(self, ui: GuildUi, render: Render) -> None:
-        if ui.pending is not None:
+    def _wish(self, ui: GuildUi, want: Want) -> None:
+        if ui.want is not None:
             gateway_ui_states_coalesced_total.inc()
-        ui.pending = render
+        ui.want = want
         if not self._closed and (ui.worker is None or ui.worker.done()):
-            ui.worker = asyncio.create_task(self._drain(ui), name=f"np-edits-{ui.guild_id}")
+            ui.worker = asyncio.create_task(self._drain(ui), name=f"np-{ui.guild_id}")
 
     async def _drain(self, ui: GuildUi) -> None:
+        """One guild's worker: carries out the latest wish until none is left."""
         try:
-            while ui.pending is not None:
-                render, ui.pending = ui.pending, None
-                async with ui.lock:
-                    if ui.ref is None:
-                        continue
-                    await self._edit(ui, ui.ref, render)
+            while ui.want is not None:
+                want, ui.want = ui.want, None
+                try:
+                    await self._carry_out(ui, want)
+                except Exception:
+                    _log.exception("now-playing update failed", guild_id=ui.guild_id)
         finally:
             ui.worker = None
+
+    async def _carry_out(self, ui: GuildUi, want: Want) -> None:
+        async with ui.lock:
+            if want is Want.DELETE:
+                await self._remove(ui)
+            elif want is Want.REPLACE:
+                await self._replace(ui)
+            elif want is Want.BUSY:
+                busy, ui.busy = ui.busy, None
+                if ui.ref is not None and busy is not None:
+                    await self._edit(ui, ui.ref, busy)
+            elif ui.state is not None:
+                if ui.ref is None:
+                    await self._send_new(ui)
+                else:
+                    await self._edit(ui, ui.ref, self._render(ui))
 
     async def _edit(self, ui: GuildUi, ref: MessageRef, render: Render) -> None:
         channel = self._bot.get_partial_messageable(ref.channel_id, guild_id=ui.guild_id)
@@ -220,8 +254,8 @@ class UiManager:
         except discord.HTTPException as error:
             if error.status == 429 or error.status >= 500:
                 count_retry(MESSAGE_EDIT)
-                if ui.pending is None:
-                    ui.pending = render
+                if ui.want is None:
+                    ui.want, ui.busy = (Want.BUSY, render) if render.busy else (Want.SHOW, None)
                 await asyncio.sleep(_retry_after(error))
                 return
             _log.warning(
@@ -232,21 +266,16 @@ class UiManager:
                 code=error.code,
             )
             return
-        if render.seq > ref.state_seq:
+        if render.seq > ref.state_seq and ui.ref is ref:
             ui.ref = replace(ref, state_seq=render.seq)
             await self._store.seen(ui.guild_id, ui.ref)
 
-    async def _post(self, ui: GuildUi, *, replace_old: bool) -> None:
-        ui.pending = None
-        async with ui.lock:
-            old = ui.ref
-            if old is not None and replace_old:
-                ui.ref = None
-                await self._delete_message(ui.guild_id, old)
-            if ui.ref is None:
-                await self._send_new(ui)
-            else:
-                await self._edit(ui, ui.ref, self._render(ui))
+    async def _replace(self, ui: GuildUi) -> None:
+        old, ui.ref = ui.ref, None
+        if old is not None:
+            await self._delete_message(ui.guild_id, old)
+        if ui.state is not None:
+            await self._send_new(ui)
 
     async def _send_new(self, ui: GuildUi) -> None:
         state = ui.state
@@ -274,12 +303,10 @@ class UiManager:
         _log.info("now-playing message posted", guild_id=ui.guild_id, message_id=sent.id)
 
     async def _remove(self, ui: GuildUi) -> None:
-        ui.pending = None
-        async with ui.lock:
-            old, ui.ref = ui.ref, None
-            if old is not None:
-                await self._delete_message(ui.guild_id, old)
-                await self._store.clear(ui.guild_id)
+        old, ui.ref = ui.ref, None
+        if old is not None:
+            await self._delete_message(ui.guild_id, old)
+            await self._store.clear(ui.guild_id)
 
     async def _delete_message(self, guild_id: int, ref: MessageRef) -> None:
         channel = self._bot.get_partial_messageable(ref.channel_id, guild_id=guild_id)
