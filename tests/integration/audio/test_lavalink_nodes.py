@@ -11,14 +11,17 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import pytest
 import pytest_asyncio
 from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncEngine
 from test_players import BOT, Events, FakeGateway, _identifiers
 
 from backbeat.audio.lavalink import LavalinkPlayers
 from backbeat.audio.lavalink.sessions import MemorySessionStore, SessionStore
 from backbeat.audio.ports import LoadKind, NodeChanged, VoiceRequest
 from backbeat.config import LavalinkNode
+from backbeat.db.repositories.lavalink_sessions import SqlSessionStore
 from backbeat.domain.queue import QueueTrack
 from backbeat.testing.lavalink.fixtures import EmulatorFactory
 from backbeat.testing.lavalink.server import LavalinkEmulator
@@ -431,10 +434,32 @@ async def test_a_flapping_node_does_not_bounce_players(nodes_rig: RigFactory) ->
 # ----- a restarted worker ------------------------------------------------------------------
 
 
+async def test_session_ids_are_kept_per_worker_and_node_in_sql(audio_engine: AsyncEngine) -> None:
+    store = SqlSessionStore(audio_engine)
+    assert await store.load("audio-1", "node-a") is None
+    await store.save("audio-1", "node-a", "aaaaaaaaaaaaaaaa")
+    await store.save("audio-1", "node-b", "bbbbbbbbbbbbbbbb")
+    await store.save("audio-2", "node-a", "cccccccccccccccc")
+    await store.save("audio-1", "node-a", "dddddddddddddddd")  # replaced
+    assert await store.load("audio-1", "node-a") == "dddddddddddddddd"
+    assert await store.load("audio-1", "node-b") == "bbbbbbbbbbbbbbbb"
+    assert await store.load("audio-2", "node-a") == "cccccccccccccccc"
+    with pytest.raises(ValueError, match="worker_id"):
+        await store.save("", "node-a", "x")
+
+
 async def test_a_restarted_worker_resumes_its_sessions_and_players(
-    nodes_rig: RigFactory,
+    nodes_rig: RigFactory, audio_engine: AsyncEngine
 ) -> None:
-    store = MemorySessionStore()
+    await _restarted_worker(nodes_rig, SqlSessionStore(audio_engine))
+
+
+async def test_a_restarted_worker_resumes_with_the_memory_store(nodes_rig: RigFactory) -> None:
+    await _restarted_worker(nodes_rig, MemorySessionStore())
+
+
+async def _restarted_worker(nodes_rig: RigFactory, store: SessionStore) -> None:
+    """Stored session ids, a new process: the same sessions, the players adopted, no gap."""
     rig = await nodes_rig(store=store, worker_id="audio-1")
     track = await rig.play(GUILDS[0])
     [session_a] = await rig.sessions(0)

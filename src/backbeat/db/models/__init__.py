@@ -7,6 +7,7 @@ module here and import it below, so that migrations and ``Base.metadata`` see ev
 from backbeat.db.models.base import NAMING_CONVENTION, Base
 from backbeat.db.models.delivery import AppliedMessage, PartitionFence
 from backbeat.db.models.guild import RateLimit, ServerConfiguration
+from backbeat.db.models.lavalink import LavalinkSession
 from backbeat.db.models.panel import PanelGuildMembership, PanelLogin, PanelSession, PanelUser
 from backbeat.db.models.queue import Queue, QueueItem
 from backbeat.db.models.records import AuditLog, EventStoreEvent, LyricsCache, PlaybackHistory
@@ -17,6 +18,7 @@ __all__ = [
     "AuditLog",
     "Base",
     "EventStoreEvent",
+    "LavalinkSession",
     "LyricsCache",
     "PanelGuildMembership",
     "PanelLogin",
