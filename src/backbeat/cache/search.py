@@ -84,8 +84,6 @@ def load_loaded(raw: bytes) -> Loaded:
 class MemorySearchCache:
     """In process: at most ``max_entries`` queries, least recently used evicted first."""
 
-    store_name: Final = "memory"
-
     def __init__(
         self,
         *,
@@ -107,15 +105,15 @@ class MemorySearchCache:
         key = (source, normalise_query(query))
         found = self._entries.get(key)
         if found is None:
-            search_cache_lookups_total.labels(store="memory", result="miss").inc()
+            search_cache_lookups_total.labels(outcome="miss").inc()
             return None
         loaded, expires = found
         if self._clock() >= expires:
             del self._entries[key]
-            search_cache_lookups_total.labels(store="memory", result="miss").inc()
+            search_cache_lookups_total.labels(outcome="miss").inc()
             return None
         self._entries.move_to_end(key)
-        search_cache_lookups_total.labels(store="memory", result="hit").inc()
+        search_cache_lookups_total.labels(outcome="hit").inc()
         return loaded
 
     async def put(self, source: str, query: str, loaded: Loaded) -> None:
@@ -135,35 +133,32 @@ class StoreSearchCache:
         *,
         keys: CacheKeys | None = None,
         ttl_s: float = SEARCH_TTL_S,
-        store_name: str = "redis",
     ) -> None:
         self._store = store
         self._keys = keys or CacheKeys()
         self._ttl_s = ttl_s
-        self.store_name = store_name
 
     def key(self, source: str, query: str) -> str:
         """The cache key of a query."""
         return self._keys.search(source, normalise_query(query))
 
     async def get(self, source: str, query: str) -> Loaded | None:
-        name = self.store_name
         try:
             raw = await self._store.get(self.key(source, query))
         except BackendUnavailableError as error:
-            search_cache_lookups_total.labels(store=name, result="error").inc()
+            search_cache_lookups_total.labels(outcome="error").inc()
             _log.warning("search_cache_unavailable", operation="get", error=str(error))
             return None
         if raw is None:
-            search_cache_lookups_total.labels(store=name, result="miss").inc()
+            search_cache_lookups_total.labels(outcome="miss").inc()
             return None
         try:
             loaded = load_loaded(raw)
         except (ValueError, TypeError, KeyError) as error:
-            search_cache_lookups_total.labels(store=name, result="error").inc()
+            search_cache_lookups_total.labels(outcome="error").inc()
             _log.warning("search_cache_unreadable", error=str(error))
             return None
-        search_cache_lookups_total.labels(store=name, result="hit").inc()
+        search_cache_lookups_total.labels(outcome="hit").inc()
         return loaded
 
     async def put(self, source: str, query: str, loaded: Loaded) -> None:

@@ -218,8 +218,8 @@ gateway_ui_states_coalesced_total = Counter(
 
 search_cache_lookups_total = Counter(
     "search_cache_lookups_total",
-    "Search cache lookups, by store (redis, memory) and result (hit, miss, error).",
-    ["store", "result"],
+    "Search cache lookups, by outcome (hit, miss, error: the cache could not answer).",
+    ["outcome"],
     registry=REGISTRY,
 )
 url_guard_refusals_total = Counter(
@@ -230,9 +230,9 @@ url_guard_refusals_total = Counter(
 )
 playback_failures_total = Counter(
     "playback_failures_total",
-    "Track load and playback failures, by class (unavailable, network…) and where they "
-    "happened (load, playback).",
-    ["failure_class", "stage"],
+    "Track load and playback failures, by failure class as reason (unavailable, private, "
+    "region_blocked, age_restricted, sign_in, network, rate_limited, decoding, unknown).",
+    ["reason"],
     registry=REGISTRY,
 )
 

@@ -108,7 +108,7 @@ def test_bounds_are_checked() -> None:
 async def test_the_store_cache_keeps_json_under_the_search_key() -> None:
     clock = FakeClock()
     store = MemoryCacheStore(clock)
-    cache = StoreSearchCache(store, keys=CacheKeys("p:"), ttl_s=300, store_name="memory")
+    cache = StoreSearchCache(store, keys=CacheKeys("p:"), ttl_s=300)
     await cache.put("ytsearch", "Lofi Hip Hop", TRACKS)
     assert cache.key("ytsearch", " LOFI hip hop") == "p:cache:search:ytsearch:lofi hip hop"
     assert await store.get("p:cache:search:ytsearch:lofi hip hop") == dump_loaded(TRACKS)
