@@ -21,6 +21,7 @@ from backbeat.cache import CacheKeys, CacheStore, MemoryCacheStore
 from backbeat.db.repositories import QueueRepository
 from backbeat.domain.messages import Channel
 from backbeat.domain.messages.ui import DeletePayload, StatePayload, UiCreate, UiDelete, UiUpdate
+from backbeat.observability.metrics import REGISTRY
 from backbeat.testing.discord import DiscordEmulator
 
 EDIT_ROUTE = "PATCH /channels/{channel_id}/messages/{message_id}"
@@ -97,6 +98,8 @@ async def test_a_429_storm_on_edits_still_ends_with_the_final_state(
         gateway_settings(emu), bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys
     ):
         message = await post_first(emu, gateway_bus, place)
+        retries_before = _sample("discord_operation_retries_total", operation="message.edit")
+        errors_before = _sample("discord_api_errors_total", operation="message.edit", code="429")
         # More 429s than discord.py retries (5), so the gateway's own retry is needed too.
         await emu.control.http_fault("429", route=EDIT_ROUTE, count=8, retry_after=0.05)
         for seq, volume in ((2, 60), (3, 70), (4, 80)):
@@ -111,6 +114,17 @@ async def test_a_429_storm_on_edits_still_ends_with_the_final_state(
         statuses = [r["status"] for r in await emu.control.requests() if r["route"] == EDIT_ROUTE]
         assert statuses.count(429) == 8
         assert statuses[-1] == 200
+        assert _sample("discord_operation_retries_total", operation="message.edit") > (
+            retries_before
+        )
+        assert (
+            _sample("discord_api_errors_total", operation="message.edit", code="429")
+            > errors_before
+        )
+
+
+def _sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
 async def test_a_restarted_gateway_edits_its_message_and_old_buttons_still_work(

@@ -26,6 +26,7 @@ from backbeat.domain.messages.commands import Pause, Play
 from backbeat.domain.messages.to_discord import Notice, NoticePayload, VoiceJoin, VoiceJoinPayload
 from backbeat.domain.messages.ui import StatePayload, UiCreate, UiUpdate
 from backbeat.gateway.app import Gateway
+from backbeat.observability.metrics import REGISTRY
 from backbeat.testing.discord import DiscordEmulator
 
 EPHEMERAL = 64
@@ -77,6 +78,12 @@ async def test_play_ack_voice_and_now_playing_with_pause_button(
             "volume",
         } <= synced
 
+        acks = (
+            REGISTRY.get_sample_value(
+                "gateway_interaction_ack_seconds_count", {"operation": "command"}
+            )
+            or 0.0
+        )
         # /play lofi: an ephemeral "Processing…" at once, then the command on the bus.
         created = await control.invoke_command(
             guild_id=place.guild,
@@ -90,6 +97,12 @@ async def test_play_ack_voice_and_now_playing_with_pause_button(
         assert record["original_message"]["flags"] & EPHEMERAL
         assert "Processing" in record["original_message"]["content"]
         play = await commands.next(lambda m: m.type == "play")
+        assert (
+            REGISTRY.get_sample_value(
+                "gateway_interaction_ack_seconds_count", {"operation": "command"}
+            )
+            == acks + 1
+        )
         assert isinstance(play, Play)
         assert play.payload.query == "lofi"
         assert play.context.voice_channel_id == place.voice

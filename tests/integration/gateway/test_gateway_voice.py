@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from gateway_harness import Watch, gateway_settings, make_place, running_gateway, until
+from gateway_harness import Watch, gateway_settings, make_place, running_gateway, state, until
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbeat.bus.interface import Bus
@@ -16,6 +16,7 @@ from backbeat.domain.messages.to_discord import (
     VoiceJoinPayload,
     VoiceLeave,
 )
+from backbeat.domain.messages.ui import StatePayload, UiCreate
 from backbeat.gateway.voice import ForwardingVoice
 from backbeat.testing.discord import DiscordEmulator
 
@@ -108,3 +109,51 @@ async def test_guild_delete_is_forwarded_but_an_outage_is_not(
         assert deleted.guild_id == kicked.guild
         await asyncio.sleep(0.2)
         assert to_audio.of_type("GUILD_DELETE") == []
+
+
+async def test_only_listeners_in_the_bots_channel_use_its_buttons(
+    emu: DiscordEmulator,
+    gateway_bus: Bus,
+    engine: AsyncEngine,
+    cache: CacheStore,
+    cache_keys: CacheKeys,
+) -> None:
+    place = await make_place(emu)
+    control = emu.control
+    await control.move_voice(place.guild, place.alice, place.voice)
+    await control.move_voice(place.guild, place.bob, place.other_voice)
+    async with (
+        Watch(gateway_bus, Channel.TO_AUDIO) as to_audio,
+        Watch(gateway_bus, Channel.COMMANDS) as commands,
+        running_gateway(
+            gateway_settings(emu), bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys
+        ),
+    ):
+        await gateway_bus.publish(
+            Channel.TO_DISCORD,
+            VoiceJoin(guild_id=place.guild, payload=VoiceJoinPayload(channel_id=place.voice)),
+        )
+        await to_audio.next(lambda m: m.type == "VOICE_SERVER_UPDATE")
+        await gateway_bus.publish(
+            Channel.UI_NOW,
+            UiCreate(guild_id=place.guild, payload=StatePayload(state_seq=1, state=state(place))),
+        )
+
+        async def posted() -> list[dict[str, object]]:
+            return [m for m in await control.channel_messages(place.text) if m["embeds"]]
+
+        [message] = await until(posted)
+        custom_id = f"bb:pause:{place.guild}"
+        refused = await control.click_component(
+            message_id=str(message["id"]), user_id=place.bob, custom_id=custom_id
+        )
+        record = await control.interaction(refused["id"], min_events=2)
+        [followup] = record["followups"]
+        assert followup["flags"] & 64
+        assert "voice channel" in followup["content"]
+        await control.click_component(
+            message_id=str(message["id"]), user_id=place.alice, custom_id=custom_id
+        )
+        pause = await commands.next(lambda m: m.type == "pause")
+        assert pause.context.user_id == place.alice  # type: ignore[attr-defined]
+        assert commands.of_type("pause") == []
