@@ -10,7 +10,8 @@ whether the same track may be tried again (``retryable``), how serious it is for
 
 :class:`RetryPolicy` gives the delays of a retried track (exponential, capped);
 :class:`FailureStreak` stops a run of failures after a limit with one message;
-:func:`plan_failure` combines the three into the next step (retry, skip, stop).
+:func:`plan_failure` combines the three into the next step (retry, skip, stop), and
+:class:`FailureTracker` keeps one guild's attempts and streak between player events.
 """
 
 from __future__ import annotations
@@ -310,3 +311,55 @@ def _skipped(classification: Classification) -> str:
         if message.endswith(retrying):
             message = message.removesuffix(retrying) + "."
     return f"{message} Skipped."
+
+
+class FailureTracker:
+    """One guild's failure bookkeeping between events: the attempts of the item now playing
+    (playback failures and TrackStuck counted apart) and the streak of skipped items.
+
+    Call :meth:`failed` on a TrackException (or a failed load of the current item),
+    :meth:`stuck` on a TrackStuck, and :meth:`finished` when an item plays to its end or a
+    user moves the queue on (a retried item that starts again is still the same attempt
+    series).
+    """
+
+    def __init__(self, *, streak_limit: int, retry: RetryPolicy) -> None:
+        self.retry = retry
+        self.streak = FailureStreak(streak_limit)
+        self._item: int | None = None
+        self._attempts = 0
+        self._stuck = 0
+
+    def _on(self, item_id: int) -> None:
+        if item_id != self._item:
+            self._item, self._attempts, self._stuck = item_id, 0, 0
+
+    def failed(self, item_id: int, classification: Classification) -> FailurePlan:
+        """The plan after the item ``item_id`` failed with ``classification``."""
+        self._on(item_id)
+        plan = plan_failure(
+            classification, attempt=self._attempts, retry=self.retry, streak=self.streak
+        )
+        return self._keep(plan)
+
+    def stuck(self, item_id: int) -> FailurePlan:
+        """The plan after the item ``item_id`` got stuck: one retry, then a skip."""
+        self._on(item_id)
+        plan = plan_failure(STUCK, attempt=self._stuck, retry=STUCK_RETRY, streak=self.streak)
+        if plan.action is FailureAction.RETRY:
+            self._stuck += 1
+            return plan
+        return self._keep(plan)
+
+    def finished(self) -> None:
+        """An item played to its end (or a user skipped on): the streak is over."""
+        self.streak = self.streak.succeeded()
+        self._item, self._attempts, self._stuck = None, 0, 0
+
+    def _keep(self, plan: FailurePlan) -> FailurePlan:
+        self.streak = plan.streak
+        if plan.action is FailureAction.RETRY:
+            self._attempts += 1
+        else:
+            self._item, self._attempts, self._stuck = None, 0, 0
+        return plan

@@ -14,6 +14,7 @@ from backbeat.domain.playback_errors import (
     FailureAction,
     FailureClass,
     FailureStreak,
+    FailureTracker,
     RetryPolicy,
     StreakAction,
     classify,
@@ -231,3 +232,32 @@ def test_a_stuck_track_is_retried_once_at_once_then_skipped() -> None:
     second = plan_failure(STUCK, attempt=1, retry=STUCK_RETRY, streak=first.streak)
     assert second.action is FailureAction.SKIP
     assert second.notice == "This track stopped sending audio. Skipped."
+
+
+def test_the_tracker_counts_attempts_per_item_and_the_streak_across_items() -> None:
+    network = classify("x", "java.net.SocketException: Connection reset")
+    gone = classify("This video is unavailable")
+    tracker = FailureTracker(streak_limit=2, retry=RetryPolicy(base_s=1, cap_s=2, attempts=2))
+    assert [tracker.failed(1, network).delay_s for _ in range(2)] == [1.0, 2.0]
+    skipped = tracker.failed(1, network)
+    assert skipped.action is FailureAction.SKIP
+    assert tracker.streak.count == 1
+    # The next item starts its own attempts; its skip reaches the streak limit.
+    assert tracker.failed(2, network).action is FailureAction.RETRY
+    stop = tracker.failed(2, gone)
+    assert stop.action is FailureAction.STOP
+    assert stop.notice == "Stopped: 2 tracks in a row could not be played."
+    tracker.finished()
+    assert tracker.streak.count == 0
+    assert tracker.failed(3, gone).action is FailureAction.SKIP
+
+
+def test_the_tracker_retries_a_stuck_item_once() -> None:
+    tracker = FailureTracker(streak_limit=5, retry=RetryPolicy())
+    assert tracker.stuck(7).action is FailureAction.RETRY
+    assert tracker.stuck(7).action is FailureAction.SKIP
+    assert tracker.streak.count == 1
+    assert tracker.stuck(8).action is FailureAction.RETRY
+    # A playback failure of the same item has its own attempts.
+    network = classify("x", "java.net.SocketTimeoutException: Read timed out")
+    assert tracker.failed(8, network).action is FailureAction.RETRY
