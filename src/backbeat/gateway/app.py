@@ -14,6 +14,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import discord
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,7 +23,7 @@ from backbeat.cache import CacheKeys, CacheStore, RateLimiter, SettingsCache
 from backbeat.config import Settings
 from backbeat.db.repositories import ConfigurationRepository, RateLimitRepository
 from backbeat.domain.messages import Channel
-from backbeat.errors import ConfigurationError
+from backbeat.errors import BackendUnavailableError, ConfigurationError
 from backbeat.gateway.autocomplete import Autocomplete
 from backbeat.gateway.bot import GatewayBot
 from backbeat.gateway.buttons import ButtonHandler
@@ -128,7 +129,15 @@ class Gateway:
         discord_settings = self.settings.discord
         point_discord_py_at(discord_settings.discord_api_base, discord_settings.discord_gateway_url)
         run = spawn or _spawn
-        await self.bot.login(self._token)
+        try:
+            await self.bot.login(self._token)
+        except discord.LoginFailure as error:
+            await self.bot.close()
+            raise ConfigurationError("BACKBEAT_DISCORD_TOKEN", "Discord refused it") from error
+        except (aiohttp.ClientError, OSError) as error:
+            await self.bot.close()
+            where = discord_settings.discord_api_base
+            raise BackendUnavailableError("discord", f"{where}: {error}") from error
         self._tasks.append(run(self._connect(), "gateway.shards"))
         self._tasks.append(run(self._consume(), "gateway.consumers"))
 

@@ -95,3 +95,26 @@ async def _run(component: Any, settings: Settings, emu: DiscordEmulator) -> None
 async def _raw(url: str) -> tuple[int, str]:
     async with aiohttp.ClientSession() as http, http.get(url) as response:
         return response.status, await response.text()
+
+
+async def test_a_refused_token_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    async with DiscordEmulator(port=0) as emu:
+        settings = settings_from_env(
+            monkeypatch,
+            tmp_path,
+            DISCORD_TOKEN="MTIz.not.it",
+            DISCORD_API_BASE=emu.rest_url,
+            DISCORD_GATEWAY_URL=emu.gateway_url,
+        )
+        with discord_py_endpoints(emu.rest_url, emu.gateway_url):
+            async with StatusServer(port=0) as status:
+                process = ProcessContext(settings, status)
+                component = COMPONENT_FACTORY(settings)
+                try:
+                    with pytest.raises(ConfigurationError, match="DISCORD_TOKEN"):
+                        await component.start(process)
+                finally:
+                    await component.stop()
+                    await process.close()
