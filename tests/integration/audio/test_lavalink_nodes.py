@@ -19,7 +19,7 @@ from test_players import BOT, Events, FakeGateway, _identifiers
 
 from backbeat.audio.lavalink import LavalinkPlayers
 from backbeat.audio.lavalink.sessions import MemorySessionStore, SessionStore
-from backbeat.audio.ports import LoadKind, NodeChanged, VoiceRequest
+from backbeat.audio.ports import LoadKind, NodeChanged, TrackStarted, VoiceRequest
 from backbeat.config import LavalinkNode
 from backbeat.db.repositories.lavalink_sessions import SqlSessionStore
 from backbeat.domain.queue import QueueTrack
@@ -128,7 +128,9 @@ class NodesRig:
     async def play(self, guild_id: int, *, start_ms: int = 30_000, **kwargs: Any) -> QueueTrack:
         await self.players.connect(guild_id, _channel(guild_id))
         track = await self.track()
+        before = self.since()
         await self.players.play(guild_id, track, start_ms=start_ms, **kwargs)
+        await self.events.wait_for(TrackStarted, lambda e: e.guild_id == guild_id, since=before)
         await eventually(lambda: self._started(guild_id))
         return track
 
@@ -332,6 +334,8 @@ async def test_a_node_killed_past_the_resume_timeout_moves_every_player(
             stopped_at = monitor.last[(0, guild)]
             started_at = monitor.first[(1, guild)]
             assert abs(started_at - stopped_at) <= 2_000, (guild, stopped_at, started_at)
+        # a move is no new track for the processor
+        assert not [e for e in rig.events.seen[since:] if isinstance(e, TrackStarted)]
         paused = await rig.emulators[1].control.player(paused_guild)
         assert paused is not None
         assert (paused["paused"], paused["volume"]) == (True, 55)
@@ -388,6 +392,7 @@ async def test_every_node_down_holds_the_players_until_one_returns(
         assert rig.players.is_connected(guild)
         assert await rig.players.ready()
         assert rig.players.stats()["held"] == 0
+        assert not [e for e in rig.events.seen[since:] if isinstance(e, TrackStarted)]
     finally:
         await monitor.close()
     assert monitor.overlaps == []

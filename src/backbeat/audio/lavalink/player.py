@@ -72,6 +72,8 @@ class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
         #: A call changed a held player (a node that comes back must be told).
         self.dirty = False
         self._held_since = 0.0
+        #: A move re-started the track the processor knows: its TrackStartEvent is no news.
+        self._quiet_start = False
         self._held_playing = False
         self._sent_voice: dict[str, str] | None = None
 
@@ -146,6 +148,10 @@ class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
         """A track or voice event (socket reader: no I/O), translated for the processor."""
         guild = self.guild
         if isinstance(event, lavalink.TrackStartEvent):
+            if self._quiet_start:
+                self._quiet_start = False
+                _log.info("audio.track_resumed_on_node", guild_id=guild, node=self.node_name)
+                return
             self.sink(TrackStarted(guild, _encoded(event.track, self.encoded)))
         elif isinstance(event, lavalink.TrackEndEvent):
             encoded = _encoded(event.track, self.encoded)
@@ -301,6 +307,8 @@ class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
         if voice.keys() == _VOICE_KEYS and voice.get("endpoint") is not None:
             body["voice"] = {key: str(voice[key]) for key in _VOICE_KEYS}
         if encoded is not None:
+            # the same track again: quiet; a track played while held: the processor's news
+            self._quiet_start = saved_next is None
             self._next = starting
             self.encoded = encoded
             body.update(track={"encoded": encoded}, position=max(0, position))
@@ -311,6 +319,7 @@ class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
         except BaseException:
             self.node = old_node
             self._next = saved_next
+            self._quiet_start = False
             self.held = self.settled = True
             raise
         if "voice" in body:
