@@ -154,7 +154,7 @@ class Audio:
         guild_id = state.guild_id
 
         async def transaction(conn: AsyncConnection) -> Effect:
-            if state.playing is not None:
+            if state.playing is not None and self.players.snapshot(guild_id) is not None:
                 await self.queue.set_session(
                     guild_id=guild_id, position_ms=self.position_ms(state, None), conn=conn
                 )
