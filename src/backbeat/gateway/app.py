@@ -43,6 +43,9 @@ from backbeat.observability.logging import get_logger
 
 _log = get_logger(__name__)
 
+LATENCY_SAMPLE_S = 5.0
+"""How often the shard latency gauges are refreshed."""
+
 Spawn = Callable[[Coroutine[Any, Any, Any], str], "asyncio.Task[Any]"]
 
 
@@ -140,6 +143,7 @@ class Gateway:
             raise BackendUnavailableError("discord", f"{where}: {error}") from error
         self._tasks.append(run(self._connect(), "gateway.shards"))
         self._tasks.append(run(self._consume(), "gateway.consumers"))
+        self._tasks.append(run(self._sample_latency(), "gateway.latency"))
 
     async def stop(self) -> None:
         """Stop consuming (finishing the message in hand), then close the bot."""
@@ -170,6 +174,12 @@ class Gateway:
         self.consuming.set()
         _log.info("gateway consuming", partitions=self.partitions, consumer=name)
         await asyncio.gather(*(consumer.run() for consumer in self._consumers))
+
+    async def _sample_latency(self) -> None:
+        """Keep ``gateway_shard_latency_seconds`` current between ``/stats`` calls."""
+        while True:
+            await asyncio.sleep(LATENCY_SAMPLE_S)
+            self.shards.stats()
 
     # -- status -----------------------------------------------------------------------------
 
