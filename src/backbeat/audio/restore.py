@@ -53,6 +53,16 @@ class Restorer:
                 session: QueueSession | None = view.session
                 if view.current is None or session is None or session.voice_channel_id is None:
                     return  # a command changed it meanwhile
+                snapshot = audio.players.snapshot(state.guild_id)
+                if (
+                    snapshot is not None
+                    and snapshot.connected
+                    and snapshot.playing == view.current.track.encoded
+                ):
+                    state.playing = view.current  # the node kept it playing (a resumed session)
+                    await audio.publish_ui(state, "update")
+                    log.info("player_adopted")
+                    return
                 await audio.connect(state, session.voice_channel_id)
                 await audio.start_entry(state, view.current, session, start_ms=session.position_ms)
                 await audio.publish_ui(state, "update")
