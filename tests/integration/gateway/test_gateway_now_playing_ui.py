@@ -20,7 +20,15 @@ from backbeat.bus.interface import Bus
 from backbeat.cache import CacheKeys, CacheStore, MemoryCacheStore
 from backbeat.db.repositories import QueueRepository
 from backbeat.domain.messages import Channel
-from backbeat.domain.messages.ui import DeletePayload, StatePayload, UiCreate, UiDelete, UiUpdate
+from backbeat.domain.messages.ui import (
+    DeletePayload,
+    ErrorNoticePayload,
+    StatePayload,
+    UiCreate,
+    UiDelete,
+    UiError,
+    UiUpdate,
+)
 from backbeat.observability.metrics import REGISTRY
 from backbeat.testing.discord import DiscordEmulator
 
@@ -218,3 +226,36 @@ async def test_a_message_deleted_by_someone_else_is_posted_again(
         session = await QueueRepository(engine).session(guild_id=place.guild)
         assert session is not None
         assert session.now_playing_message_id == int(again["id"])
+
+
+async def test_a_playback_error_is_told_in_the_channel_briefly(
+    emu: DiscordEmulator,
+    gateway_bus: Bus,
+    engine: AsyncEngine,
+    cache: CacheStore,
+    cache_keys: CacheKeys,
+) -> None:
+    place = await make_place(emu)
+    async with running_gateway(
+        gateway_settings(emu, reply_delete_after_s=0.3),
+        bus=gateway_bus,
+        engine=engine,
+        cache=cache,
+        keys=cache_keys,
+    ):
+        await gateway_bus.publish(
+            Channel.UI_NOW,
+            UiError(
+                guild_id=place.guild,
+                payload=ErrorNoticePayload(
+                    state_seq=1,
+                    code="track_unavailable",
+                    message="Track unavailable",
+                    skipped=True,
+                    text_channel_id=place.text,
+                ),
+            ),
+        )
+        [notice] = await until(lambda: live_messages(emu, place))
+        assert notice["embeds"][0]["description"] == "⚠️ Track unavailable — skipped."
+        await until(lambda: _deleted(emu, notice["id"]))
