@@ -17,17 +17,23 @@ from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import pytest
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbeat.bus.streams import StreamBus
 from backbeat.cache import MemoryCacheStore, SettingsCache
 from backbeat.config import DiscordSettings, PanelSettings, Settings, load_settings
+from backbeat.db.engine import create_engine
+from backbeat.db.migrate import migrate_to
+from backbeat.db.models import Base
 from backbeat.db.repositories.configuration import ConfigurationRepository
 from backbeat.panel.app import create_app
 from backbeat.panel.component import build_deps
 from backbeat.panel.deps import PanelDeps
 from backbeat.panel.ratelimit import WindowLimiter
 from backbeat.panel.server import PanelServer, bind
+from backbeat.testing.backends import run_sync
 from backbeat.testing.discord import DiscordEmulator
 from backbeat.testing.discord.world import ADMINISTRATOR, GUILD_VOICE
 
@@ -113,7 +119,11 @@ def settings_for(discord: DiscordEmulator, **panel: object) -> Settings:
 
 
 async def start_rig(
-    *, engine: AsyncEngine, bus: StreamBus, login_limit: int = 1000
+    *,
+    engine: AsyncEngine,
+    bus: StreamBus,
+    login_limit: int = 1000,
+    public_url: str | None = None,
 ) -> AsyncIterator[PanelRig]:
     """Start everything; yields the rig and stops it afterwards."""
     discord = DiscordEmulator()
@@ -125,14 +135,15 @@ async def start_rig(
     sock = bind("127.0.0.1", 0)
     port = int(sock.getsockname()[1])
     url = f"http://127.0.0.1:{port}"
-    discord.oauth.register_redirect_uri(f"{url}/auth/callback")
+    public = public_url or url
+    discord.oauth.register_redirect_uri(f"{public}/auth/callback")
     clock = MovableClock()
     deps = build_deps(
         settings,
         engine=engine,
         publish=bus.publish,
         invalidate=settings_cache.invalidate,
-        public_url=url,
+        public_url=public,
         clock=clock,
         login_limiter=WindowLimiter(limit=login_limit, window_s=60),
     )
@@ -185,3 +196,39 @@ async def csrf_of(client: httpx.AsyncClient) -> str:
     assert response.status_code == 200, response.text
     token: str = response.json()["csrf_token"]
     return token
+
+
+# -- fixtures (imported by the conftest of each test directory that uses the rig) --------
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        await migrate_to(engine, "head")
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def panel_db_url(database_url: str) -> str:
+    """The run's database on this backend, migrated once."""
+    run_sync(_migrate(database_url))
+    return database_url
+
+
+@pytest.fixture
+async def panel_engine(panel_db_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on it, every table emptied first."""
+    engine = create_engine(panel_db_url)
+    async with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            await connection.execute(delete(table))
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def rig(panel_engine: AsyncEngine, bus: StreamBus) -> AsyncIterator[PanelRig]:
+    """The running panel over the sandbox world."""
+    async for running in start_rig(engine=panel_engine, bus=bus):
+        yield running
