@@ -118,8 +118,18 @@ class ButtonHandler:
             async with discord_operation(ACK):
                 await interaction.response.send_message(STALE_BUTTON, ephemeral=True)
             return
-        async with discord_operation(ACK):
-            await interaction.response.defer()
+        try:
+            async with discord_operation(ACK):
+                await interaction.response.defer()
+        except discord.HTTPException as error:
+            _log.warning(
+                "button click not acknowledged",
+                guild_id=button.guild_id,
+                interaction_id=interaction.id,
+                status=error.status,
+                code=error.code,
+            )
+            return
         gateway_interaction_ack_seconds.labels("component").observe(time.perf_counter() - started)
         await self._handle(interaction, button, received_at)
 

@@ -81,7 +81,8 @@ class CommandFlow:
         if needs_voice and context.voice_channel_id is None:
             await self._ack(interaction, JOIN_VOICE, started)
             return None
-        await self._ack(interaction, PROCESSING, started)
+        if not await self._ack(interaction, PROCESSING, started):
+            return None  # the user saw "interaction failed": nothing is done on their behalf
         try:
             await self._settings.get(guild_id)
             decision = await self._limiter.hit(bucket, guild_id=guild_id, user_id=context.user_id)
@@ -112,10 +113,21 @@ class CommandFlow:
         )
         return command
 
-    async def _ack(self, interaction: discord.Interaction, text: str, started: float) -> None:
-        async with discord_operation(ACK):
-            await interaction.response.send_message(text, ephemeral=True)
+    async def _ack(self, interaction: discord.Interaction, text: str, started: float) -> bool:
+        try:
+            async with discord_operation(ACK):
+                await interaction.response.send_message(text, ephemeral=True)
+        except discord.HTTPException as error:
+            _log.warning(
+                "interaction not acknowledged",
+                guild_id=interaction.guild_id,
+                interaction_id=interaction.id,
+                status=error.status,
+                code=error.code,
+            )
+            return False
         gateway_interaction_ack_seconds.labels("command").observe(time.perf_counter() - started)
+        return True
 
     async def _edit(self, interaction: discord.Interaction, text: str) -> None:
         try:
