@@ -194,6 +194,13 @@ async def test_play_lofi_end_to_end_then_a_restart_converges(
                     )
                     await until(lambda: _paused(lavalink, place.guild, False), within=20)
                     await until(lambda: _shows_pause(emu, message["id"], place.guild), within=20)
+                    await control.click_component(
+                        message_id=message["id"],
+                        user_id=place.alice,
+                        custom_id=f"bb:pause:{place.guild}",
+                    )
+                    await until(lambda: _paused(lavalink, place.guild, True), within=20)
+                    await until(lambda: _shows_resume(emu, message["id"], place.guild), within=20)
                     live = await live_messages(emu, place)
                     assert [m["id"] for m in live] == [message["id"]]
             finally:
