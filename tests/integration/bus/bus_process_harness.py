@@ -27,6 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import redis.asyncio as aioredis
+
+from backbeat.bus.keys import DEFAULT_GROUPS, Keys
 from backbeat.bus.streams import StreamBus
 from backbeat.domain.messages import Channel
 from backbeat.testing.bus_fixtures import play
@@ -269,3 +272,35 @@ def timeline(events: list[dict[str, Any]], start: float, seconds: float) -> str:
         for e in events
         if start - 0.2 <= e["t"] <= start + seconds
     )
+
+
+async def pending_report(url: str, prefix: str, partitions: int) -> str:
+    """Who holds which unacknowledged entries of ``commands`` (for failure messages)."""
+    client = aioredis.Redis.from_url(url)
+    keys = Keys(prefix)
+    lines: list[str] = []
+    try:
+        for partition in range(partitions):
+            stream = keys.stream(Channel.COMMANDS, partition)
+            rows = await client.xpending_range(
+                stream, DEFAULT_GROUPS[Channel.COMMANDS], min="-", max="+", count=50
+            )
+            for row in rows:
+                lines.append(
+                    f"p{partition} {row['message_id'].decode()} consumer="
+                    f"{row['consumer'].decode()} deliveries={row['times_delivered']}"
+                )
+    finally:
+        await client.aclose()
+    return "\n".join(lines) or "(nothing pending)"
+
+
+def open_runs(events: list[dict[str, Any]], life: str) -> list[tuple[int, int]]:
+    """Messages ``life`` started and has not finished, refused or given up yet."""
+    running: dict[tuple[int, int], int] = {}
+    for e in events:
+        if e["life"] != life or e["k"] not in {"start", "end", "refused", "cancelled"}:
+            continue
+        key = (e["g"], e["s"])
+        running[key] = running.get(key, 0) + (1 if e["k"] == "start" else -1)
+    return [key for key, count in running.items() if count > 0]
