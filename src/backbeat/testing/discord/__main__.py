@@ -1,8 +1,10 @@
 """``python -m backbeat.testing.discord --host H --port P [--token T]``.
 
-Prints one JSON line ``{"rest", "gateway", "control", "token", "bot_user_id"}`` once it
-listens, then serves until interrupted. It starts with a small default world (a guild with a
-text channel, two voice channels and three users) unless ``--empty`` is given.
+Prints one JSON line ``{"rest", "gateway", "control", "oauth", "token", "bot_user_id",
+"oauth_client_id", "oauth_client_secret"}`` once it listens, then serves until interrupted.
+It starts with a small default world (a guild with a text channel, two voice channels and
+three users) unless ``--empty`` is given. ``--oauth-redirect-uri`` (repeatable) allows a
+redirect URI for the OAuth2 login (the panel's ``/auth/callback``).
 """
 
 from __future__ import annotations
@@ -46,6 +48,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Discord's published limits instead of the generous defaults",
     )
+    parser.add_argument(
+        "--oauth-redirect-uri",
+        action="append",
+        default=[],
+        help="an OAuth2 redirect URI to allow (repeatable), e.g. the panel's /auth/callback",
+    )
+    parser.add_argument(
+        "--oauth-client-secret", help="the application's OAuth2 client secret (default: random)"
+    )
     return parser
 
 
@@ -62,7 +73,10 @@ async def serve(args: argparse.Namespace) -> None:
         gateway_options=GatewayOptions(
             identify_interval=args.identify_interval, heartbeat_ack_delay=args.heartbeat_ack_delay
         ),
+        oauth_client_secret=args.oauth_client_secret,
     )
+    for uri in args.oauth_redirect_uri:
+        emulator.oauth.register_redirect_uri(uri)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -73,6 +87,9 @@ async def serve(args: argparse.Namespace) -> None:
             **emulator.urls(),
             "token": emulator.token,
             "bot_user_id": str(emulator.bot_user_id),
+            "oauth": emulator.oauth_url,
+            "oauth_client_id": str(emulator.oauth.client_id),
+            "oauth_client_secret": emulator.oauth.client_secret,
         }
         sys.stdout.write(json.dumps(line) + "\n")
         sys.stdout.flush()

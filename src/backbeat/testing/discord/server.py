@@ -59,6 +59,7 @@ class DiscordEmulator:
         gateway_options: GatewayOptions | None = None,
         default_world: bool = False,
         bot_name: str = "Backbeat",
+        oauth_client_secret: str | None = None,
     ) -> None:
         self.clock = EmulatorClock()
         if token is None:
@@ -86,7 +87,7 @@ class DiscordEmulator:
             token=token,
         )
         self.rest.shard_count = shard_count
-        self.oauth = OAuthService(self.world)
+        self.oauth = OAuthService(self.world, client_secret=oauth_client_secret)
         self.rest.oauth = self.oauth
         self.control_api = ControlApi(
             world=self.world,
