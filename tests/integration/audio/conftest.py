@@ -1,8 +1,8 @@
 """Fixtures of the audio integration tests: the two stacks and a running audio rig.
 
 ``audio_stack`` is ``embedded`` (in-process bus + SQLite) when ``--bus`` includes memory and
-``--db`` includes sqlite, and ``redis-postgresql`` when they include redis and postgresql:
-``--bus=all --db=sqlite,postgresql`` runs both.
+``--db`` includes sqlite, ``redis-postgresql`` when they include redis and postgresql (and
+``redis-mariadb`` likewise): ``--bus=all --db=sqlite,postgresql`` runs the two of the issue.
 """
 
 from __future__ import annotations
@@ -54,12 +54,14 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         stacks.append("embedded")
     if "redis" in buses and "postgresql" in dbs:
         stacks.append("redis-postgresql")
+    if "redis" in buses and "mariadb" in dbs:
+        stacks.append("redis-mariadb")
     metafunc.parametrize("audio_stack", stacks, scope="session")
 
 
 @pytest.fixture(scope="session")
 def audio_db_url(audio_stack: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    backend = "sqlite" if audio_stack == "embedded" else "postgresql"
+    backend = "sqlite" if audio_stack == "embedded" else audio_stack.removeprefix("redis-")
     url = run_sync(
         create_database(backend, f"backbeat_audio_{_RUN}", sqlite_dir=tmp_path_factory.mktemp("a"))
     )
