@@ -53,7 +53,7 @@ class Choices:
     @classmethod
     def of(cls, info: GuildInfo, channels: list[GuildChannel]) -> Choices:
         return cls(
-            role_ids=frozenset(role.role_id for role in info.roles),
+            role_ids=frozenset(role.role_id for role in info.roles if not role.managed),
             text_channel_ids=frozenset(
                 c.channel_id for c in channels if c.kind in TEXT_CHANNEL_TYPES
             ),
