@@ -157,16 +157,18 @@ class AudioRig:
         self.worker: AudioWorker | None = None
         self.worker_task: asyncio.Task[None] | None = None
         self.players: LavalinkPlayers | None = None
+        self.db_url = ""
 
     # --- lifecycle ------------------------------------------------------------------------------
 
-    async def start(self) -> None:
+    async def start(self, *, start_worker: bool = True) -> None:
         for channel, recorder in ((Channel.TO_DISCORD, self.discord), (Channel.UI_NOW, self.ui)):
             tap = self.bus.tap(channel)
             await tap.__aenter__()
             self._taps.append(tap)
             self._tasks.append(asyncio.create_task(self._drain(tap, recorder)))
-        await self.start_worker()
+        if start_worker:
+            await self.start_worker()
 
     async def start_worker(self) -> None:
         holder: list[AudioWorker] = []

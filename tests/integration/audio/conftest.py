@@ -107,11 +107,16 @@ RigFactory = Callable[..., Awaitable[AudioRig]]
 
 @pytest_asyncio.fixture
 async def make_rig(
-    audio_bus: StreamBus, audio_engine: AsyncEngine, lavalink_emulator_factory: EmulatorFactory
+    audio_bus: StreamBus,
+    audio_engine: AsyncEngine,
+    audio_db_url: str,
+    lavalink_emulator_factory: EmulatorFactory,
 ) -> AsyncIterator[RigFactory]:
     rigs: list[AudioRig] = []
 
-    async def make(settings: AudioSettings | None = None, **kwargs: Any) -> AudioRig:
+    async def make(
+        settings: AudioSettings | None = None, *, start_worker: bool = True, **kwargs: Any
+    ) -> AudioRig:
         emulator = await lavalink_emulator_factory(manual_clock=True)
         rig = AudioRig(
             bus=audio_bus,
@@ -120,8 +125,9 @@ async def make_rig(
             settings=settings or fast_settings(),
             **kwargs,
         )
+        rig.db_url = audio_db_url
         rigs.append(rig)
-        await rig.start()
+        await rig.start(start_worker=start_worker)
         return rig
 
     try:
