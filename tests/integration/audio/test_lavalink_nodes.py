@@ -476,7 +476,9 @@ async def _restarted_worker(nodes_rig: RigFactory, store: SessionStore) -> None:
         ready = await rig.node_event("node-a", True, 0, resumed=True)
         assert ready.extra["session_id"] == session_a
         assert await rig.sessions(0) == [session_a]
-        await eventually(lambda: _known(rig, GUILDS[0]))
+        adopted = await rig.node_event("node-a", True, 0, adopted=[GUILDS[0]])
+        assert adopted.extra["adopted"] == [GUILDS[0]]
+        assert rig.players.snapshot(GUILDS[0]) is not None
         snapshot = rig.players.snapshot(GUILDS[0])
         assert snapshot is not None
         assert (snapshot.node, snapshot.channel_id, snapshot.connected) == (
@@ -499,7 +501,3 @@ async def _restarted_worker(nodes_rig: RigFactory, store: SessionStore) -> None:
     assert (0, GUILDS[0]) in monitor.first
     assert (0, GUILDS[0]) not in monitor.stopped  # no gap
     assert (1, GUILDS[0]) not in monitor.first  # never on the other node
-
-
-async def _known(rig: NodesRig, guild: int) -> bool:
-    return rig.players.snapshot(guild) is not None

@@ -80,6 +80,8 @@ class _Node:
     back: asyncio.Event = field(default_factory=asyncio.Event)
     resumed: bool = False
     seen_ready: bool = False
+    #: The first ready of this process resumed a session: its players are being adopted.
+    adopting: bool = False
     grace: asyncio.Task[None] | None = None
     evacuating: bool = False
 
@@ -121,7 +123,9 @@ class NodeSupervisor:
         return {
             n.name
             for n in self._host.all_nodes()
-            if n.available and self._node(n.name).health.state == "ready"
+            if n.available
+            and self._node(n.name).health.state == "ready"
+            and not self._node(n.name).adopting
         }
 
     def flapping_names(self) -> set[str]:
@@ -192,6 +196,7 @@ class NodeSupervisor:
             entry.grace = None
         first = not entry.seen_ready
         entry.seen_ready = True
+        entry.adopting = resumed and first
         entry.resumed = resumed
         entry.health.ready(session_id, resumed)
         entry.back.set()
@@ -249,7 +254,12 @@ class NodeSupervisor:
             except Exception as exc:
                 _log.warning("audio.lavalink_session_save_failed", node=name, error=repr(exc))
         if resumed:
-            await self._reconcile(node, first)
+            try:
+                adopted = await self._reconcile(node, first)
+            finally:
+                entry.adopting = False
+            if adopted:
+                self._emit(NodeChanged(name, True, {"adopted": adopted}))
         elif lost:
             _log.warning("audio.lavalink_players_lost", node=name, guilds=_ids(lost))
             await self._place(lost, "lost_session")
@@ -258,16 +268,18 @@ class NodeSupervisor:
             self._emit(NodeChanged(name, True, {"restored": restored}))
         self.publish_metrics()
 
-    async def _reconcile(self, node: Any, first: bool) -> None:
+    async def _reconcile(self, node: Any, first: bool) -> list[int]:
         """A resumed session: adopt its players (first ready of this process) or delete those
-        whose guild's player is elsewhere or gone (moved or destroyed while the node was away)."""
+        whose guild's player is elsewhere or gone (moved or destroyed while the node was away).
+        Returns the adopted guilds."""
         name = str(node.name)
+        adopted: list[int] = []
         try:
             remote = await rest.session_players(node)
         except LavalinkRequestError as exc:
             self._node(name).health.last_error = str(exc)
             _log.warning("audio.lavalink_session_players_failed", node=name, error=str(exc))
-            return
+            return adopted
         for answer in remote:
             guild_id = int(answer.get("guildId") or 0)
             local = self._host.player(guild_id)
@@ -275,6 +287,7 @@ class NodeSupervisor:
                 continue
             if local is None and first:
                 self._host.adopt(node, answer)
+                adopted.append(guild_id)
                 _log.info("audio.lavalink_player_adopted", node=name, guild_id=guild_id)
                 continue
             try:
@@ -285,6 +298,7 @@ class NodeSupervisor:
         for player in self._host.all_players():
             if player.node is node and player.held and not player.settled:
                 await self._back_in_place(player)
+        return adopted
 
     async def _back_in_place(self, player: BackbeatPlayer) -> None:
         """A held player whose node resumed: it played on there; replay calls made meanwhile."""
