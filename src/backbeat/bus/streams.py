@@ -89,7 +89,7 @@ class StreamTap:
                 rows = await self._bus.store.read_after(self._positions, 100, 1000)
             except TRANSIENT_STORE_ERRORS as exc:
                 failures += 1
-                # Full jitter over [delay/2, delay]: taps of many processes do not come back
+                # Jitter over [delay/2, delay]: taps of many processes do not come back
                 # in lockstep, and the wait never exceeds retry_max.
                 wait = delay / 2 + random.random() * delay / 2
                 log.warning(
