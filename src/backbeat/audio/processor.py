@@ -4,13 +4,15 @@ Each command runs under its guild's lock (player events and timers take it too),
 guild's commands apply in order and see each other's committed state. Other guilds are not
 held up: the bus hands each guild of a partition its own lane. A handler's refusal or error
 becomes the command's one error reply; nothing a command does crashes the worker. Only a
-lost lease (stale fencing token) and an unreachable database propagate, so the bus keeps
-the message for a retry or for the partition's next owner.
+lost lease (stale fencing token) and an unreachable or failing database propagate, so the
+bus keeps the message for a retry or for the partition's next owner.
 """
 
 from __future__ import annotations
 
 from time import perf_counter
+
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from backbeat.audio.context import Audio
 from backbeat.audio.errors import CommandRefusedError
@@ -25,6 +27,10 @@ from backbeat.observability.logging import get_logger
 from backbeat.observability.metrics import audio_command_duration_seconds
 
 _log = get_logger(__name__)
+
+#: Failures that must leave the message unacknowledged: a lost lease (the partition's next
+#: owner takes the message) and an unreachable or failing database (the bus retries).
+_RETRY_ON_BUS = (StaleFencingTokenError, BackendUnavailableError, OperationalError, InterfaceError)
 
 
 class CommandProcessor:
@@ -54,11 +60,11 @@ class CommandProcessor:
             log.info("command_refused", code=refused.code, reason=refused.message)
             try:
                 await self._refuse(state, command, delivery, refused)
-            except (StaleFencingTokenError, BackendUnavailableError):
+            except _RETRY_ON_BUS:
                 raise
             except Exception:
                 log.exception("command_refusal_failed")
-        except (StaleFencingTokenError, BackendUnavailableError):
+        except _RETRY_ON_BUS:
             outcome = "error"
             log.warning("command_not_committed", exc_info=True)
             raise
