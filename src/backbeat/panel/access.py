@@ -69,7 +69,7 @@ class GuildAccess:
         if fetched is not None and deps.clock() - fetched < max_age:
             return await deps.panel.guilds(session.record.session_id)
         try:
-            answer = await deps.discord.my_guilds(session.record.access_token)
+            answer = await deps.discord.my_guilds(await self._access_token(session))
         except DiscordRefused as refused:
             # The user's token was revoked or expired: the session is worthless.
             await deps.panel.delete_session(session.record.session_id)
@@ -90,6 +90,22 @@ class GuildAccess:
             session.record.session_id, memberships, fetched_at=deps.clock()
         )
         return sorted(memberships, key=lambda g: (g.name, g.guild_id))
+
+    async def _access_token(self, session: Session) -> str:
+        """The session's access token, refreshed first when it has expired."""
+        deps = self._deps
+        record = session.record
+        if record.token_expires_at > deps.clock() or record.refresh_token is None:
+            return record.access_token
+        grant = await deps.discord.refresh(record.refresh_token)
+        await deps.panel.update_tokens(
+            record.session_id,
+            access_token=grant.access_token,
+            refresh_token=grant.refresh_token or record.refresh_token,
+            token_expires_at=deps.clock() + timedelta(seconds=max(0, grant.expires_in)),
+        )
+        _log.info("panel access token refreshed", user_id=record.user_id)
+        return grant.access_token
 
     async def bot_guild_ids(self) -> set[int]:
         try:

@@ -175,15 +175,26 @@ class DiscordApi:
 
     async def exchange_code(self, *, code: str, verifier: str, redirect_uri: str) -> TokenGrant:
         """Trade an authorization code (with its PKCE verifier) for the user's tokens."""
+        return await self._token(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": verifier,
+            }
+        )
+
+    async def refresh(self, refresh_token: str) -> TokenGrant:
+        """New tokens for an expired access token (Discord rotates the refresh token too)."""
+        return await self._token({"grant_type": "refresh_token", "refresh_token": refresh_token})
+
+    async def _token(self, form: dict[str, str]) -> TokenGrant:
         body = await self._request(
             "POST",
             "/oauth2/token",
             headers={"Content-Type": "application/x-www-form-urlencoded"},
             data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": redirect_uri,
-                "code_verifier": verifier,
+                **form,
                 "client_id": str(self.client_id),
                 "client_secret": self._client_secret,
             },

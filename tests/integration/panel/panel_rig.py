@@ -124,13 +124,14 @@ async def start_rig(
     bus: StreamBus,
     login_limit: int = 1000,
     public_url: str | None = None,
+    panel: dict[str, object] | None = None,
 ) -> AsyncIterator[PanelRig]:
     """Start everything; yields the rig and stops it afterwards."""
     discord = DiscordEmulator()
     await discord.start()
     ids = populate(discord)
     cache = MemoryCacheStore()
-    settings = settings_for(discord)
+    settings = settings_for(discord, **(panel or {}))
     settings_cache = SettingsCache(cache, ConfigurationRepository(engine))
     sock = bind("127.0.0.1", 0)
     port = int(sock.getsockname()[1])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import httpx
 from panel_rig import (
     PanelRig,
@@ -246,3 +249,47 @@ async def test_login_is_rate_limited_per_client(panel_engine: object, bus: objec
         async with limited.client() as client:
             refused = await client.get("/login")
             assert int(refused.headers["retry-after"]) >= 1
+
+
+async def test_cancelled_consent_is_a_failed_login(rig: PanelRig) -> None:
+    async with rig.client() as client:
+        authorize_url = await start_login(client)
+        async with httpx.AsyncClient(follow_redirects=False, timeout=20.0) as discord:
+            page = await discord.get(authorize_url)
+            form = dict(
+                re.findall(r'<input type=hidden name="([^"]+)" value="([^"]*)">', page.text)
+            )
+            form = {k: html.unescape(v) for k, v in form.items()}
+            denied = await discord.post(rig.discord.oauth_url, data={**form, "deny": "1"})
+        assert query_of(denied.headers["location"])["error"] == "access_denied"
+        response = await client.get(denied.headers["location"])
+        assert response.status_code == 400
+        assert "did not authorise" in response.text
+        assert (await client.get("/api/me")).status_code == 401
+
+
+async def test_an_expired_access_token_is_refreshed(panel_engine: object, bus: object) -> None:
+    from panel_rig import start_rig
+
+    lifetime = 30 * 86_400
+    async for long in start_rig(
+        engine=panel_engine,  # type: ignore[arg-type]
+        bus=bus,  # type: ignore[arg-type]
+        panel={"panel_session_lifetime_s": lifetime},
+    ):
+        async with long.client() as client:
+            await login(client, long.ids["alice"])
+            assert [g["name"] for g in (await client.get("/api/guilds")).json()["guilds"]] == [
+                "Sandbox"
+            ]
+            async with long.engine.connect() as connection:
+                first = await connection.scalar(select(PanelSession.access_token))
+            # Eight days later: Discord's token (7 days) expired, the panel's session did not.
+            long.clock.advance(8 * 86_400)
+            long.discord.clock.advance(8 * 86_400)
+            answer = await client.get("/api/guilds")
+            assert answer.status_code == 200, answer.text
+            assert [g["name"] for g in answer.json()["guilds"]] == ["Sandbox"]
+            async with long.engine.connect() as connection:
+                second = await connection.scalar(select(PanelSession.access_token))
+            assert second != first

@@ -227,6 +227,30 @@ class PanelRepository:
 
         return await transact(self._engine, "panel.session", work, read_only=True, conn=conn)
 
+    async def update_tokens(
+        self,
+        session_id: str,
+        *,
+        access_token: str,
+        refresh_token: str | None,
+        token_expires_at: datetime,
+        conn: AsyncConnection | None = None,
+    ) -> None:
+        """Store refreshed OAuth tokens of a session."""
+
+        async def work(conn: AsyncConnection) -> None:
+            await conn.execute(
+                update(PanelSession)
+                .where(PanelSession.id == session_id)
+                .values(
+                    access_token=access_token,
+                    refresh_token=refresh_token,
+                    token_expires_at=token_expires_at,
+                )
+            )
+
+        await transact(self._engine, "panel.update_tokens", work, conn=conn)
+
     async def delete_session(self, session_id: str, *, conn: AsyncConnection | None = None) -> bool:
         """Log a session out (its guild cache goes with it); False when it was not there."""
 
