@@ -280,3 +280,19 @@ lavalink_player_moves_total = Counter(
     ["reason"],
     registry=REGISTRY,
 )
+
+# -- control panel (backbeat.panel) ------------------------------------------------------------
+panel_logins_total = Counter(
+    "panel_logins_total",
+    "Panel logins by outcome (ok, invalid_state, other_browser, expired, denied, refused, "
+    "unavailable, rate_limited).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+panel_access_refused_total = Counter(
+    "panel_access_refused_total",
+    "Panel requests refused with 403, by reason (not_manager, not_member, permission_gone, "
+    "bot_absent, csrf, origin).",
+    ["reason"],
+    registry=REGISTRY,
+)

@@ -18,6 +18,7 @@ from typing import Generic, TypeVar
 from backbeat.db.repositories.panel import GuildMembership
 from backbeat.domain.permissions import base_permissions, can_manage_guild
 from backbeat.observability.logging import get_logger
+from backbeat.observability.metrics import panel_access_refused_total
 from backbeat.panel.auth import Session
 from backbeat.panel.deps import PanelDeps
 from backbeat.panel.discord_api import (
@@ -130,6 +131,7 @@ class GuildAccess:
             if guild.guild_id == guild_id:
                 return guild
         _log.warning("panel access refused", guild_id=guild_id, user_id=session.user_id)
+        panel_access_refused_total.labels("not_manager").inc()
         raise Forbidden("you do not manage this server, or Backbeat is not in it")
 
     async def require_write(self, session: Session, guild_id: int) -> GuildInfo:
@@ -146,11 +148,15 @@ class GuildAccess:
                 user_id=session.user_id,
                 status=refused.status,
             )
+            panel_access_refused_total.labels("bot_absent").inc()
             raise Forbidden("Backbeat cannot see this server any more") from refused
         except DiscordUnavailable as down:
             raise DiscordDown("Discord did not answer; try again in a moment") from down
         if roles is None:
-            _log.warning("panel write refused: not a member", guild_id=guild_id)
+            _log.warning(
+                "panel write refused: not a member", guild_id=guild_id, user_id=session.user_id
+            )
+            panel_access_refused_total.labels("not_member").inc()
             raise Forbidden("you are no longer a member of this server")
         permissions = base_permissions(
             guild_id=guild_id,
@@ -163,6 +169,7 @@ class GuildAccess:
             _log.warning(
                 "panel write refused: permission gone", guild_id=guild_id, user_id=session.user_id
             )
+            panel_access_refused_total.labels("permission_gone").inc()
             raise Forbidden("you no longer have the Manage Server permission here")
         return info
 

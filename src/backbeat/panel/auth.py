@@ -26,6 +26,7 @@ from starlette.responses import RedirectResponse, Response
 
 from backbeat.db.repositories.panel import PendingLogin, SessionRecord
 from backbeat.observability.logging import get_logger
+from backbeat.observability.metrics import panel_access_refused_total, panel_logins_total
 from backbeat.panel.deps import PanelDeps
 from backbeat.panel.discord_api import DiscordRefused, DiscordUnavailable, login_redirect
 from backbeat.panel.errors import CsrfRefused, DiscordDown, LoginFailed, NotLoggedIn, TooManyLogins
@@ -99,9 +100,11 @@ def check_csrf(request: Request, session: Session, presented: str | None) -> Non
     deps = deps_of(request)
     if not same_origin(request.headers.get("origin"), deps.public_url):
         _log.warning("panel request from another origin refused", user_id=session.user_id)
+        panel_access_refused_total.labels("origin").inc()
         raise CsrfRefused("the request did not come from the panel")
     if not deps.signer.csrf_valid(session.token, presented):
         _log.warning("panel request without a valid CSRF token", user_id=session.user_id)
+        panel_access_refused_total.labels("csrf").inc()
         raise CsrfRefused("the form expired or did not come from the panel; reload and retry")
 
 
@@ -111,6 +114,7 @@ def _limit(request: Request) -> None:
     wait = deps.login_limiter.hit(address)
     if wait is not None:
         _log.warning("panel login rate limited", client=address)
+        panel_logins_total.labels("rate_limited").inc()
         raise TooManyLogins("too many login attempts; wait a minute and retry", wait)
 
 
@@ -168,18 +172,23 @@ async def callback(
     _limit(request)
     deps = deps_of(request)
     if not state or len(state) > 128:
+        panel_logins_total.labels("invalid_state").inc()
         raise LoginFailed("the login answer has no valid state; start again")
     login = await deps.panel.take_login(deps.signer.digest("state", state))
     if login is None:
         _log.warning("panel login with an unknown or used state", client=client_address(request))
+        panel_logins_total.labels("invalid_state").inc()
         raise LoginFailed("this login link is invalid or was already used; start again")
     browser = request.cookies.get(LOGIN_COOKIE, "")
     if deps.signer.digest("browser", browser) != login.browser_digest:
         _log.warning("panel login finished in another browser", client=client_address(request))
+        panel_logins_total.labels("other_browser").inc()
         raise LoginFailed("the login was started in another browser; start again")
     if login.expires_at <= deps.clock():
+        panel_logins_total.labels("expired").inc()
         raise LoginFailed("the login took too long; start again")
     if error is not None or not code:
+        panel_logins_total.labels("denied").inc()
         raise LoginFailed("Discord did not authorise the login")
     try:
         grant = await deps.discord.exchange_code(
@@ -188,8 +197,10 @@ async def callback(
         user = await deps.discord.me(grant.access_token)
     except DiscordRefused as refused:
         _log.warning("panel login refused by Discord", status=refused.status)
+        panel_logins_total.labels("refused").inc()
         raise LoginFailed("Discord refused the login; start again") from refused
     except DiscordUnavailable as down:
+        panel_logins_total.labels("unavailable").inc()
         raise DiscordDown("Discord did not answer; try again in a moment") from down
     old = request.cookies.get(SESSION_COOKIE)
     if old and len(old) <= 128:
@@ -212,6 +223,7 @@ async def callback(
         expires_at=now + lifetime,
     )
     _log.info("panel login", user_id=user.user_id)
+    panel_logins_total.labels("ok").inc()
     response = RedirectResponse(safe_next(login.next_path), status_code=303)
     _clear_cookie(response, deps, LOGIN_COOKIE)
     _set_cookie(response, deps, SESSION_COOKIE, token, int(lifetime.total_seconds()))

@@ -8,6 +8,14 @@ import pytest
 import structlog
 from panel_rig import PanelRig, csrf_of, login
 
+from backbeat.observability.metrics import REGISTRY
+
+
+def _refused(reason: str) -> float:
+    value = REGISTRY.get_sample_value("panel_access_refused_total", {"reason": reason})
+    return value or 0.0
+
+
 PAGES = ("/guilds/{gid}", "/guilds/{gid}/settings")
 APIS = ("/api/guilds/{gid}", "/api/guilds/{gid}/settings")
 
@@ -60,8 +68,10 @@ async def _assert_refused_everywhere(client: httpx.AsyncClient, guild_id: int) -
 async def test_every_guild_route_refuses_a_member_who_does_not_manage(rig: PanelRig) -> None:
     async with rig.client() as client:
         await login(client, rig.ids["carol"])
+        before = _refused("not_manager")
         with structlog.testing.capture_logs() as logs:
             await _assert_refused_everywhere(client, rig.ids["sandbox"])
+        assert _refused("not_manager") - before == 6
         refusals = [entry for entry in logs if entry["event"] == "panel access refused"]
         assert refusals
         assert refusals[0]["guild_id"] == rig.ids["sandbox"]
@@ -121,6 +131,7 @@ async def test_writes_recheck_the_permission_with_discord(rig: PanelRig) -> None
         token = await csrf_of(client)
         # Bob loses the Mods role on Discord; the session's cached list still shows the guild.
         rig.discord.world.member(gid, rig.ids["bob"]).roles.clear()
+        before = _refused("permission_gone")
         assert "Sandbox" in (await client.get("/guilds")).text
         refused = await client.patch(
             f"/api/guilds/{gid}/settings",
@@ -128,6 +139,7 @@ async def test_writes_recheck_the_permission_with_discord(rig: PanelRig) -> None
             headers={"X-CSRF-Token": token},
         )
         assert refused.status_code == 403
+        assert _refused("permission_gone") - before == 1
     assert (await rig.deps.configuration.get(guild_id=gid)).default_volume == 100
 
 

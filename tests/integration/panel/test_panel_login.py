@@ -17,6 +17,7 @@ from panel_rig import (
 from sqlalchemy import func, select
 
 from backbeat.db.models import PanelLogin, PanelSession
+from backbeat.observability.metrics import REGISTRY
 from backbeat.panel.auth import LOGIN_COOKIE, SESSION_COOKIE
 
 
@@ -75,9 +76,12 @@ async def test_replayed_state_is_refused(rig: PanelRig) -> None:
         callback = await authorize(await start_login(client), rig.ids["alice"])
         first = await client.get(callback)
         assert first.status_code == 303
+        labels = {"outcome": "invalid_state"}
+        before = REGISTRY.get_sample_value("panel_logins_total", labels) or 0.0
         again = await client.get(callback)
         assert again.status_code == 400
         assert "already used" in again.text
+        assert REGISTRY.get_sample_value("panel_logins_total", labels) == before + 1
 
 
 async def test_wrong_state_is_refused_and_no_session_made(rig: PanelRig) -> None:
