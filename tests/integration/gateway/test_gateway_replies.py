@@ -172,6 +172,33 @@ async def test_a_failed_button_command_is_told_and_the_buttons_come_back(
 
         await until(enabled_again)
 
+        # The queue button answers the clicker alone, leaving the message as it is.
+        edits_before = len((await control.message(str(message["id"])))["history"])
+        click = await control.click_component(
+            message_id=str(message["id"]), user_id=place.alice, custom_id=f"bb:queue:{place.guild}"
+        )
+        view = await commands.next(lambda m: m.type == "queue")
+        assert isinstance(view, CommandEnvelope)
+        await gateway_bus.publish(
+            Channel.TO_DISCORD,
+            QueuePage(
+                **view.reply_fields(),  # type: ignore[arg-type]
+                payload=QueuePagePayload(
+                    target=ReplyTarget(context=view.context),
+                    page=1,
+                    pages=1,
+                    total=0,
+                    total_length_ms=0,
+                    entries=[],
+                ),
+            ),
+        )
+        record = await control.interaction(click["id"], min_events=2)
+        [followup] = record["followups"]
+        assert followup["flags"] & 64
+        assert followup["embeds"][0]["title"] == "Queue"
+        assert len((await control.message(str(message["id"])))["history"]) == edits_before
+
 
 async def test_autocomplete_answers_from_audio_or_by_itself_in_time(
     emu: DiscordEmulator,

@@ -75,6 +75,8 @@ class GuildUi:
     state: NowPlayingState | None = None
     want: Want | None = None
     busy: Render | None = None
+    #: The message shows disabled buttons (a click's command in flight).
+    shows_busy: bool = False
     worker: asyncio.Task[None] | None = None
 
 
@@ -164,12 +166,15 @@ class UiManager:
             ui.busy = Render(message.embeds[0], disabled_copy(message), ui.seq, busy=True)
         else:
             return
+        ui.shows_busy = True  # from now on: a refresh must bring the buttons back
         self._wish(ui, Want.BUSY)
 
     def refresh(self, guild_id: int) -> None:
         """Render the latest state again (buttons enabled), e.g. after a click failed."""
         ui = self._guilds.get(guild_id)
-        if ui is not None and ui.state is not None and ui.want in (None, Want.BUSY):
+        if ui is None or ui.state is None:
+            return
+        if ui.want is Want.BUSY or (ui.want is None and ui.shows_busy):
             self._wish(ui, Want.SHOW)
 
     async def close(self) -> None:
@@ -266,6 +271,7 @@ class UiManager:
                 code=error.code,
             )
             return
+        ui.shows_busy = render.busy
         if render.seq > ref.state_seq and ui.ref is ref:
             ui.ref = replace(ref, state_seq=render.seq)
             await self._store.seen(ui.guild_id, ui.ref)
@@ -299,6 +305,7 @@ class UiManager:
             )
             return
         ui.ref = MessageRef(state.text_channel_id, sent.id, render.seq)
+        ui.shows_busy = False
         await self._store.put(ui.guild_id, ui.ref)
         _log.info("now-playing message posted", guild_id=ui.guild_id, message_id=sent.id)
 
