@@ -39,7 +39,9 @@ ALLOWED_LABELS = {
     "event": "a lease event (acquired, renewed, lost, released)",
     "partition": "a bus partition number (bounded by BUS_PARTITIONS)",
     "command": "a command type of discord-bot:commands",
-    "state": "a fixed state name (available, unavailable)",
+    "state": "a fixed state name (available, unavailable; connecting, ready, resuming, down)",
+    "node": "a Lavalink node name, one per node in the settings",
+    "result": "a fixed result name (resumed, new)",
 }
 
 #: Words that betray an unbounded label, whatever else the name says.
