@@ -124,7 +124,13 @@ class AudioWorker:
         """Keep the players, playing and queue-size gauges current (every few seconds)."""
         while True:
             try:
-                await self.stats()
+                counts = self.stats_players()
+                audio_players.set(counts["players"])
+                audio_players_playing.set(counts["playing"])
+                guild_ids = [state.guild_id for state in self.audio.guilds]
+                queue_size.set(
+                    await self.audio.queue.count(guild_ids=guild_ids) if guild_ids else 0
+                )
             except Exception:
                 _log.warning("gauges_failed", exc_info=True)
             await asyncio.sleep(GAUGE_INTERVAL_S)
@@ -139,18 +145,24 @@ class AudioWorker:
         return {"players": players, "playing": playing}
 
     async def stats(self) -> Mapping[str, Any]:
-        """The ``/stats`` section: players, playing, nodes, owned partitions, queue depths."""
-        counts = self.stats_players()
-        audio_players.set(counts["players"])
-        audio_players_playing.set(counts["playing"])
-        guild_ids = [state.guild_id for state in self.audio.guilds]
-        depth = await self.audio.queue.count(guild_ids=guild_ids) if guild_ids else 0
-        queue_size.set(depth)
+        """The ``/stats`` section: players, playing, nodes, owned partitions, queue depths
+        (over every session of the owned partitions in SQL)."""
+        sessions = []
+        for partition in sorted(self.owned):
+            sessions += await self.audio.queue.sessions(
+                partition=partition, partitions=self._partitions
+            )
+        depths = [session.upcoming for session in sessions]
         return {
             "worker": self.worker_id,
-            **counts,
+            **self.stats_players(),
             "nodes": self.audio.players.stats(),
             "partitions": sorted(self.owned),
-            "queued": depth,
             "guilds": len(self.audio.guilds),
+            "queues": {
+                "sessions": len(sessions),
+                "waiting": sum(1 for depth in depths if depth),
+                "queued": sum(depths),
+                "longest": max(depths, default=0),
+            },
         }

@@ -90,7 +90,7 @@ async def test_the_component_is_ready_reports_stats_and_serves_commands(
             audio = stats["sections"]["audio"]
             assert audio["players"] == 0
             assert audio["partitions"] == list(range(settings.bus.bus_partitions))
-            assert audio["queued"] == 0
+            assert audio["queues"] == {"sessions": 0, "waiting": 0, "queued": 0, "longest": 0}
             assert audio["nodes"]
         finally:
             await component.stop()

@@ -123,6 +123,10 @@ async def test_a_second_play_queues_and_the_snapshot_follows(rig: AudioRig) -> N
     assert page.payload.total == 1
     assert page.payload.entries[0].position == 1
     assert page.payload.now_playing is not None
+    assert rig.worker is not None
+    stats = await rig.worker.stats()
+    assert stats["queues"] == {"sessions": 1, "waiting": 1, "queued": 1, "longest": 1}
+    assert (stats["players"], stats["playing"]) == (1, 1)
 
 
 async def test_pause_resume_volume_seek_skip_stop(rig: AudioRig) -> None:
