@@ -19,7 +19,7 @@ from test_players import BOT, Events, FakeGateway, _identifiers
 
 from backbeat.audio.lavalink import LavalinkPlayers
 from backbeat.audio.lavalink.sessions import MemorySessionStore, SessionStore
-from backbeat.audio.ports import LoadKind, NodeChanged, TrackStarted, VoiceRequest
+from backbeat.audio.ports import LoadKind, NodeChanged, TrackEnded, TrackStarted, VoiceRequest
 from backbeat.config import LavalinkNode
 from backbeat.db.repositories.lavalink_sessions import SqlSessionStore
 from backbeat.domain.queue import QueueTrack
@@ -486,7 +486,7 @@ async def _restarted_worker(nodes_rig: RigFactory, store: SessionStore) -> None:
             _channel(GUILDS[0]),
             True,
         )
-        assert snapshot.playing is not None
+        assert snapshot.playing == track.encoded  # what this worker sent, as the queue has it
         # the player played on all along; a join of its channel needs nothing from Discord
         assert _playing(await rig.emulators[0].control.player(GUILDS[0]))
         await rig.players.connect(GUILDS[0], _channel(GUILDS[0]))
@@ -501,3 +501,8 @@ async def _restarted_worker(nodes_rig: RigFactory, store: SessionStore) -> None:
     assert (0, GUILDS[0]) in monitor.first
     assert (0, GUILDS[0]) not in monitor.stopped  # no gap
     assert (1, GUILDS[0]) not in monitor.first  # never on the other node
+    # the adopted player's events carry what this worker sent (the processor matches on it)
+    since = rig.since()
+    await rig.players.stop(GUILDS[0])
+    ended = await rig.events.wait_for(TrackEnded, since=since)
+    assert (ended.encoded, ended.reason) == (track.encoded, "stopped")

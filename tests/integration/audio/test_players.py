@@ -282,8 +282,9 @@ async def rig_factory(lavalink_emulator_factory: EmulatorFactory) -> AsyncIterat
                 voice_request=gateway,
                 voice_connect_timeout_s=timeout_s,
                 voice_rejoin_after_s=rejoin_after_s,
-                # short enough that a killed node's players move within WAIT
-                resume_timeout_s=2,
+                # short enough that a killed node's players move within WAIT (the node's
+                # manual clock stands still; the move extrapolates up to the timeout)
+                resume_timeout_s=1,
                 failover_grace_s=0.5,
             )
             gateway.players = players

@@ -21,7 +21,7 @@ from typing import Any, cast
 import lavalink
 
 from backbeat.audio.lavalink import rest
-from backbeat.audio.lavalink.tracks import raw_track
+from backbeat.audio.lavalink.tracks import raw_track, sent_encoded, track_body
 from backbeat.audio.ports import (
     PlayerEvent,
     PlayerPosition,
@@ -273,8 +273,10 @@ class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
         of it (track, position, pause, volume, filters, voice) as ours."""
         track = answer.get("track")
         if isinstance(track, Mapping) and track.get("encoded"):
-            self.encoded = str(track["encoded"])
-            self.current = lavalink.AudioTrack(dict(track))
+            # the string Backbeat sent (Lavalink's carries the position): events match on it
+            encoded = sent_encoded(track) or str(track["encoded"])
+            self.encoded = encoded
+            self.current = lavalink.AudioTrack({**track, "encoded": encoded})
         voice = answer.get("voice")
         if isinstance(voice, Mapping) and all(voice.get(key) for key in _VOICE_KEYS):
             sent = {key: str(voice[key]) for key in _VOICE_KEYS}
@@ -311,7 +313,7 @@ class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
             self._quiet_start = saved_next is None
             self._next = starting
             self.encoded = encoded
-            body.update(track={"encoded": encoded}, position=max(0, position))
+            body.update(track=track_body(encoded), position=max(0, position))
         self.position_ms = max(0, position)
         self.position_read_at = time.monotonic()
         try:

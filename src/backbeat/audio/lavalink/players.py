@@ -27,7 +27,7 @@ from backbeat.audio.lavalink.handshake import Handshake
 from backbeat.audio.lavalink.nodes import add_node, node_stats
 from backbeat.audio.lavalink.player import BackbeatPlayer
 from backbeat.audio.lavalink.sessions import SessionStore
-from backbeat.audio.lavalink.tracks import load_result
+from backbeat.audio.lavalink.tracks import load_result, track_body
 from backbeat.audio.ports import (
     LoadResult,
     PlayerEvent,
@@ -447,7 +447,7 @@ class LavalinkPlayers:
         async with self._lock(guild_id):
             player = self._require(guild_id)
             body: dict[str, Any] = {
-                "track": {"encoded": track.encoded},
+                "track": track_body(track.encoded),
                 "paused": paused,
                 "volume": _volume(volume),
             }

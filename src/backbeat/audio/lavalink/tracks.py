@@ -14,6 +14,9 @@ from backbeat.domain.queue import QueueTrack
 #: Lavalink's length of a stream (``Long.MAX_VALUE``); such tracks get ``length_ms`` 0.
 STREAM_LENGTH = 9_223_372_036_854_775_807
 
+#: The ``userData`` key of what Backbeat keeps with a track on the node.
+USER_DATA_KEY = "backbeat"
+
 _SEVERITIES: frozenset[str] = frozenset({"common", "suspicious", "fault"})
 
 
@@ -66,6 +69,24 @@ def raw_track(track: QueueTrack) -> dict[str, Any]:
         "pluginInfo": dict(track.extra.get("pluginInfo") or {}),
         "userData": {},
     }
+
+
+def track_body(encoded: str) -> dict[str, Any]:
+    """A PATCH ``track`` that carries the encoded string Backbeat sent in ``userData``:
+    Lavalink re-encodes tracks with their position, and a worker that adopts a resumed
+    session's player needs the original to match it with its queue."""
+    return {"encoded": encoded, "userData": {USER_DATA_KEY: {"encoded": encoded}}}
+
+
+def sent_encoded(track: Mapping[str, Any]) -> str | None:
+    """The encoded string Backbeat sent for a Lavalink Track object, None if not Backbeat's."""
+    user_data = track.get("userData")
+    if not isinstance(user_data, Mapping):
+        return None
+    ours = user_data.get(USER_DATA_KEY)
+    if not isinstance(ours, Mapping) or not isinstance(ours.get("encoded"), str):
+        return None
+    return str(ours["encoded"])
 
 
 def load_result(answer: Mapping[str, Any]) -> LoadResult:
