@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal, TypeVar
 
 from pydantic import SecretStr
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbeat.audio.lavalink import LavalinkPlayers
 from backbeat.audio.worker import AudioWorker
+from backbeat.bus.interface import BusConfig
 from backbeat.bus.streams import StreamBus
 from backbeat.config import AudioSettings, LavalinkNode
 from backbeat.db.models import (
@@ -46,6 +47,17 @@ from backbeat.testing.lavalink.server import LavalinkEmulator
 BOT = 424_242
 USER = 4_200_001
 WAIT = 15.0  # generous: the machine is shared
+
+#: Leases long enough for a loaded machine, claims short enough for redelivery tests.
+AUDIO_BUS_CONFIG = BusConfig(
+    partitions=2,
+    shard_count=1,
+    max_deliveries=5,
+    claim_idle_ms=500,
+    lease_ttl_ms=3_000,
+    block_ms=100,
+    batch=50,
+)
 
 VoiceMode = Literal["state-first", "server-first", "duplicated", "no-server", "silent"]
 M = TypeVar("M", bound=Envelope)
@@ -352,7 +364,11 @@ def _key(model: Any) -> str:
     raise AssertionError(f"no order for {model}")
 
 
+RigFactory = Callable[..., Awaitable["AudioRig"]]
+"""``await make_rig(settings=None, *, start_worker=True)``: the ``make_rig`` fixture."""
+
 __all__ = [
+    "AUDIO_BUS_CONFIG",
     "BOT",
     "USER",
     "WAIT",
@@ -362,6 +378,7 @@ __all__ = [
     "EventStoreEvent",
     "PlaybackHistory",
     "Recorder",
+    "RigFactory",
     "fast_settings",
     "urls",
 ]

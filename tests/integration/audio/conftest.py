@@ -7,18 +7,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from audio_rig import AudioRig, fast_settings
+from audio_rig import AUDIO_BUS_CONFIG, AudioRig, RigFactory, fast_settings
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbeat.bus.factory import redis_bus
-from backbeat.bus.interface import BusConfig
 from backbeat.bus.keys import AUDIO_POOL
 from backbeat.bus.leases import MemoryLeaseStore
 from backbeat.bus.memory_store import MemoryStreamStore
@@ -29,17 +27,6 @@ from backbeat.db.migrate import migrate_to
 from backbeat.db.models import Base
 from backbeat.testing.backends import create_database, drop_database, new_run_id, run_sync
 from backbeat.testing.lavalink.fixtures import EmulatorFactory
-
-#: Leases long enough for a loaded machine, claims short enough for redelivery tests.
-AUDIO_BUS_CONFIG = BusConfig(
-    partitions=2,
-    shard_count=1,
-    max_deliveries=5,
-    claim_idle_ms=500,
-    lease_ttl_ms=3_000,
-    block_ms=100,
-    batch=50,
-)
 
 _RUN = new_run_id()
 
@@ -102,9 +89,6 @@ async def audio_bus(audio_stack: str, request: pytest.FixtureRequest) -> AsyncIt
     await bus.close()
 
 
-RigFactory = Callable[..., Awaitable[AudioRig]]
-
-
 @pytest_asyncio.fixture
 async def make_rig(
     audio_bus: StreamBus,
@@ -140,6 +124,3 @@ async def make_rig(
 @pytest_asyncio.fixture
 async def rig(make_rig: RigFactory) -> AudioRig:
     return await make_rig()
-
-
-__all__ = ["AUDIO_BUS_CONFIG", "Path"]

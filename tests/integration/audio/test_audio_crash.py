@@ -10,12 +10,19 @@ import sys
 from pathlib import Path
 
 import pytest
-from audio_rig import AppliedMessage, AudioRig, AuditLog, fast_settings, urls
+from audio_rig import (
+    AUDIO_BUS_CONFIG,
+    AppliedMessage,
+    AudioRig,
+    AuditLog,
+    RigFactory,
+    fast_settings,
+    urls,
+)
 
 from backbeat.db.models import QueueItem
 from backbeat.domain.messages.commands import Play, QueryPayload
 from backbeat.domain.messages.to_discord import Notice, TrackStart
-from conftest import AUDIO_BUS_CONFIG, RigFactory
 
 GUILD = 1_000_000_030
 WORKER = Path(__file__).with_name("audio_worker_process.py")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from audio_rig import AudioRig, EventStoreEvent, PlaybackHistory, fast_settings, urls
+from audio_rig import AudioRig, EventStoreEvent, PlaybackHistory, RigFactory, fast_settings, urls
 
 from backbeat.domain.messages.commands import (
     CommandEnvelope,
@@ -26,7 +26,6 @@ from backbeat.domain.messages.to_discord import (
 )
 from backbeat.domain.messages.ui import UiCreate, UiDelete, UiError, UiUpdate
 from backbeat.domain.queue import LoopMode
-from conftest import RigFactory
 
 GUILD = 1_000_000_012
 

@@ -9,6 +9,7 @@ from audio_rig import (
     AuditLog,
     EventStoreEvent,
     PlaybackHistory,
+    RigFactory,
     fast_settings,
     urls,
 )
@@ -37,7 +38,6 @@ from backbeat.domain.messages.to_discord import (
     VoiceJoin,
 )
 from backbeat.domain.messages.ui import UiCreate, UiDelete, UiUpdate
-from conftest import RigFactory
 
 GUILD = 1_000_000_002  # partition 0 of 2
 

@@ -7,7 +7,7 @@ import asyncio
 import time
 
 import pytest
-from audio_rig import AudioRig, PlaybackHistory, fast_settings, urls
+from audio_rig import AudioRig, PlaybackHistory, RigFactory, fast_settings, urls
 
 from backbeat.db.models import Queue, QueueItem
 from backbeat.domain.messages import Channel
@@ -21,7 +21,6 @@ from backbeat.domain.messages.to_discord import (
     VoiceLeave,
 )
 from backbeat.domain.messages.ui import UiDelete
-from conftest import RigFactory
 
 GUILD = 1_000_000_006  # partition 0 of 2
 OTHER = 1_000_000_008  # partition 0 too
