@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from backbeat import __version__
 from backbeat.panel import auth, routes
@@ -21,19 +22,30 @@ from backbeat.panel.security import SecurityHeaders
 from backbeat.panel.views import STATIC_DIR, render
 
 
+class PanelApp(FastAPI):
+    """FastAPI with the security headers outside everything, so that even Starlette's own
+    500 answer carries them."""
+
+    https = False
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack(), https=self.https)
+
+
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
 def create_app(deps: PanelDeps) -> FastAPI:
     """The panel app over ``deps`` (no docs UI: it would need a CDN and inline scripts)."""
-    app = FastAPI(
+    app = PanelApp(
         title="Backbeat panel",
         version=__version__,
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
     )
+    app.https = deps.secure_cookies
     app.state.deps = deps
     app.state.access = GuildAccess(deps)
 
@@ -45,8 +57,6 @@ def create_app(deps: PanelDeps) -> FastAPI:
         if not request.url.path.startswith("/static/"):
             request.state.session = await auth.load_session(request)
         return await call_next(request)
-
-    app.add_middleware(SecurityHeaders, https=deps.secure_cookies)
 
     @app.exception_handler(PanelError)
     async def panel_error(request: Request, error: Exception) -> Response:

@@ -104,3 +104,33 @@ async def test_https_public_url_makes_cookies_secure_and_sends_hsts(
             )
             assert "secure" in session_cookie.lower()
             assert "httponly" in session_cookie.lower()
+
+
+async def test_names_from_discord_are_escaped(rig: PanelRig) -> None:
+    evil = '<img src=x onerror="alert(1)">'
+    rig.discord.world.guild(rig.ids["sandbox"]).name = evil
+    rig.discord.world.role(rig.ids["sandbox"], rig.ids["dj"]).name = evil
+    async with rig.client() as client:
+        await login(client, rig.ids["alice"])
+        for path in ("/guilds", f"/guilds/{rig.ids['sandbox']}/settings"):
+            text = (await client.get(path)).text
+            assert evil not in text
+            assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in text
+
+
+async def test_an_internal_error_still_carries_the_headers(rig: PanelRig) -> None:
+    class Broken:
+        async def session(self, session_id: str) -> None:
+            raise RuntimeError("database gone")
+
+    working = rig.deps.panel
+    rig.deps.panel = Broken()  # type: ignore[assignment]
+    try:
+        async with rig.client() as client:
+            client.cookies.set("backbeat_session", "x", domain="127.0.0.1")
+            response = await client.get("/guilds")
+        assert response.status_code == 500
+        _check(response.headers)
+        assert "database gone" not in response.text
+    finally:
+        rig.deps.panel = working
