@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from audio_rig import AudioRig, AuditLog, EventStoreEvent, PlaybackHistory, urls
+from audio_rig import (
+    AudioRig,
+    AuditLog,
+    EventStoreEvent,
+    PlaybackHistory,
+    RigFactory,
+    fast_settings,
+    urls,
+)
 
 from backbeat.db.models import Queue, QueueItem, ServerConfiguration
+from backbeat.db.types import utc_now
 from backbeat.domain.filters import preset_filters
 from backbeat.domain.messages.commands import (
     Autoplay,
@@ -240,10 +249,8 @@ async def test_later_commands_are_answered_unsupported(rig: AudioRig) -> None:
     assert reply.payload.params == {"command": "search"}
 
 
-async def test_queue_limits(make_rig: object) -> None:
-    from audio_rig import fast_settings
-
-    rig = await make_rig(fast_settings(guild_queue_max=2))  # type: ignore[operator]
+async def test_queue_limits(make_rig: RigFactory) -> None:
+    rig = await make_rig(fast_settings(guild_queue_max=2))
     for key in ("one", "two", "three"):  # the current track and two upcoming
         await _ask(rig, _play(rig, key))
     full = await _refused(rig, _play(rig, "one"))
@@ -267,8 +274,6 @@ async def test_queue_limits(make_rig: object) -> None:
 
 
 def _config_defaults() -> dict[str, object]:
-    from backbeat.db.types import utc_now
-
     now = utc_now()
     return {
         "premium_tier": "free",
