@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Final
+from typing import Final
 
 from backbeat.audio.handlers import controls, guild, play, queueing
 
@@ -44,4 +44,4 @@ READ_ONLY: Final[frozenset[str]] = frozenset(
     {"queue", "nowplaying", "search", "suggest", "lyrics", "settings-changed"}
 )
 
-__all__: list[Any] = ["HANDLERS", "READ_ONLY", "CommandHandler"]
+__all__ = ["HANDLERS", "READ_ONLY", "CommandHandler"]

@@ -16,7 +16,6 @@ from backbeat.audio.replies import notice
 from backbeat.bus.interface import Delivery
 from backbeat.domain.filters import is_preset, preset_filters
 from backbeat.domain.messages.commands import (
-    CommandEnvelope,
     Disconnect,
     Filters,
     Pause,
@@ -246,7 +245,6 @@ async def summon(
 
 
 __all__ = [
-    "CommandEnvelope",
     "current_or_refuse",
     "disconnect",
     "filters",
