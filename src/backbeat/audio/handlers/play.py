@@ -130,8 +130,9 @@ async def play(
             reply = notice(
                 command, "play.playlist", name=result.playlist_name or "", count=len(adding)
             )
-        elif starts:
-            reply = notice(command, "play.started", title=first.title, author=first.author)
+        elif starts and current is not None:  # the current item (a kept queue plays first)
+            playing = current.track
+            reply = notice(command, "play.started", title=playing.title, author=playing.author)
         else:
             position = (entries[0].position - session.cursor) if entries else 0
             reply = notice(
