@@ -63,6 +63,17 @@ class ControlClient:
                 raise ControlError(response.status, data)
             return data
 
+    # OAuth2 (oauth.py)
+    async def oauth(self) -> JSON:
+        """``{"client_id", "client_secret", "redirect_uris"}`` of the emulated application."""
+        result: JSON = await self._request("GET", "/oauth2")
+        return result
+
+    async def register_redirect_uri(self, uri: str) -> JSON:
+        """Allow ``uri`` as an OAuth2 redirect URI."""
+        result: JSON = await self._request("POST", "/oauth2/redirect-uris", {"uri": uri})
+        return result
+
     # world
     async def state(self) -> JSON:
         result: JSON = await self._request("GET", "/state")

@@ -10,6 +10,8 @@
   presented twice is refused and revokes the tokens it gave. ``refresh_token`` grants work.
 * Bearer tokens reach ``/users/@me`` and ``/users/@me/guilds`` only, each answering for the
   token's user: their guilds with *their* owner flag and permission bits.
+* Control: ``GET /_control/oauth2`` (client id, secret, redirect URIs) and
+  ``POST /_control/oauth2/redirect-uris`` ``{"uri"}`` for processes outside this one.
 """
 
 from __future__ import annotations
@@ -110,6 +112,30 @@ class OAuthService:
         app.router.add_post("/oauth2/authorize", self.authorize_submit)
         app.router.add_post("/api/oauth2/token", self.token)
         app.router.add_post("/api/v10/oauth2/token", self.token)
+        app.router.add_get("/_control/oauth2", self.control_state)
+        app.router.add_post("/_control/oauth2/redirect-uris", self.control_redirect_uri)
+
+    # ----- control -----------------------------------------------------------------------
+    def state(self) -> JSON:
+        return {
+            "client_id": str(self.client_id),
+            "client_secret": self.client_secret,
+            "redirect_uris": sorted(self.redirect_uris),
+        }
+
+    async def control_state(self, request: web.Request) -> web.Response:
+        return web.json_response(self.state())
+
+    async def control_redirect_uri(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        uri = body["uri"]
+        if not isinstance(uri, str):
+            raise TypeError("uri must be a string")
+        parts = urlsplit(uri)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            raise ValueError("uri must be an absolute http(s) URL")
+        self.register_redirect_uri(uri)
+        return web.json_response(self.state())
 
     # ----- authorize ---------------------------------------------------------------------
     def _check_authorize(self, params: dict[str, str]) -> str | None:

@@ -7,6 +7,7 @@ import json
 import sys
 
 import httpx
+import pytest
 
 
 async def test_command_line_registers_redirect_uris_and_prints_oauth_details() -> None:
@@ -48,3 +49,21 @@ async def test_command_line_registers_redirect_uris_and_prints_oauth_details() -
     finally:
         process.terminate()
         await process.wait()
+
+
+async def test_control_api_registers_redirect_uris() -> None:
+    from backbeat.testing.discord import ControlError, DiscordEmulator
+
+    async with DiscordEmulator(port=0) as emu:
+        state = await emu.control.oauth()
+        assert state == {
+            "client_id": str(emu.bot_user_id),
+            "client_secret": emu.oauth.client_secret,
+            "redirect_uris": [],
+        }
+        state = await emu.control.register_redirect_uri("http://127.0.0.1:1/auth/callback")
+        assert state["redirect_uris"] == ["http://127.0.0.1:1/auth/callback"]
+        assert "http://127.0.0.1:1/auth/callback" in emu.oauth.redirect_uris
+        with pytest.raises(ControlError) as refused:
+            await emu.control.register_redirect_uri("not a url")
+        assert refused.value.status == 400
