@@ -155,12 +155,21 @@ async def test_overview_shows_presence_voice_now_playing_and_settings(rig: Panel
             QueueTrack(encoded="e1", identifier="i1", title="First Song", author="A")
         ),
     )
+    await queues.set_session(guild_id=gid, voice_channel_id=rig.ids["lounge"], paused=True)
+    await rig.deps.configuration.update(
+        guild_id=gid, dj_role_id=rig.ids["dj"], announce_channel_id=rig.ids["music"]
+    )
     async with rig.client() as client:
         await login(client, rig.ids["alice"])
         page = await client.get(f"/guilds/{gid}")
         assert page.status_code == 200
-        assert "First Song" in page.text
+        assert "First Song — A (paused)" in page.text
         assert "present" in page.text
+        assert "in Lounge" in page.text
+        assert "<dd>DJ</dd>" in page.text
+        assert "#music" in page.text
         api = (await client.get(f"/api/guilds/{gid}")).json()
         assert api["now_playing"] == {"title": "First Song", "author": "A"}
+        assert api["voice_channel_id"] == str(rig.ids["lounge"])
+        assert api["paused"] is True
         assert api["settings"]["premium_tier"] == "free"
