@@ -14,6 +14,8 @@ from typing import Any
 from panel_rig import PanelRig
 
 from backbeat.db.repositories.audit import AuditRepository
+from backbeat.db.repositories.queue import QueueRepository
+from backbeat.domain.queue import NewQueueItem, QueueTrack
 
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1100, "height": 800}
@@ -30,6 +32,11 @@ async def test_login_choose_a_guild_and_change_a_setting(
 ) -> None:
     shots = _shots(tmp_path)
     gid = rig.ids["sandbox"]
+    queues = QueueRepository(rig.engine)
+    for title in ("Midnight City", "Intro"):
+        track = QueueTrack(encoded=title, identifier=title, title=title, author="M83")
+        await queues.append(guild_id=gid, item=NewQueueItem(track))
+    await queues.set_session(guild_id=gid, voice_channel_id=rig.ids["lounge"])
     context = await browser.new_context(viewport=DESKTOP)
     page = await context.new_page()
     problems: list[str] = []
@@ -53,6 +60,7 @@ async def test_login_choose_a_guild_and_change_a_setting(
 
     await page.get_by_role("link", name="Sandbox").click()
     await page.wait_for_url(f"{rig.url}/guilds/{gid}")
+    assert "Midnight City — M83" in await page.locator(".facts").first.inner_text()
     await page.screenshot(path=str(shots / "panel-overview.png"), full_page=True)
 
     await page.get_by_role("link", name="Edit settings").click()
