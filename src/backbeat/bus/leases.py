@@ -359,6 +359,10 @@ class PartitionLeases:
             self._changed()
 
     async def tick(self) -> None:
+        if self._stopping:  # leaving: keep what is being released alive, nothing more
+            self._drop_expired()
+            await self._renew()
+            return
         live = await self._store.heartbeat(self.worker_id, self._ttl_ms)
         if self.worker_id not in live:
             live.append(self.worker_id)
