@@ -101,3 +101,27 @@ async def test_a_partition_has_at_most_batch_entries_in_flight(make_bus: MakeBus
         await eventually(lambda: len(recorder.deliveries) == 6)
     assert recorder.labels(SLOW) == [f"slow-{n}" for n in range(1, 6)]
     assert await _pending(bus) == 0
+
+
+async def test_stop_lets_handlers_in_progress_finish_and_leaves_queued_entries_pending(
+    bus: StreamBus,
+) -> None:
+    release, entered = asyncio.Event(), asyncio.Event()
+    recorder = _blocking(release, entered)
+    for n in range(1, 4):
+        await bus.publish(Channel.COMMANDS, play(SLOW, f"slow-{n}"))
+    consumer = bus.consume(Channel.COMMANDS, recorder, partitions=[0], consumer="a", exclusive=True)
+    task = asyncio.create_task(consumer.run())
+    await asyncio.wait_for(entered.wait(), 15)
+    stopping = asyncio.create_task(consumer.stop())
+    await asyncio.sleep(0)
+    release.set()  # well within the stop grace (half the lease TTL)
+    await asyncio.wait_for(stopping, 15)
+    await asyncio.wait_for(task, 15)
+    assert recorder.labels() == ["slow-1"]  # finished (and acknowledged), nothing more handed
+    assert await _pending(bus) == 2
+
+    after = Recorder()
+    successor = bus.consume(Channel.COMMANDS, after, partitions=[0], consumer="b", exclusive=True)
+    async with running(successor):
+        await eventually(lambda: after.labels() == ["slow-2", "slow-3"])
