@@ -22,7 +22,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbeat.bus.streams import StreamBus
-from backbeat.cache import MemoryCacheStore, SettingsCache
+from backbeat.cache import CacheKeys, CacheStore, MemoryCacheStore, RedisCacheStore, SettingsCache
 from backbeat.config import DiscordSettings, PanelSettings, Settings, load_settings
 from backbeat.db.engine import create_engine
 from backbeat.db.migrate import migrate_to
@@ -59,7 +59,8 @@ class PanelRig:
     discord: DiscordEmulator
     engine: AsyncEngine
     bus: StreamBus
-    cache: MemoryCacheStore
+    cache: CacheStore
+    keys: CacheKeys
     deps: PanelDeps
     server: PanelServer
     clock: MovableClock
@@ -125,14 +126,17 @@ async def start_rig(
     login_limit: int = 1000,
     public_url: str | None = None,
     panel: dict[str, object] | None = None,
+    cache: CacheStore | None = None,
+    keys: CacheKeys | None = None,
 ) -> AsyncIterator[PanelRig]:
-    """Start everything; yields the rig and stops it afterwards."""
+    """Start everything; yields the rig and stops it afterwards (closing ``cache``)."""
     discord = DiscordEmulator()
     await discord.start()
     ids = populate(discord)
-    cache = MemoryCacheStore()
+    store = cache or MemoryCacheStore()
+    names = keys or CacheKeys()
     settings = settings_for(discord, **(panel or {}))
-    settings_cache = SettingsCache(cache, ConfigurationRepository(engine))
+    settings_cache = SettingsCache(store, ConfigurationRepository(engine), keys=names)
     sock = bind("127.0.0.1", 0)
     port = int(sock.getsockname()[1])
     url = f"http://127.0.0.1:{port}"
@@ -151,11 +155,12 @@ async def start_rig(
     server = PanelServer(create_app(deps), host="127.0.0.1", port=port, sock=sock)
     await server.start()
     try:
-        yield PanelRig(discord, engine, bus, cache, deps, server, clock, url, ids)
+        yield PanelRig(discord, engine, bus, store, names, deps, server, clock, url, ids)
     finally:
         await server.stop()
         await deps.discord.close()
         await discord.stop()
+        await store.close()
 
 
 _INPUT = re.compile(r'<input type=hidden name="([^"]+)" value="([^"]*)">')
@@ -229,7 +234,15 @@ async def panel_engine(panel_db_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-async def rig(panel_engine: AsyncEngine, bus: StreamBus) -> AsyncIterator[PanelRig]:
-    """The running panel over the sandbox world."""
-    async for running in start_rig(engine=panel_engine, bus=bus):
+async def rig(
+    panel_engine: AsyncEngine, bus: StreamBus, bus_backend: str, request: pytest.FixtureRequest
+) -> AsyncIterator[PanelRig]:
+    """The running panel over the sandbox world; with ``--bus=redis`` the settings cache is
+    in Redis too (under the test's key prefix)."""
+    cache: CacheStore | None = None
+    keys: CacheKeys | None = None
+    if bus_backend == "redis":
+        cache = RedisCacheStore.from_url(request.getfixturevalue("redis_url"))
+        keys = CacheKeys(request.getfixturevalue("redis_key_prefix"))
+    async for running in start_rig(engine=panel_engine, bus=bus, cache=cache, keys=keys):
         yield running

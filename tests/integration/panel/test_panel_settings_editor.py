@@ -8,7 +8,6 @@ from typing import Any
 
 from panel_rig import PanelRig, csrf_of, login
 
-from backbeat.cache import CacheKeys
 from backbeat.db.repositories.audit import AuditRepository
 from backbeat.domain.guild_settings import AutoplayMode
 from backbeat.domain.messages import Channel, Envelope
@@ -45,7 +44,7 @@ async def _next_settings_changed(tap: Any) -> SettingsChanged:
 
 async def test_a_saved_form_writes_audits_invalidates_and_publishes(rig: PanelRig) -> None:
     gid = rig.ids["sandbox"]
-    key = CacheKeys().guild_settings(gid)
+    key = rig.keys.guild_settings(gid)
     await rig.cache.set(key, b"stale", ttl_s=3600)
     async with rig.client() as client, rig.bus.tap(Channel.COMMANDS) as tap:
         await login(client, rig.ids["bob"])
