@@ -293,6 +293,35 @@ async def test_a_node_restarted_within_the_resume_timeout_keeps_its_players(
     assert monitor.overlaps == []
 
 
+async def test_calls_while_the_node_is_unreachable_reach_it_when_it_resumes(
+    nodes_rig: RigFactory,
+) -> None:
+    rig = await nodes_rig(resume_timeout_s=30, failover_grace_s=5.0)
+    guild = GUILDS[0]
+    await rig.play(guild)
+    since = rig.since()
+    await rig.emulators[0].kill()
+    await rig.node_event("node-a", False, since)
+    await rig.players.set_volume(guild, 70)  # the node cannot be reached: no error
+    await rig.players.set_paused(guild, True)
+    snapshot = rig.players.snapshot(guild)
+    assert snapshot is not None
+    assert (snapshot.volume, snapshot.paused) == (70, True)
+    assert rig.players.stats()["held"] == 1
+
+    await rig.emulators[0].restart()
+    await rig.node_event("node-a", True, since, resumed=True)
+
+    async def applied() -> bool:
+        player = await rig.emulators[0].control.player(guild)
+        return player is not None and player["volume"] == 70 and player["paused"] is True
+
+    await eventually(applied)
+    assert rig.node_of(guild) == "node-a"
+    assert rig.players.stats()["held"] == 0
+    assert await rig.emulators[1].control.player(guild) is None
+
+
 # ----- failover ----------------------------------------------------------------------------
 
 

@@ -128,6 +128,10 @@ class NodeSupervisor:
             and not self._node(n.name).adopting
         }
 
+    def is_down(self, name: str) -> bool:
+        """The node's socket dropped (within the grace or after it)."""
+        return self._node(name).health.state in {"resuming", "down"}
+
     def flapping_names(self) -> set[str]:
         return {name for name, entry in self._nodes.items() if entry.health.flapping()}
 
@@ -340,7 +344,9 @@ class NodeSupervisor:
         name = str(node.name)
         entry = self._node(name)
         try:
-            players = [p for p in self._host.all_players() if p.node is node and not p.held]
+            players = [
+                p for p in self._host.all_players() if p.node is node and not (p.held and p.settled)
+            ]
             for player in players:
                 player.hold()
             _log.warning("audio.lavalink_node_gone", node=name, guilds=_ids(players))

@@ -210,6 +210,8 @@ class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
         await self._dispatch_voice_update()
 
     async def _dispatch_voice_update(self) -> None:
+        if self.held:
+            return  # no node now: the node that takes the player gets the values kept here
         voice = cast(dict[str, Any], self._voice_state)
         if voice.keys() != _VOICE_KEYS or voice.get("endpoint") is None:
             return  # incomplete, or Discord is moving the voice server (endpoint null)

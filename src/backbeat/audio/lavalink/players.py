@@ -17,6 +17,7 @@ import lavalink
 
 from backbeat.audio.errors import (
     AudioError,
+    LavalinkRequestError,
     NoNodeAvailableError,
     PlayerGoneError,
     VoiceTimeoutError,
@@ -430,7 +431,16 @@ class LavalinkPlayers:
         if player.held:
             player.apply_held(body)
             return player
-        player.apply_player(await rest.update_player(player.node, guild_id, body))
+        try:
+            answer = await rest.update_player(player.node, guild_id, body)
+        except LavalinkRequestError as exc:
+            if exc.status is not None or not self._supervisor.is_down(player.node_name):
+                raise
+            # the node dropped and cannot be reached: hold the player (see failover)
+            player.hold()
+            player.apply_held(body)
+            return player
+        player.apply_player(answer)
         return player
 
     async def play(
