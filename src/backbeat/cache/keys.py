@@ -10,6 +10,8 @@ share one Redis. The in-process store uses the same names.
 * ``<prefix>cache:search:<source>:<query>``: search results; 5 min.
 * ``<prefix>ratelimit:<bucket>:<guild>:<user>``: uses of a rate-limit bucket in the current
   window; expires with the window.
+* ``<prefix>ratelimit:panel-login:<address>``: logins a client address started at the control
+  panel in the current window; expires with the window.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ class CacheKeys:
         """``query`` as ``backbeat.domain.search_query.normalise_query`` spells it (a URL's
         path keeps its case: video ids are case-sensitive)."""
         return f"{self.prefix}cache:search:{source}:{query}"
+
+    def panel_login(self, address: str) -> str:
+        return f"{self.prefix}ratelimit:panel-login:{address}"
 
     def rate_limit(self, bucket: str, guild_id: int, user_id: int) -> str:
         return f"{self.prefix}ratelimit:{bucket}:{guild_id}:{user_id}"

@@ -108,10 +108,10 @@ def check_csrf(request: Request, session: Session, presented: str | None) -> Non
         raise CsrfRefused("the form expired or did not come from the panel; reload and retry")
 
 
-def _limit(request: Request) -> None:
+async def _limit(request: Request) -> None:
     deps = deps_of(request)
     address = client_address(request)
-    wait = deps.login_limiter.hit(address)
+    wait = await deps.login_limiter.hit(address)
     if wait is not None:
         _log.warning("panel login rate limited", client=address)
         panel_logins_total.labels("rate_limited").inc()
@@ -138,7 +138,7 @@ def _clear_cookie(response: Response, deps: PanelDeps, name: str) -> None:
 
 @router.get("/login")
 async def login(request: Request, next: str | None = None) -> Response:
-    _limit(request)
+    await _limit(request)
     deps = deps_of(request)
     state, browser, pkce = random_token(), random_token(), pkce_pair()
     await deps.panel.add_login(
@@ -169,7 +169,7 @@ async def callback(
     state: str | None = None,
     error: str | None = None,
 ) -> Response:
-    _limit(request)
+    await _limit(request)
     deps = deps_of(request)
     if not state or len(state) > 128:
         panel_logins_total.labels("invalid_state").inc()

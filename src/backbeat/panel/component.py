@@ -25,7 +25,7 @@ from backbeat.observability.logging import get_logger
 from backbeat.panel.app import create_app
 from backbeat.panel.deps import Invalidate, PanelDeps, Publish, utc_clock
 from backbeat.panel.discord_api import DiscordApi
-from backbeat.panel.ratelimit import WindowLimiter
+from backbeat.panel.ratelimit import LoginLimiter
 from backbeat.panel.server import PanelServer, bind
 from backbeat.panel.tokens import Signer
 from backbeat.runtime import ProcessContext
@@ -70,8 +70,8 @@ def build_deps(
     publish: Publish,
     invalidate: Invalidate,
     public_url: str,
+    login_limiter: LoginLimiter,
     clock: Any = utc_clock,
-    login_limiter: WindowLimiter | None = None,
 ) -> PanelDeps:
     """The app's dependencies from settings and the process's resources."""
     check_settings(settings)
@@ -98,8 +98,7 @@ def build_deps(
         queues=QueueRepository(engine),
         publish=publish,
         invalidate=invalidate,
-        login_limiter=login_limiter
-        or WindowLimiter(limit=panel.panel_login_limit, window_s=panel.panel_login_window_s),
+        login_limiter=login_limiter,
         clock=clock,
     )
 
@@ -149,6 +148,12 @@ class PanelComponent:
             publish=bus.publish,
             invalidate=settings_cache.invalidate,
             public_url=public_url,
+            login_limiter=LoginLimiter(
+                cache,
+                limit=panel.panel_login_limit,
+                window_s=panel.panel_login_window_s,
+                keys=cache_keys(settings),
+            ),
         )
         self._deps = deps
         self._server = PanelServer(create_app(deps), host=panel.panel_host, port=port, sock=sock)

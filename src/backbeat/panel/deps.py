@@ -15,7 +15,7 @@ from backbeat.db.repositories.panel import PanelRepository
 from backbeat.db.repositories.queue import QueueRepository
 from backbeat.domain.messages import Channel, Envelope
 from backbeat.panel.discord_api import DiscordApi
-from backbeat.panel.ratelimit import WindowLimiter
+from backbeat.panel.ratelimit import LoginLimiter
 from backbeat.panel.tokens import Signer
 
 Clock = Callable[[], datetime]
@@ -44,7 +44,7 @@ class PanelDeps:
     queues: QueueRepository
     publish: Publish
     invalidate: Invalidate
-    login_limiter: WindowLimiter
+    login_limiter: LoginLimiter
     clock: Clock = field(default=utc_clock)
 
     @property

@@ -1,38 +1,41 @@
-"""Fixed-window counters per client address, for the login routes (in this process)."""
+"""The login rate limit: fixed windows per client address in the shared cache store.
+
+With Redis (``BACKBEAT_REDIS_URL``) every panel process counts in the same window; on the
+embedded default the count lives in the process's memory store. A store that cannot be
+reached lets the login through (logged): the limit protects Discord and the panel from
+floods, it is not an access control.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from backbeat.cache.keys import CacheKeys
+from backbeat.cache.store import CacheStore
+from backbeat.errors import BackendUnavailableError
+from backbeat.observability.logging import get_logger
+
+_log = get_logger(__name__)
 
 
-class WindowLimiter:
-    """At most ``limit`` hits per ``window_s`` for each key; the window starts at first hit."""
+class LoginLimiter:
+    """At most ``limit`` logins per ``window_s`` for each client address."""
 
     def __init__(
-        self,
-        *,
-        limit: int,
-        window_s: float,
-        clock: Callable[[], float] = time.monotonic,
-        max_keys: int = 100_000,
+        self, store: CacheStore, *, limit: int, window_s: float, keys: CacheKeys | None = None
     ) -> None:
+        self._store = store
         self._limit = limit
-        self._window_s = window_s
-        self._clock = clock
-        self._max_keys = max_keys
-        self._windows: dict[str, tuple[int, float]] = {}
+        self._window_ms = max(1, round(window_s * 1000))
+        self._keys = keys or CacheKeys()
 
-    def hit(self, key: str) -> float | None:
-        """Count one hit; None when allowed, else seconds until the window resets."""
-        now = self._clock()
-        count, ends = self._windows.get(key, (0, 0.0))
-        if now >= ends:
-            if len(self._windows) >= self._max_keys:
-                self._windows = {k: v for k, v in self._windows.items() if v[1] > now}
-            count, ends = 0, now + self._window_s
-        count += 1
-        self._windows[key] = (count, ends)
-        if count > self._limit:
-            return max(0.0, ends - now)
+    async def hit(self, address: str) -> float | None:
+        """Count one login; None when allowed, else seconds until the window resets."""
+        try:
+            window = await self._store.hit(
+                self._keys.panel_login(address), window_ms=self._window_ms
+            )
+        except BackendUnavailableError as error:
+            _log.warning("panel login limit not counted", error=str(error))
+            return None
+        if window.count > self._limit:
+            return window.reset_ms / 1000
         return None

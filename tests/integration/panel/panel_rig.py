@@ -31,7 +31,7 @@ from backbeat.db.repositories.configuration import ConfigurationRepository
 from backbeat.panel.app import create_app
 from backbeat.panel.component import build_deps
 from backbeat.panel.deps import PanelDeps
-from backbeat.panel.ratelimit import WindowLimiter
+from backbeat.panel.ratelimit import LoginLimiter
 from backbeat.panel.server import PanelServer, bind
 from backbeat.testing.backends import run_sync
 from backbeat.testing.discord import DiscordEmulator
@@ -150,7 +150,7 @@ async def start_rig(
         invalidate=settings_cache.invalidate,
         public_url=public,
         clock=clock,
-        login_limiter=WindowLimiter(limit=login_limit, window_s=60),
+        login_limiter=LoginLimiter(store, limit=login_limit, window_s=60, keys=names),
     )
     server = PanelServer(create_app(deps), host="127.0.0.1", port=port, sock=sock)
     await server.start()

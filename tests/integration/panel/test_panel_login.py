@@ -297,3 +297,23 @@ async def test_an_expired_access_token_is_refreshed(panel_engine: object, bus: o
             async with long.engine.connect() as connection:
                 second = await connection.scalar(select(PanelSession.access_token))
             assert second != first
+
+
+async def test_login_limit_is_shared_by_panels_on_one_redis(
+    panel_engine: object, bus: object, redis_url: str, redis_key_prefix: str
+) -> None:
+    from panel_rig import start_rig
+
+    from backbeat.cache import CacheKeys, RedisCacheStore
+
+    keys = CacheKeys(redis_key_prefix)
+    first_store = RedisCacheStore.from_url(redis_url)
+    second_store = RedisCacheStore.from_url(redis_url)
+    common = {"engine": panel_engine, "bus": bus, "login_limit": 2, "keys": keys}
+    async for first in start_rig(cache=first_store, **common):  # type: ignore[arg-type]
+        async for second in start_rig(cache=second_store, **common):  # type: ignore[arg-type]
+            async with first.client() as a, second.client() as b:
+                assert (await a.get("/login")).status_code == 303
+                assert (await b.get("/login")).status_code == 303
+                assert (await a.get("/login")).status_code == 429
+                assert (await b.get("/login")).status_code == 429

@@ -7,7 +7,8 @@ import hashlib
 
 import pytest
 
-from backbeat.panel.ratelimit import WindowLimiter
+from backbeat.cache import MemoryCacheStore
+from backbeat.panel.ratelimit import LoginLimiter
 from backbeat.panel.security import safe_next, same_origin
 from backbeat.panel.tokens import Signer, pkce_pair, random_token
 
@@ -70,14 +71,14 @@ def test_signer_digests_and_csrf() -> None:
         Signer("short")
 
 
-def test_window_limiter_counts_per_key_and_resets() -> None:
+async def test_login_limiter_counts_per_address_and_resets() -> None:
     now = [0.0]
-    limiter = WindowLimiter(limit=2, window_s=60, clock=lambda: now[0])
-    assert limiter.hit("a") is None
-    assert limiter.hit("a") is None
-    assert limiter.hit("a") == 60
-    assert limiter.hit("b") is None
+    limiter = LoginLimiter(MemoryCacheStore(lambda: now[0]), limit=2, window_s=60)
+    assert await limiter.hit("a") is None
+    assert await limiter.hit("a") is None
+    assert await limiter.hit("a") == 60
+    assert await limiter.hit("b") is None
     now[0] = 30
-    assert limiter.hit("a") == 30
+    assert await limiter.hit("a") == 30
     now[0] = 61
-    assert limiter.hit("a") is None
+    assert await limiter.hit("a") is None
