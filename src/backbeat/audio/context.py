@@ -58,6 +58,9 @@ if TYPE_CHECKING:
 
 _log = get_logger(__name__)
 
+#: How often a command's transaction records the playing position (bursts skip it).
+POSITION_SAVE_INTERVAL_S = 10.0
+
 LEAVE_REASONS = ("requested", "idle", "empty", "error", "moved")
 DELETE_REASONS = ("stopped", "disconnected", "idle", "empty")
 
@@ -147,17 +150,24 @@ class Audio:
     ) -> None:
         """Apply a state-changing command exactly once, then follow, snapshot and reply.
 
-        The transaction also records the playing track's position (so the session's
-        position stays current for a restore) before the command's own effect, and reads the
+        The transaction also records the playing track's position (at most every
+        :data:`POSITION_SAVE_INTERVAL_S`, so the session's position stays near the truth for
+        a restore) before the command's own effect, and reads the
         snapshot's view after it, so no second transaction is needed for the ``ui:now``.
         """
         guild_id = state.guild_id
 
         async def transaction(conn: AsyncConnection) -> Effect:
-            if state.playing is not None and self.players.snapshot(guild_id) is not None:
+            now = time.monotonic()
+            if (
+                state.playing is not None
+                and self.players.snapshot(guild_id) is not None
+                and now - state.position_saved >= POSITION_SAVE_INTERVAL_S
+            ):
                 await self.queue.set_session(
                     guild_id=guild_id, position_ms=self.position_ms(state, None), conn=conn
                 )
+                state.position_saved = now
             effect = await work(conn)
             if effect.ui == "update":
                 effect = replace(effect, view=await self.read_view(guild_id, conn))

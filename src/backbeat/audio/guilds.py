@@ -36,6 +36,8 @@ class GuildState:
     ui_shown: bool = False
     #: Playback was paused by the alone timer, not by a user: a returning listener resumes it.
     paused_by_bot: bool = False
+    #: When (monotonic) a command last recorded the playing position in SQL.
+    position_saved: float = float("-inf")
     #: Why the next voice-leave is sent (``requested``, ``idle``, ``empty``, ``error``).
     leave_reason: str = "requested"
     idle_timer: asyncio.Task[None] | None = None
