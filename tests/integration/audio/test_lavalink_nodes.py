@@ -23,6 +23,7 @@ from backbeat.audio.ports import LoadKind, NodeChanged, TrackEnded, TrackStarted
 from backbeat.config import LavalinkNode
 from backbeat.db.repositories.lavalink_sessions import SqlSessionStore
 from backbeat.domain.queue import QueueTrack
+from backbeat.observability.metrics import REGISTRY
 from backbeat.testing.lavalink.fixtures import EmulatorFactory
 from backbeat.testing.lavalink.server import LavalinkEmulator
 from backbeat.testing.voice import VoiceCredentialRegistry
@@ -260,6 +261,12 @@ async def test_a_dropped_socket_resumes_the_same_session(nodes_rig: RigFactory) 
     node_a = rig.players.stats()["nodes"][0]
     assert (node_a["state"], node_a["resumes"], node_a["drops_last_minute"]) == ("ready", 1, 1)
     assert node_a["last_error"] is not None
+    assert node_a["local_players"] == 2
+    # stats() also refreshed the node gauges
+    labels = {"node": "node-a", "state": "ready"}
+    assert REGISTRY.get_sample_value("lavalink_node_state", labels) == 1
+    assert REGISTRY.get_sample_value("lavalink_node_players", {"node": "node-a"}) == 2
+    assert (REGISTRY.get_sample_value("lavalink_node_drops_total", {"node": "node-a"}) or 0) >= 1
 
 
 async def test_a_node_restarted_within_the_resume_timeout_keeps_its_players(
