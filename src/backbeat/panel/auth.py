@@ -11,7 +11,8 @@
 * ``POST /logout`` (CSRF-checked) deletes the session.
 
 The session cookie is HttpOnly, SameSite=Lax (the callback is a cross-site navigation),
-``Secure`` when the public URL is https, and lives as long as the session.
+``Secure`` and ``__Host-``-prefixed when the public URL is https, and lives as long as the
+session.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ from backbeat.panel.tokens import pkce_pair, random_token
 
 SESSION_COOKIE: Final = "backbeat_session"
 LOGIN_COOKIE: Final = "backbeat_login"
+HOST_PREFIX: Final = "__Host-"
+"""Over https the cookies carry this prefix: the browser then accepts them only when Secure,
+for ``/`` and this exact host (no sub-domain can set or shadow them)."""
 LOGIN_TTL: Final = timedelta(minutes=10)
 CSRF_FIELD: Final = "csrf_token"
 CSRF_HEADER: Final = "X-CSRF-Token"
@@ -66,6 +70,11 @@ def deps_of(request: Request) -> PanelDeps:
     return deps
 
 
+def cookie_name(deps: PanelDeps, name: str) -> str:
+    """``name``, with the ``__Host-`` prefix when the public URL is https."""
+    return HOST_PREFIX + name if deps.secure_cookies else name
+
+
 def client_address(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
 
@@ -73,7 +82,7 @@ def client_address(request: Request) -> str:
 async def load_session(request: Request) -> Session | None:
     """The valid session of the request's cookie (an expired one is deleted), or None."""
     deps = deps_of(request)
-    token = request.cookies.get(SESSION_COOKIE)
+    token = request.cookies.get(cookie_name(deps, SESSION_COOKIE))
     if not token or len(token) > 128:
         return None
     digest = deps.signer.digest("session", token)
@@ -120,7 +129,7 @@ async def _limit(request: Request) -> None:
 
 def _set_cookie(response: Response, deps: PanelDeps, name: str, value: str, max_age: int) -> None:
     response.set_cookie(
-        name,
+        cookie_name(deps, name),
         value,
         max_age=max_age,
         path="/",
@@ -132,7 +141,7 @@ def _set_cookie(response: Response, deps: PanelDeps, name: str, value: str, max_
 
 def _clear_cookie(response: Response, deps: PanelDeps, name: str) -> None:
     response.delete_cookie(
-        name, path="/", httponly=True, samesite="lax", secure=deps.secure_cookies
+        cookie_name(deps, name), path="/", httponly=True, samesite="lax", secure=deps.secure_cookies
     )
 
 
@@ -179,7 +188,7 @@ async def callback(
         _log.warning("panel login with an unknown or used state", client=client_address(request))
         panel_logins_total.labels("invalid_state").inc()
         raise LoginFailed("this login link is invalid or was already used; start again")
-    browser = request.cookies.get(LOGIN_COOKIE, "")
+    browser = request.cookies.get(cookie_name(deps, LOGIN_COOKIE), "")
     if deps.signer.digest("browser", browser) != login.browser_digest:
         _log.warning("panel login finished in another browser", client=client_address(request))
         panel_logins_total.labels("other_browser").inc()
@@ -202,7 +211,7 @@ async def callback(
     except DiscordUnavailable as down:
         panel_logins_total.labels("unavailable").inc()
         raise DiscordDown("Discord did not answer; try again in a moment") from down
-    old = request.cookies.get(SESSION_COOKIE)
+    old = request.cookies.get(cookie_name(deps, SESSION_COOKIE))
     if old and len(old) <= 128:
         await deps.panel.delete_session(deps.signer.digest("session", old))
     await deps.panel.save_user(

@@ -83,6 +83,7 @@ async def test_https_public_url_makes_cookies_secure_and_sends_hsts(
         async with https.client() as client:
             started = await client.get("/login")
             login_cookie = started.headers["set-cookie"]
+            assert login_cookie.startswith("__Host-backbeat_login=")
             assert "secure" in login_cookie.lower()
             assert started.headers["strict-transport-security"] == "max-age=31536000"
             authorize_url = started.headers["location"]
@@ -94,16 +95,25 @@ async def test_https_public_url_makes_cookies_secure_and_sends_hsts(
             client.cookies.clear()
             response = await client.get(
                 callback.removeprefix("https://panel.example"),
-                headers={"Cookie": f"backbeat_login={value}"},
+                headers={"Cookie": f"__Host-backbeat_login={value}"},
             )
             assert response.status_code == 303, response.text
             session_cookie = next(
                 c
                 for c in response.headers.get_list("set-cookie")
-                if c.startswith("backbeat_session")
+                if c.startswith("__Host-backbeat_session=")
             )
             assert "secure" in session_cookie.lower()
             assert "httponly" in session_cookie.lower()
+            assert "path=/" in session_cookie.lower()
+            assert "domain" not in session_cookie.lower()
+            # A cookie without the prefix is not the session over https.
+            token = session_cookie.split(";", 1)[0].split("=", 1)[1]
+            client.cookies.clear()
+            plain = await client.get("/api/me", headers={"Cookie": f"backbeat_session={token}"})
+            assert plain.status_code == 401
+            prefixed = f"__Host-backbeat_session={token}"
+            assert (await client.get("/api/me", headers={"Cookie": prefixed})).status_code == 200
 
 
 async def test_names_from_discord_are_escaped(rig: PanelRig) -> None:
