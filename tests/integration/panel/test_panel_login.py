@@ -55,6 +55,17 @@ async def test_login_sends_state_and_pkce_and_sets_a_safe_cookie(rig: PanelRig) 
         page = await client.get("/guilds")
         assert page.status_code == 200
         assert "alice" in page.text
+        async with rig.engine.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(PanelSession.id, PanelSession.access_token, PanelSession.refresh_token)
+                )
+            ).one()
+        # Discord's tokens stay on the server; the cookie is not the stored id (a digest).
+        for text in (me.text, page.text, *_set_cookie_headers(response)):
+            assert row.access_token not in text
+            assert row.refresh_token not in text
+        assert client.cookies.get(SESSION_COOKIE) != row.id
 
 
 async def test_next_path_is_kept_but_never_an_open_redirect(rig: PanelRig) -> None:
