@@ -49,6 +49,8 @@ _log = get_logger(__name__)
 EXPIRY_MARGIN_S = 1.0
 #: Seconds a node found reachable after the grace gets to resume once reconnected.
 RECONNECT_WAIT_S = 3.0
+#: Players moved at once (each is one PATCH to the node that takes it).
+PLACE_CONCURRENCY = 16
 
 
 class PlayerHost(Protocol):
@@ -209,7 +211,9 @@ class NodeSupervisor:
         lost: list[BackbeatPlayer] = []
         if not resumed and not first and not entry.evacuating:
             # a new session: the node forgot the players it had (restart, or expired)
-            lost = [p for p in self._host.all_players() if p.node is node and not p.held]
+            lost = [
+                p for p in self._host.all_players() if p.node is node and not (p.held and p.settled)
+            ]
             stopped = min(time.monotonic(), _stopped_at(entry.health, self._policy))
             for player in lost:
                 player.hold()
@@ -408,19 +412,20 @@ class NodeSupervisor:
     async def _place(
         self, players: list[BackbeatPlayer], reason: str, exclude: Iterable[str] = ()
     ) -> list[int]:
-        """Move each held, settled player to the best node not in ``exclude``; those with
-        none stay held."""
-        exclude = tuple(exclude)
-        placed: list[int] = []
-        for player in players:
-            async with self._host.guild_lock(player.guild):
-                if self._host.player(player.guild) is not player or not player.held:
-                    continue
-                if not player.settled:
-                    continue
-                target = self.pick(exclude)
+        """Move each held, settled player to the best node not in ``exclude`` (a few at a
+        time); those with none stay held. Returns the guilds placed."""
+        excluded = tuple(exclude)
+        gate = asyncio.Semaphore(PLACE_CONCURRENCY)
+
+        async def one(player: BackbeatPlayer) -> int | None:
+            async with gate, self._host.guild_lock(player.guild):
+                if self._host.player(player.guild) is not player:
+                    return None  # destroyed meanwhile
+                if not (player.held and player.settled):
+                    return None
+                target = self.pick(excluded)
                 if target is None:
-                    continue
+                    return None
                 source = player.node_name
                 try:
                     await player.change_node(target)
@@ -431,8 +436,7 @@ class NodeSupervisor:
                         node=str(target.name),
                         error=str(exc),
                     )
-                    continue
-                placed.append(player.guild)
+                    return None
                 metrics.lavalink_player_moves_total.labels(reason).inc()
                 _log.info(
                     "audio.lavalink_player_moved",
@@ -442,7 +446,10 @@ class NodeSupervisor:
                     reason=reason,
                     position_ms=player.position_ms,
                 )
-        return placed
+                return player.guild
+
+        placed = await asyncio.gather(*(one(p) for p in players))
+        return [guild for guild in placed if guild is not None]
 
 
 def _stopped_at(health: NodeHealth, policy: FailoverPolicy) -> float:
