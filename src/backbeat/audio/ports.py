@@ -117,7 +117,14 @@ class VoiceDisconnected:
 
 @dataclass(frozen=True, slots=True)
 class NodeChanged:
-    """A node became available or unavailable (for readiness and the node-state gauge)."""
+    """A node became available or unavailable (for readiness and the node-state gauge).
+
+    ``extra`` says more (docs/audio.md "Lavalink layer", node loss): up with
+    ``session_id``/``resumed``; later ``adopted`` (guilds of a resumed session this process
+    took over) or ``restored`` (held guilds re-created there); down with ``code``/``reason``
+    and ``state: "resuming"`` on the drop, then ``state: "down"``, ``all_down`` and ``held``
+    (guilds waiting for a node) once the grace has passed.
+    """
 
     node: str
     available: bool
