@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 from test_players import BOT, Events, FakeGateway, _identifiers
 
-from backbeat.audio.lavalink import LavalinkPlayers
+from backbeat.audio.lavalink import LavalinkPlayers, transport
 from backbeat.audio.lavalink.sessions import MemorySessionStore, SessionStore
 from backbeat.audio.ports import LoadKind, NodeChanged, TrackEnded, TrackStarted, VoiceRequest
 from backbeat.config import LavalinkNode
@@ -230,8 +230,32 @@ async def nodes_rig(lavalink_emulator_factory: EmulatorFactory) -> AsyncIterator
 # ----- resume ------------------------------------------------------------------------------
 
 
-async def test_a_dropped_socket_resumes_the_same_session(nodes_rig: RigFactory) -> None:
+class Handshakes:
+    """Every WebSocket handshake the transports make: Session-Id sent, Session-Resumed got."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.seen: list[tuple[str | None, str | None]] = []
+        original = transport._ResumingSession.ws_connect
+
+        async def ws_connect(
+            session: Any, url: str, *, headers: dict[str, str], **kwargs: Any
+        ) -> Any:
+            socket = await original(session, url, headers=headers, **kwargs)
+            response = socket._response  # aiohttp keeps the 101 response here
+            self.seen.append(
+                (session._transport.session_id, response.headers.get("Session-Resumed"))
+            )
+            return socket
+
+        monkeypatch.setattr(transport._ResumingSession, "ws_connect", ws_connect)
+
+
+async def test_a_dropped_socket_resumes_the_same_session(
+    nodes_rig: RigFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handshakes = Handshakes(monkeypatch)
     rig = await nodes_rig()
+    assert sorted(handshakes.seen) == [(None, "false"), (None, "false")]
     await rig.play(GUILDS[0])
     await rig.play(GUILDS[1], start_ms=5_000)
     assert rig.node_of(GUILDS[0]) == rig.node_of(GUILDS[1]) == "node-a"
@@ -247,6 +271,7 @@ async def test_a_dropped_socket_resumes_the_same_session(nodes_rig: RigFactory) 
     ready = await rig.node_event("node-a", True, since, resumed=True)
 
     assert ready.extra["session_id"] == session
+    assert handshakes.seen[-1] == (session, "true")  # sent Session-Id, the node resumed
     assert await rig.sessions(0) == [session]  # no new session on the node
     for guild in GUILDS[:2]:
         after = await rig.emulators[0].control.player(guild)
