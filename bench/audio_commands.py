@@ -7,8 +7,10 @@ first plays a track (voice handshake included, not timed), then:
 
 1. **throughput**: every guild gets ``--per-guild`` commands of the mix below, all
    published at once; the rate is commands answered per second, from the first publish to
-   the last correlated reply. Each command is one SQL transaction (applied id, fencing
-   token, effect, audit row, events) plus its Lavalink call and its snapshot.
+   the last correlated reply. Then the same again as a **backlog**: published while the
+   worker's commands consumer is paused, the rate timed from its resumption. Each command
+   is one SQL transaction (applied id, fencing token, effect, audit row, events) plus its
+   Lavalink call and its snapshot.
 2. **latency**: one guild at a time, one command at a time (closed loop), timed from the
    publish call to the guild's next ``ui:now`` snapshot (p50, p99) and to its reply.
 
@@ -260,14 +262,22 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
             *(bench.send_and_wait(bench.command("play", guild), ui=True) for guild in guilds)
         )
 
-        commands = [
-            bench.command(bench.pick(), guild) for guild in guilds for _ in range(args.per_guild)
-        ]
-        bench.rng.shuffle(commands)
         loop = asyncio.get_running_loop()
-        answered = [loop.create_future() for _ in commands]
-        for command, future in zip(commands, answered, strict=True):
-            bench.expect(command.id, future)
+
+        def batch() -> tuple[list[CommandEnvelope], list[asyncio.Future[float]]]:
+            made = [
+                bench.command(bench.pick(), guild)
+                for guild in guilds
+                for _ in range(args.per_guild)
+            ]
+            bench.rng.shuffle(made)
+            futures = [loop.create_future() for _ in made]
+            for command, future in zip(made, futures, strict=True):
+                bench.expect(command.id, future)
+            return made, futures
+
+        # live: published while the worker handles them (publisher and worker share the loop)
+        commands, answered = batch()
         started = time.perf_counter()
         for command in commands:
             await bus.publish(Channel.COMMANDS, command)
@@ -275,6 +285,18 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.wait_for(asyncio.gather(*answered), 600)
         finished = max(bench.replies[c.id] for c in commands)
         rate = len(commands) / (finished - started)
+
+        # backlog: published while the commands consumer is paused, then drained
+        consumer = worker.lease_worker.consumers[Channel.COMMANDS]
+        owned = consumer.partitions
+        await consumer.assign(())
+        backlog, drained = batch()
+        for command in backlog:
+            await bus.publish(Channel.COMMANDS, command)
+        resumed = time.perf_counter()
+        await consumer.assign(owned)
+        await asyncio.wait_for(asyncio.gather(*drained), 600)
+        drain_rate = len(backlog) / (max(bench.replies[c.id] for c in backlog) - resumed)
 
         to_ui: list[float] = []
         to_reply: list[float] = []
@@ -292,6 +314,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
             "commands": len(commands),
             "publish_s": round(published - started, 3),
             "commands_per_s": round(rate, 1),
+            "backlog_commands_per_s": round(drain_rate, 1),
             "latency_samples": args.latency,
             "to_ui_p50_ms": round(_percentile(to_ui, 0.50), 2),
             "to_ui_p99_ms": round(_percentile(to_ui, 0.99), 2),
@@ -330,7 +353,8 @@ First run of `bench/audio_commands.py` (the throughput target has its own issue)
 |---|---|
 | guilds | {result["guilds"]} |
 | commands (throughput phase) | {result["commands"]} |
-| commands answered per second | **{result["commands_per_s"]}** |
+| commands answered per second, published live | **{result["commands_per_s"]}** |
+| commands answered per second, draining a backlog | **{result["backlog_commands_per_s"]}** |
 | command → `ui:now` p50 | {result["to_ui_p50_ms"]} ms |
 | command → `ui:now` p99 | {result["to_ui_p99_ms"]} ms |
 | command → reply p50 | {result["to_reply_p50_ms"]} ms |
@@ -340,8 +364,9 @@ First run of `bench/audio_commands.py` (the throughput target has its own issue)
 Each state-changing command is one SQL transaction: fencing token, applied-id check, the
 playing position, the effect, AuditLog row, EventStoreEvent, applied row with the reply, and
 the snapshot's view (session, current item, queue duration). A `volume` is 16 statements
-(counted with a cursor hook: applied-id check 1, fencing token 2, position 3, the effect 3,
-the view 4, AuditLog 2, applied row 1) plus `BEGIN`/`COMMIT`, each a round trip; then its
+(counted with a cursor hook: applied-id check 1, fencing token 2, position 3 — recorded at
+most every 10 s, so a burst skips it —, the effect 3, the view 4, AuditLog 2, applied row 1)
+plus `BEGIN`/`COMMIT`, each a round trip; then its
 Lavalink PATCH and two publishes (`ui:now`, the reply).
 
 Where the time goes (cProfile of a smaller run): most of the wall time is socket `send`
