@@ -325,6 +325,38 @@ async def test_a_node_restarted_within_the_resume_timeout_keeps_its_players(
     assert monitor.overlaps == []
 
 
+async def test_a_node_that_lost_its_session_gets_its_players_back(
+    nodes_rig: RigFactory,
+) -> None:
+    """A crashed node (state lost) restarted within the grace answers with a new session:
+    its players are re-created at once, on the best node (that one: its region is preferred)."""
+    rig = await nodes_rig(resume_timeout_s=30, failover_grace_s=10.0)
+    guild = GUILDS[0]
+    track = await rig.play(guild)
+    monitor = OverlapMonitor(rig.emulators, [guild])
+    try:
+        since = rig.since()
+        await rig.emulators[0].kill(lose_state=True)
+        await rig.node_event("node-a", False, since)
+        await rig.emulators[0].restart()
+        await rig.node_event("node-a", True, since, resumed=False)
+
+        async def back() -> bool:
+            return _playing(await rig.emulators[0].control.player(guild))
+
+        await eventually(back)
+        player = await rig.emulators[0].control.player(guild)
+        assert player is not None
+        assert player["track"]["info"]["identifier"] == track.identifier
+        assert player["state"]["position"] >= 30_000
+        assert rig.node_of(guild) == "node-a"
+        assert rig.players.is_connected(guild)
+    finally:
+        await monitor.close()
+    assert monitor.overlaps == []
+    assert (1, guild) not in monitor.first
+
+
 async def test_calls_while_the_node_is_unreachable_reach_it_when_it_resumes(
     nodes_rig: RigFactory,
 ) -> None:
