@@ -449,6 +449,43 @@ async def test_a_node_killed_past_the_resume_timeout_moves_every_player(
     assert monitor.overlaps == []
 
 
+async def test_a_node_answering_rest_but_not_resuming_is_left_once_its_session_expired(
+    nodes_rig: RigFactory,
+) -> None:
+    """The socket dropped and every handshake hangs, but REST answers. Lavalink's REST does
+    not know a session waiting for its resume ("Session not found"), so the DELETE proves
+    nothing: after the grace and a forced reconnect (which hangs too) the guild moves only
+    once the session has expired there."""
+    rig = await nodes_rig(resume_timeout_s=4, failover_grace_s=0.5)
+    guild = GUILDS[0]
+    track = await rig.play(guild)
+    monitor = OverlapMonitor(rig.emulators, [guild])
+    try:
+        await rig.emulators[0].control.delay(60_000, path_prefix="/v4/websocket")
+        loop = asyncio.get_running_loop()
+        dropped_at = loop.time()
+        await rig.emulators[0].control.drop_socket()
+
+        async def moved() -> bool:
+            return _playing(await rig.emulators[1].control.player(guild))
+
+        await eventually(moved)
+        assert loop.time() - dropped_at >= 4.0  # not before the session expired
+        await asyncio.sleep(0.3)  # let the monitor see the new player play
+        assert await rig.emulators[0].control.player(guild) is None
+        player = await rig.emulators[1].control.player(guild)
+        assert player is not None
+        assert player["track"]["info"]["identifier"] == track.identifier
+        assert rig.node_of(guild) == "node-b"
+        assert rig.players.stats()["nodes"][0]["state"] == "down"
+        started_at = monitor.first[(1, guild)]
+        assert abs(started_at - monitor.last[(0, guild)]) <= 2_000
+    finally:
+        await monitor.close()
+        await rig.emulators[0].control.clear_faults()
+    assert monitor.overlaps == []
+
+
 async def test_every_node_down_holds_the_players_until_one_returns(
     nodes_rig: RigFactory,
 ) -> None:

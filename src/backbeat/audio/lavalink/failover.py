@@ -7,9 +7,10 @@ reconnects with ``Session-Id`` (:mod:`backbeat.audio.lavalink.transport`); withi
 (calls change only their local state) and moved:
 
 1. The old player must be gone before another node plays the guild. A ``DELETE`` on the old
-   node that succeeds proves it; otherwise (node unreachable) the player counts as gone only
-   once the old session has expired there: the drop plus ``resume_timeout_s`` plus
-   :data:`EXPIRY_MARGIN_S`. A node that comes back *with* its session before that keeps its
+   node that succeeds proves it (only while the node still holds the session as connected:
+   Lavalink's REST answers 404 for a session waiting for its resume); otherwise the player
+   counts as gone only once the old session has expired there: the drop plus
+   ``resume_timeout_s`` plus :data:`EXPIRY_MARGIN_S`. A node that comes back *with* its session before that keeps its
    players (they played on); the players moved away meanwhile are deleted from the resumed
    session before anything else happens there.
 2. Each player then goes to the best other ready node (steady before flapping, the configured
