@@ -104,6 +104,19 @@ class SettingsCache:
         await self._changed(bus, guild_id, actor_id, source, names)
         return settings
 
+    async def changed(
+        self,
+        bus: Publisher,
+        *,
+        guild_id: int,
+        actor_id: int,
+        names: list[str],
+        source: CommandSource = "discord",
+    ) -> None:
+        """After a writer committed settings itself (with an audit row in the same
+        transaction): delete the cached entry, then publish ``settings-changed``."""
+        await self._changed(bus, guild_id, actor_id, source, sorted(names))
+
     async def _changed(
         self, bus: Publisher, guild_id: int, actor_id: int, source: CommandSource, names: list[str]
     ) -> None:

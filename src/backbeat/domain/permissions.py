@@ -120,3 +120,82 @@ def skip_right(member: Member, *, dj_role_id: int | None, requester_id: int | No
 def may_control(member: Member, *, dj_role_id: int | None) -> bool:
     """Player controls other than skip (stop, volume, seek, filters, queue edits)."""
     return is_dj(member, dj_role_id)
+
+
+# -- the gateway's command gate (the panel applies the same rules) ---------------------------
+
+
+class CommandKind(StrEnum):
+    """What a command does, which decides who may run it."""
+
+    LISTEN = "listen"
+    """Adds to the queue or looks at it (play, search, queue, nowplaying): anyone."""
+    VOTE = "vote"
+    """``/voteskip``: anyone listening with the bot."""
+    SKIP = "skip"
+    """Skips the current track: DJ rights, or the track's requester; others vote."""
+    CONTROL = "control"
+    """Changes the player for everyone (pause, stop, volume, seek, filters, queue edits)."""
+    SUMMON = "summon"
+    """Brings the bot to the user's voice channel: control rights, from any channel."""
+    MANAGE = "manage"
+    """Changes the server's settings: server managers only."""
+
+
+class Denial(StrEnum):
+    """Why a command is refused; the value is the message key of the (localised) reply."""
+
+    NOT_IN_VOICE = "denied.not_in_voice"
+    """The command needs the user in a voice channel and they are in none."""
+    OTHER_CHANNEL = "denied.other_channel"
+    """The bot plays in another voice channel than the user's."""
+    DJ_ONLY = "denied.dj_only"
+    """A DJ role is set and the user has neither it nor the server's management rights."""
+    VOTE_INSTEAD = "denied.vote_instead"
+    """Skipping someone else's track without DJ rights: ``/voteskip`` instead."""
+    MANAGERS_ONLY = "denied.managers_only"
+    """Server settings need the Manage Server permission."""
+
+
+@dataclass(frozen=True, slots=True)
+class Situation:
+    """Where the user and the bot are, and whose track is playing."""
+
+    user_voice_channel_id: int | None
+    bot_voice_channel_id: int | None
+    requester_id: int | None = None
+
+
+def check_command(
+    member: Member,
+    kind: CommandKind,
+    situation: Situation,
+    *,
+    dj_role_id: int | None,
+    needs_voice: bool = False,
+) -> Denial | None:
+    """None when ``member`` may run a command of ``kind``, else why not.
+
+    Server managers bypass every rule but presence: like everyone they must listen where the
+    bot plays to touch the player (``MANAGE`` asks for no voice at all). ``needs_voice``: the
+    command itself needs the user in a voice channel (``/play`` joins it).
+    """
+    if kind is CommandKind.MANAGE:
+        return None if member.manages_guild else Denial.MANAGERS_ONLY
+    user_channel = situation.user_voice_channel_id
+    bot_channel = situation.bot_voice_channel_id
+    if needs_voice and user_channel is None:
+        return Denial.NOT_IN_VOICE
+    if kind is CommandKind.SUMMON and user_channel is None:
+        return Denial.NOT_IN_VOICE
+    in_use = kind is not CommandKind.SUMMON and (kind is not CommandKind.LISTEN or needs_voice)
+    if in_use and bot_channel is not None and user_channel != bot_channel:
+        return Denial.OTHER_CHANNEL if user_channel is not None else Denial.NOT_IN_VOICE
+    controls = kind in (CommandKind.CONTROL, CommandKind.SUMMON)
+    if controls and not may_control(member, dj_role_id=dj_role_id):
+        return Denial.DJ_ONLY
+    if kind is CommandKind.SKIP:
+        right = skip_right(member, dj_role_id=dj_role_id, requester_id=situation.requester_id)
+        if right is SkipRight.VOTE:
+            return Denial.VOTE_INSTEAD
+    return None

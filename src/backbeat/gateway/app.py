@@ -22,6 +22,7 @@ from backbeat.bus.interface import Bus, Consumer
 from backbeat.cache import CacheKeys, CacheStore, RateLimiter, SettingsCache
 from backbeat.config import Settings
 from backbeat.db.repositories import ConfigurationRepository, RateLimitRepository
+from backbeat.domain.i18n import Translator
 from backbeat.domain.messages import Channel
 from backbeat.errors import BackendUnavailableError, ConfigurationError
 from backbeat.gateway.autocomplete import Autocomplete
@@ -31,9 +32,12 @@ from backbeat.gateway.commands import music_commands
 from backbeat.gateway.discord_endpoints import point_discord_py_at
 from backbeat.gateway.dispatch import ToDiscordHandler
 from backbeat.gateway.flow import CommandFlow
+from backbeat.gateway.gate import Gate
+from backbeat.gateway.localization import CommandTranslator
 from backbeat.gateway.ops import COMMAND_SYNC, GATEWAY_CONNECT, count_retry, discord_operation
 from backbeat.gateway.pending import PendingReplies
 from backbeat.gateway.replies import ReplySender
+from backbeat.gateway.settings_command import SettingsWriter, settings_group
 from backbeat.gateway.shards import ShardState, ShardTracker
 from backbeat.gateway.ui.embeds import Branding, EmbedFactory
 from backbeat.gateway.ui.manager import UiManager
@@ -100,7 +104,8 @@ class Gateway:
         )
         self.shards = ShardTracker(self.partitions, self._latency)
         self.pending = PendingReplies()
-        embeds = EmbedFactory(Branding.from_settings(settings.gateway))
+        self.translator = Translator()
+        embeds = EmbedFactory(Branding.from_settings(settings.gateway), translator=self.translator)
         self.settings_cache = SettingsCache(cache, ConfigurationRepository(engine), keys=keys)
         self.limiter = RateLimiter(cache, RateLimitRepository(engine), keys=keys)
         self.voice = VoiceForwarder(self.bot, bus)
@@ -116,8 +121,33 @@ class Gateway:
         self.autocomplete = Autocomplete(
             bus, self.pending, budget_s=settings.gateway.autocomplete_budget_s
         )
-        self.flow = CommandFlow(bus, self.settings_cache, self.limiter, self.pending)
-        self.buttons = ButtonHandler(self.bot, bus, self.limiter, self.pending, self.ui)
+        self.gate = Gate(self.bot, self.ui)
+        self.flow = CommandFlow(
+            bus,
+            self.settings_cache,
+            self.limiter,
+            self.pending,
+            gate=self.gate,
+            translator=self.translator,
+        )
+        self.settings_writer = SettingsWriter(
+            engine,
+            self.settings_cache,
+            bus,
+            gate=self.gate,
+            embeds=embeds,
+            translator=self.translator,
+        )
+        self.buttons = ButtonHandler(
+            self.bot,
+            bus,
+            self.limiter,
+            self.pending,
+            self.ui,
+            gate=self.gate,
+            settings=self.settings_cache,
+            translator=self.translator,
+        )
         self.to_discord = ToDiscordHandler(
             self.voice, self.replies, self.autocomplete, self.pending, self.ui
         )
@@ -206,6 +236,8 @@ class Gateway:
     async def _setup(self, bot: GatewayBot) -> None:
         for command in music_commands(self.flow, self.autocomplete):
             bot.tree.add_command(command)
+        bot.tree.add_command(settings_group(self.settings_writer))
+        await bot.tree.set_translator(CommandTranslator(self.translator))
         bot.add_listener(self.buttons.on_interaction, "on_interaction")
         bot.add_listener(self._on_shard_connect, "on_shard_connect")
         bot.add_listener(self._on_shard_ready, "on_shard_ready")

@@ -1,8 +1,13 @@
 """Now-playing button clicks ("Button Interaction Flow"), dispatched by custom id.
 
-Deferred at once (callback type 6), checked (the guild of the button, the clicker in the
-bot's voice channel, the rate limit), shown disabled while in flight, then the command is
-published; the next ``ui:now`` state re-renders the message with its buttons enabled.
+Deferred at once (callback type 6), checked (the guild of the button, the permission rules
+of :mod:`backbeat.gateway.gate` as for the slash command it stands for, the rate limit),
+shown disabled while in flight, then the command is published; the next ``ui:now`` state
+re-renders the message with its buttons enabled. Refusals are ephemeral and say why, in the
+clicker's locale.
+
+The reply components (queue page buttons, the search pick) are dispatched here too, by
+their custom ids (:mod:`backbeat.gateway.menus`); their reply replaces their message.
 """
 
 from __future__ import annotations
@@ -13,7 +18,16 @@ from typing import Any, Protocol
 
 import discord
 
-from backbeat.cache import CONTROL_BUCKET, VIEW_BUCKET, RateDecision, RateLimiter
+from backbeat.cache import (
+    CONTROL_BUCKET,
+    PLAY_BUCKET,
+    VIEW_BUCKET,
+    RateDecision,
+    RateLimiter,
+    SettingsCache,
+)
+from backbeat.domain.guild_settings import GuildSettings
+from backbeat.domain.i18n import Translator
 from backbeat.domain.messages import Channel, DiscordContext, Envelope, NowPlayingState
 from backbeat.domain.messages.commands import (
     MAX_VOLUME,
@@ -22,7 +36,10 @@ from backbeat.domain.messages.commands import (
     Loop,
     LoopPayload,
     Pause,
+    Play,
     Previous,
+    QueryPayload,
+    QueuePagePayload,
     QueueView,
     Resume,
     Shuffle,
@@ -32,15 +49,16 @@ from backbeat.domain.messages.commands import (
     VolumePayload,
 )
 from backbeat.domain.messages.common import LoopMode
+from backbeat.domain.permissions import CommandKind
 from backbeat.errors import BackbeatError
-from backbeat.gateway.context import discord_context, voice_channel_of
+from backbeat.gateway.context import discord_context, locale_of
 from backbeat.gateway.flow import slow_down
+from backbeat.gateway.gate import Gate
+from backbeat.gateway.menus import PickId, QueuePageId, parse_menu
 from backbeat.gateway.ops import ACK, FOLLOWUP, discord_operation
 from backbeat.gateway.pending import Origin, PendingReplies
-from backbeat.gateway.texts import SAME_VOICE, STALE_BUTTON, UNAVAILABLE
 from backbeat.gateway.ui.buttons import Action, ButtonId
 from backbeat.gateway.ui.manager import UiManager
-from backbeat.gateway.voice import bot_channel
 from backbeat.observability.logging import get_logger
 from backbeat.observability.metrics import gateway_interaction_ack_seconds
 
@@ -52,6 +70,17 @@ _NEXT_LOOP = {
     LoopMode.TRACK: LoopMode.QUEUE,
     LoopMode.QUEUE: LoopMode.OFF,
 }
+
+
+#: What each button counts as for the permission rules.
+BUTTON_KINDS: dict[Action, CommandKind] = {
+    Action.QUEUE: CommandKind.LISTEN,
+    Action.SKIP: CommandKind.SKIP,
+}
+
+
+def kind_of(action: Action) -> CommandKind:
+    return BUTTON_KINDS.get(action, CommandKind.CONTROL)
 
 
 class Publisher(Protocol):
@@ -95,6 +124,9 @@ class ButtonHandler:
         pending: PendingReplies,
         ui: UiManager,
         *,
+        gate: Gate,
+        settings: SettingsCache,
+        translator: Translator,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._bot = bot
@@ -102,6 +134,9 @@ class ButtonHandler:
         self._limiter = limiter
         self._pending = pending
         self._ui = ui
+        self._gate = gate
+        self._settings = settings
+        self._tr = translator
         self._clock = clock
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
@@ -109,14 +144,19 @@ class ButtonHandler:
         if interaction.type is not discord.InteractionType.component:
             return
         data: dict[str, Any] = dict(interaction.data or {})
-        button = ButtonId.parse(str(data.get("custom_id", "")))
-        if button is None:
+        custom_id = str(data.get("custom_id", ""))
+        menu = parse_menu(custom_id)
+        button = ButtonId.parse(custom_id)
+        if button is None and menu is None:
             return
         started = time.perf_counter()
         received_at = self._clock()
-        if button.guild_id != interaction.guild_id:
+        guild_id = button.guild_id if button is not None else menu.guild_id if menu else 0
+        if guild_id != interaction.guild_id:
             async with discord_operation(ACK):
-                await interaction.response.send_message(STALE_BUTTON, ephemeral=True)
+                await interaction.response.send_message(
+                    self._tr(locale_of(interaction), "stale_button"), ephemeral=True
+                )
             return
         try:
             async with discord_operation(ACK):
@@ -124,34 +164,99 @@ class ButtonHandler:
         except discord.HTTPException as error:
             _log.warning(
                 "button click not acknowledged",
-                guild_id=button.guild_id,
+                guild_id=guild_id,
                 interaction_id=interaction.id,
                 status=error.status,
                 code=error.code,
             )
             return
         gateway_interaction_ack_seconds.labels("component").observe(time.perf_counter() - started)
-        await self._handle(interaction, button, received_at)
+        if button is not None:
+            await self._handle(interaction, button, received_at)
+        elif menu is not None:
+            await self._menu(interaction, menu, data, received_at)
+
+    async def _allowed(
+        self, interaction: discord.Interaction, kind: CommandKind, bucket: str
+    ) -> bool:
+        """The rules and the rate limit; a refusal is told to the clicker."""
+        guild_id = interaction.guild_id
+        assert guild_id is not None
+        locale = locale_of(interaction)
+        settings: GuildSettings | None = None
+        try:
+            settings = await self._settings.get(guild_id)
+        except BackbeatError as error:
+            _log.warning("settings unavailable", guild_id=guild_id, error=str(error))
+        refusal = self._gate.check(interaction, kind, settings)
+        if refusal is not None:
+            _log.info("click refused", guild_id=guild_id, reason=refusal.denial.value)
+            await self._tell(interaction, self._tr(locale, refusal.denial, **refusal.params))
+            return False
+        try:
+            decision = await self._limiter.hit(
+                bucket, guild_id=guild_id, user_id=interaction.user.id
+            )
+        except BackbeatError as error:
+            _log.warning("rate limit unavailable", guild_id=guild_id, error=str(error))
+            decision = RateDecision(True)
+        if not decision.allowed:
+            await self._tell(interaction, slow_down(self._tr, locale, decision))
+            return False
+        return True
+
+    async def _menu(
+        self,
+        interaction: discord.Interaction,
+        menu: QueuePageId | PickId,
+        data: dict[str, Any],
+        received_at: float,
+    ) -> None:
+        """A queue page button or a search pick: the command, answered in its message."""
+        guild_id = menu.guild_id
+        context = discord_context(interaction, received_at=received_at)
+        command: CommandEnvelope
+        if isinstance(menu, QueuePageId):
+            if not await self._allowed(interaction, CommandKind.LISTEN, VIEW_BUCKET):
+                return
+            command = QueueView(
+                guild_id=guild_id, context=context, payload=QueuePagePayload(page=menu.page)
+            )
+        else:
+            values = [str(v) for v in data.get("values") or []]
+            if not values or not values[0]:
+                return
+            if context.voice_channel_id is None:
+                await self._tell(
+                    interaction, self._tr(locale_of(interaction), "denied.not_in_voice")
+                )
+                return
+            if not await self._allowed(interaction, CommandKind.LISTEN, PLAY_BUCKET):
+                return
+            command = Play(
+                guild_id=guild_id, context=context, payload=QueryPayload(query=values[0])
+            )
+        self._pending.add(
+            command.id, guild_id=guild_id, origin=Origin.MESSAGE, interaction=interaction
+        )
+        try:
+            await self._bus.publish(Channel.COMMANDS, command)
+        except Exception:
+            _log.exception("menu command not published", guild_id=guild_id)
+            self._pending.pop(command.id)
+            await self._tell(interaction, self._tr(locale_of(interaction), "unavailable"))
+            return
+        _log.info(
+            "menu command published", guild_id=guild_id, type=command.type, request_id=command.id
+        )
 
     async def _handle(
         self, interaction: discord.Interaction, button: ButtonId, received_at: float
     ) -> None:
         guild_id = button.guild_id
         context = discord_context(interaction, received_at=received_at)
-        guild = interaction.guild
-        bot_user = self._bot.user
-        in_voice = bot_channel(guild, bot_user.id) if guild and bot_user else None
-        if in_voice is not None and voice_channel_of(interaction) != in_voice.id:
-            await self._tell(interaction, SAME_VOICE)
-            return
         bucket = VIEW_BUCKET if button.action is Action.QUEUE else CONTROL_BUCKET
-        try:
-            decision = await self._limiter.hit(bucket, guild_id=guild_id, user_id=context.user_id)
-        except BackbeatError as error:
-            _log.warning("rate limit unavailable", guild_id=guild_id, error=str(error))
-            decision = RateDecision(True)
-        if not decision.allowed:
-            await self._tell(interaction, slow_down(decision))
+        if not await self._allowed(interaction, kind_of(button.action), bucket):
             return
         command = command_for(button.action, guild_id, context, self._ui.state_of(guild_id))
         self._pending.add(
@@ -165,7 +270,7 @@ class ButtonHandler:
             _log.exception("button command not published", guild_id=guild_id)
             self._pending.pop(command.id)
             self._ui.refresh(guild_id)
-            await self._tell(interaction, UNAVAILABLE)
+            await self._tell(interaction, self._tr(locale_of(interaction), "unavailable"))
             return
         _log.info(
             "button command published",

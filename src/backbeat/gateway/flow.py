@@ -4,8 +4,11 @@
    acknowledgement itself.
 2. Acknowledge with an ephemeral "Processing…" (Discord's 3-second deadline is never at risk:
    nothing is awaited before it).
-3. Read the guild's ServerConfiguration through the shared cache, then count the use against
-   the user's rate limit ("slow down, N s" when over).
+3. Read the guild's ServerConfiguration through the shared cache, check the permission rules
+   (:mod:`backbeat.gateway.gate`: DJ role, the bot's voice channel, the requester's skip),
+   then count the use against the user's rate limit ("slow down, N s" when over).
+
+Every text is in the user's locale (:class:`backbeat.domain.i18n.Translator`).
 4. Publish the command with its Discord context on ``discord-bot:commands``; the correlated
    reply finishes the conversation (:mod:`backbeat.gateway.replies`).
 """
@@ -20,13 +23,16 @@ from typing import Protocol
 import discord
 
 from backbeat.cache import RateDecision, RateLimiter, SettingsCache
+from backbeat.domain.guild_settings import GuildSettings
+from backbeat.domain.i18n import Translator
 from backbeat.domain.messages import Channel, DiscordContext, Envelope
 from backbeat.domain.messages.commands import CommandEnvelope
+from backbeat.domain.permissions import CommandKind, Denial
 from backbeat.errors import BackbeatError
-from backbeat.gateway.context import discord_context
+from backbeat.gateway.context import discord_context, locale_of
+from backbeat.gateway.gate import Gate
 from backbeat.gateway.ops import ACK, EDIT_ORIGINAL, discord_operation
 from backbeat.gateway.pending import Origin, PendingReplies
-from backbeat.gateway.texts import GUILD_ONLY, JOIN_VOICE, PROCESSING, SLOW_DOWN, UNAVAILABLE
 from backbeat.observability.logging import get_logger
 from backbeat.observability.metrics import gateway_interaction_ack_seconds
 
@@ -40,8 +46,8 @@ class Publisher(Protocol):
     async def publish(self, channel: Channel, message: Envelope) -> str: ...
 
 
-def slow_down(decision: RateDecision) -> str:
-    return SLOW_DOWN.format(seconds=max(1, math.ceil(decision.retry_after_s)))
+def slow_down(tr: Translator, locale: str, decision: RateDecision) -> str:
+    return tr(locale, "slow_down", seconds=max(1, math.ceil(decision.retry_after_s)))
 
 
 class CommandFlow:
@@ -54,13 +60,22 @@ class CommandFlow:
         limiter: RateLimiter,
         pending: PendingReplies,
         *,
+        gate: Gate,
+        translator: Translator,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._bus = bus
         self._settings = settings
         self._limiter = limiter
         self._pending = pending
+        self._gate = gate
+        self.tr = translator
         self._clock = clock
+
+    async def refuse(self, interaction: discord.Interaction, key: str, **params: str) -> None:
+        """Answer at once with a (localised) refusal; nothing is published."""
+        text = self.tr(locale_of(interaction), key, **params)
+        await self._ack(interaction, text, time.perf_counter())
 
     async def run(
         self,
@@ -68,30 +83,46 @@ class CommandFlow:
         build: Build,
         *,
         bucket: str,
+        kind: CommandKind,
         needs_voice: bool = False,
     ) -> CommandEnvelope | None:
         """The whole flow for one slash command; the published command, or None."""
         started = time.perf_counter()
         received_at = self._clock()
         guild_id = interaction.guild_id
+        locale = locale_of(interaction)
         if guild_id is None:
-            await self._ack(interaction, GUILD_ONLY, started)
+            await self._ack(interaction, self.tr(locale, "guild_only"), started)
             return None
         context = discord_context(interaction, received_at=received_at)
         if needs_voice and context.voice_channel_id is None:
-            await self._ack(interaction, JOIN_VOICE, started)
+            await self._ack(interaction, self.tr(locale, Denial.NOT_IN_VOICE), started)
             return None
-        if not await self._ack(interaction, PROCESSING, started):
+        if not await self._ack(interaction, self.tr(locale, "processing"), started):
             return None  # the user saw "interaction failed": nothing is done on their behalf
+        settings: GuildSettings | None = None
         try:
-            await self._settings.get(guild_id)
-            decision = await self._limiter.hit(bucket, guild_id=guild_id, user_id=context.user_id)
+            settings = await self._settings.get(guild_id)
         except BackbeatError as error:
             # The cache or the database is down: let the command through, audio decides.
-            _log.warning("settings or rate limit unavailable", guild_id=guild_id, error=str(error))
+            _log.warning("settings unavailable", guild_id=guild_id, error=str(error))
+        refusal = self._gate.check(interaction, kind, settings, needs_voice=needs_voice)
+        if refusal is not None:
+            _log.info(
+                "command refused",
+                guild_id=guild_id,
+                interaction_id=interaction.id,
+                reason=refusal.denial.value,
+            )
+            await self._edit(interaction, self.tr(locale, refusal.denial, **refusal.params))
+            return None
+        try:
+            decision = await self._limiter.hit(bucket, guild_id=guild_id, user_id=context.user_id)
+        except BackbeatError as error:
+            _log.warning("rate limit unavailable", guild_id=guild_id, error=str(error))
             decision = RateDecision(True)
         if not decision.allowed:
-            await self._edit(interaction, slow_down(decision))
+            await self._edit(interaction, slow_down(self.tr, locale, decision))
             return None
         command = build(guild_id, context)
         self._pending.add(
@@ -102,7 +133,7 @@ class CommandFlow:
         except Exception:
             _log.exception("command not published", guild_id=guild_id, type=command.type)
             self._pending.pop(command.id)
-            await self._edit(interaction, UNAVAILABLE)
+            await self._edit(interaction, self.tr(locale, "unavailable"))
             return None
         _log.info(
             "command published",

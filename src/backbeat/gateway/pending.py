@@ -26,6 +26,8 @@ class Origin(StrEnum):
     SLASH = "slash"
     BUTTON = "button"
     AUTOCOMPLETE = "autocomplete"
+    MESSAGE = "message"
+    """A component whose reply replaces its own message (queue page buttons, a pick)."""
 
 
 @dataclass

@@ -5,6 +5,12 @@ of the original response when this process still holds the interaction, else an 
 followup through the token); a button click gets a followup only for errors and views (the
 message itself shows the effect). Once the token has expired, the reply goes to the text
 channel as a message that deletes itself after a while.
+
+Texts are rendered in the locale of the user the reply is for (its target's context):
+notices from their key and parameters, error replies from their code and parameters (the
+English ``message`` when no catalogue knows the code). Queue pages come with page buttons,
+search results with a select menu (:mod:`backbeat.gateway.menus`). A reply to a component
+that edits its own message (a page button, a pick) replaces that message.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from backbeat.domain.messages.to_discord import (
     QueuePage,
     SearchResults,
 )
+from backbeat.gateway.menus import queue_pager, search_menu
 from backbeat.gateway.ops import EDIT_ORIGINAL, FOLLOWUP, MESSAGE_SEND, discord_operation
 from backbeat.gateway.pending import Origin, Pending, PendingReplies
 from backbeat.gateway.texts import error_text, notice_text
@@ -35,6 +42,10 @@ _log = get_logger(__name__)
 Reply = QueuePage | SearchResults | LyricsReply | Notice | ErrorReply
 REPLY_TYPES = (QueuePage, SearchResults, LyricsReply, Notice, ErrorReply)
 
+#: Origins whose reply replaces the interaction's own message (the "Processing…" response,
+#: or the component's message for page buttons and picks).
+_EDITS_ORIGINAL = frozenset({Origin.SLASH, Origin.MESSAGE})
+
 #: Tokens are used only this long before Discord's 15 minutes, to leave room for the call.
 _TOKEN_MARGIN_S = 30.0
 
@@ -43,6 +54,7 @@ _TOKEN_MARGIN_S = 30.0
 class Rendered:
     content: str | None
     embed: discord.Embed | None
+    view: discord.ui.View | None = None
 
 
 class ReplySender:
@@ -64,16 +76,35 @@ class ReplySender:
         self._clock = clock
 
     def render(self, reply: Reply) -> Rendered:
+        """The reply's text or embed (and components) in its user's locale."""
+        locale = reply.payload.target.context.locale
+        tr = self._embeds.tr
         if isinstance(reply, Notice):
-            return Rendered(notice_text(reply.payload.key, reply.payload.params), None)
+            params = reply.payload.params
+            text = tr.text(locale, reply.payload.key, params)
+            return Rendered(text or notice_text(reply.payload.key, params), None)
         if isinstance(reply, ErrorReply):
-            return Rendered(error_text(reply.payload.message), None)
+            error = reply.payload
+            text = tr.text(locale, f"error.{error.code}", error.params)
+            return Rendered(text or error_text(error.message), None)
         if isinstance(reply, QueuePage):
-            return Rendered(None, self._embeds.queue_page(reply.payload))
+            page = reply.payload
+            return Rendered(
+                None,
+                self._embeds.queue_page(page, locale),
+                queue_pager(reply.guild_id, page, tr, locale),
+            )
         if isinstance(reply, SearchResults):
-            return Rendered(None, self._embeds.search_results(reply.payload))
+            found = reply.payload
+            return Rendered(
+                None,
+                self._embeds.search_results(found, locale),
+                search_menu(reply.guild_id, found, tr, locale),
+            )
         payload = reply.payload
-        return Rendered(None, self._embeds.lyrics(payload.title, payload.author, payload.text))
+        return Rendered(
+            None, self._embeds.lyrics(payload.title, payload.author, payload.text, locale)
+        )
 
     async def deliver(self, reply: Reply) -> Pending | None:
         """Show ``reply``; returns the pending command it answered, if this process knew it."""
@@ -86,12 +117,13 @@ class ReplySender:
             return pending  # an autocomplete is answered with choices, never a message
         ref = target.context.interaction
         fresh = ref is not None and ref.is_fresh(self._clock() + _TOKEN_MARGIN_S)
+        view = rendered.view or discord.utils.MISSING
         try:
-            if fresh and pending is not None and pending.origin is Origin.SLASH:
+            if fresh and pending is not None and pending.origin in _EDITS_ORIGINAL:
                 assert pending.interaction is not None
                 async with discord_operation(EDIT_ORIGINAL):
                     await pending.interaction.edit_original_response(
-                        content=rendered.content, embed=rendered.embed
+                        content=rendered.content, embed=rendered.embed, view=rendered.view
                     )
             elif fresh and ref is not None:
                 webhook = (
@@ -103,6 +135,7 @@ class ReplySender:
                     await webhook.send(
                         content=rendered.content or discord.utils.MISSING,
                         embed=rendered.embed or discord.utils.MISSING,
+                        view=view,
                         ephemeral=target.ephemeral,
                     )
             else:
@@ -138,6 +171,7 @@ class ReplySender:
                 await channel.send(
                     content=content,
                     embed=rendered.embed or discord.utils.MISSING,
+                    view=rendered.view or discord.utils.MISSING,
                     delete_after=self._delete_after_s,
                     allowed_mentions=discord.AllowedMentions(users=[discord.Object(user)]),
                 )

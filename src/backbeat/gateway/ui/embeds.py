@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import discord
 
 from backbeat.config import GatewaySettings
+from backbeat.domain.i18n import Translator
 from backbeat.domain.messages import NowPlayingState, TrackSummary
 from backbeat.domain.messages.common import LoopMode
 from backbeat.domain.messages.to_discord import QueuePagePayload, SearchResultsPayload
@@ -43,9 +44,15 @@ def _link(track: TrackSummary) -> str:
 class EmbedFactory:
     """Builds embeds; ``clock`` (Unix seconds) places the progress timestamps."""
 
-    def __init__(self, branding: Branding, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        branding: Branding,
+        clock: Callable[[], float] = time.time,
+        translator: Translator | None = None,
+    ) -> None:
         self.branding = branding
         self._clock = clock
+        self.tr = translator or Translator()
 
     def _embed(self, **fields: object) -> discord.Embed:
         embed = discord.Embed(color=self.branding.color, **fields)  # type: ignore[arg-type]
@@ -98,41 +105,58 @@ class EmbedFactory:
             embed.add_field(name="24/7", value="on", inline=True)
         return embed
 
-    def queue_page(self, page: QueuePagePayload) -> discord.Embed:
+    def queue_page(self, page: QueuePagePayload, locale: str = "en-US") -> discord.Embed:
+        """A page of the queue, in the reader's locale."""
+        tr = self.tr
         lines = []
         if page.now_playing is not None:
             lines.append(
-                f"**Now:** {_link(page.now_playing)} ({duration(page.now_playing.length_ms)})"
+                f"{tr(locale, 'queue.now')} {_link(page.now_playing)} "
+                f"({duration(page.now_playing.length_ms)})"
             )
         for entry in page.entries:
             mark = " ♾️" if entry.is_autoplay else ""
             length = duration(entry.track.length_ms)
             lines.append(f"`{entry.position}.` {_link(entry.track)} ({length}){mark}")
         if not page.entries:
-            lines.append("The queue is empty.")
-        embed = self._embed(title="Queue", description="\n".join(lines)[:_MAX_DESCRIPTION])
-        embed.add_field(
-            name="Total",
-            value=f"{page.total} track{'s' if page.total != 1 else ''} · "
-            f"{duration(page.total_length_ms)}",
+            lines.append(tr(locale, "queue.empty"))
+        embed = self._embed(
+            title=tr(locale, "queue.title"), description="\n".join(lines)[:_MAX_DESCRIPTION]
         )
-        embed.add_field(name="Page", value=f"{page.page}/{page.pages}")
+        embed.add_field(
+            name=tr(locale, "queue.total"),
+            value=tr(
+                locale, "queue.tracks", count=page.total, length=duration(page.total_length_ms)
+            ),
+        )
+        embed.add_field(name=tr(locale, "queue.page"), value=f"{page.page}/{page.pages}")
         return embed
 
-    def search_results(self, results: SearchResultsPayload) -> discord.Embed:
+    def search_results(self, results: SearchResultsPayload, locale: str = "en-US") -> discord.Embed:
         lines = [
             f"`{number}.` {_link(track)} — {discord.utils.escape_markdown(track.author)}"
             for number, track in enumerate(results.tracks, start=1)
-        ] or ["Nothing found."]
-        title = f"Results for {results.query}"[:256]
+        ] or [self.tr(locale, "search.nothing")]
+        title = self.tr(locale, "search.title", query=results.query)[:256]
         return self._embed(title=title, description="\n".join(lines)[:_MAX_DESCRIPTION])
 
-    def lyrics(self, title: str, author: str | None, text: str | None) -> discord.Embed:
-        heading = f"Lyrics: {title}" + (f" — {author}" if author else "")
-        body = text if text else "No lyrics found."
+    def lyrics(
+        self, title: str, author: str | None, text: str | None, locale: str = "en-US"
+    ) -> discord.Embed:
+        heading = self.tr(locale, "lyrics.title", title=title) + (f" — {author}" if author else "")
+        body = text if text else self.tr(locale, "lyrics.none")
         if len(body) > _MAX_DESCRIPTION:
             body = body[: _MAX_DESCRIPTION - 1] + "…"
         return self._embed(title=heading[:256], description=body)
+
+    def fields(
+        self, title: str, rows: list[tuple[str, str]], description: str | None = None
+    ) -> discord.Embed:
+        """A titled embed of inline name/value fields (the settings)."""
+        embed = self._embed(title=title[:256], description=description)
+        for name, value in rows[:25]:
+            embed.add_field(name=name[:256], value=value[:1024] or "—", inline=True)
+        return embed
 
     def notice(self, text: str) -> discord.Embed:
         return self._embed(description=text[:_MAX_DESCRIPTION])

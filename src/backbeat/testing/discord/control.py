@@ -141,7 +141,11 @@ class ControlApi:
 
     async def create_user(self, request: web.Request) -> web.Response:
         body = await _body(request)
-        user = self.world.create_user(str(body["username"]), bot=bool(body.get("bot", False)))
+        user = self.world.create_user(
+            str(body["username"]),
+            bot=bool(body.get("bot", False)),
+            locale=str(body.get("locale") or "en-US"),
+        )
         return json_response(user.to_json(), status=201)
 
     async def create_guild(self, request: web.Request) -> web.Response:

@@ -79,8 +79,9 @@ class ControlClient:
         result: JSON = await self._request("GET", "/state")
         return result
 
-    async def create_user(self, username: str, *, bot: bool = False) -> JSON:
-        result: JSON = await self._request("POST", "/users", {"username": username, "bot": bot})
+    async def create_user(self, username: str, *, bot: bool = False, locale: str = "en-US") -> JSON:
+        body = {"username": username, "bot": bot, "locale": locale}
+        result: JSON = await self._request("POST", "/users", body)
         return result
 
     async def create_guild(

@@ -211,7 +211,7 @@ class InteractionService:
             "channel": channel.to_json(),
             "token": interaction.token,
             "version": 1,
-            "locale": "en-US",
+            "locale": world.user(interaction.user_id).locale,
             "entitlements": [],
             "context": 0,
             "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,

@@ -90,6 +90,8 @@ class User:
     username: str
     bot: bool = False
     global_name: str | None = None
+    locale: str = "en-US"
+    """The client's language, sent as an interaction's ``locale``."""
 
     def to_json(self) -> JSON:
         data: JSON = {
@@ -304,10 +306,13 @@ class World:
         self.interactions_by_token: dict[str, int] = {}
         self.commands: dict[int | None, list[ApplicationCommand]] = {None: []}
         self._changed = asyncio.Event()
+        self.version = 0
+        """Bumped by every :meth:`touch` (the control API's event stream sends it)."""
 
     # ----- change notification -------------------------------------------------------------
     def touch(self) -> None:
         """Wake everything waiting on a change of the world."""
+        self.version += 1
         self._changed.set()
         self._changed = asyncio.Event()
 
@@ -326,8 +331,15 @@ class World:
         return True
 
     # ----- users, guilds, channels, roles, members --------------------------------------------
-    def create_user(self, username: str, *, bot: bool = False, user_id: int | None = None) -> User:
-        user = User(id=user_id or self.ids.next(), username=username, bot=bot)
+    def create_user(
+        self,
+        username: str,
+        *,
+        bot: bool = False,
+        user_id: int | None = None,
+        locale: str = "en-US",
+    ) -> User:
+        user = User(id=user_id or self.ids.next(), username=username, bot=bot, locale=locale)
         self.users[user.id] = user
         self.touch()
         return user
