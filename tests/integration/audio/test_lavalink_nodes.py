@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from aiohttp import web
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 from test_players import BOT, Events, FakeGateway, _identifiers
@@ -564,6 +565,46 @@ async def test_a_flapping_node_does_not_bounce_players(nodes_rig: RigFactory) ->
     finally:
         await monitor.close()
     assert monitor.overlaps == []
+
+
+async def _bad_gateway(host: str, port: int) -> web.AppRunner:
+    """A proxy in front of a restarting Lavalink: 502 for everything on the node's port."""
+
+    async def answer(request: web.Request) -> web.Response:
+        return web.Response(status=502, text="Bad Gateway")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, host, port, reuse_address=True).start()
+    return runner
+
+
+async def test_a_node_whose_handshake_was_refused_is_reconnected(nodes_rig: RigFactory) -> None:
+    """lavalink.py stops reconnecting after a handshake answered with an HTTP error; the
+    supervisor restarts it while the node is down, so the node is back once it is."""
+    rig = await nodes_rig(resume_timeout_s=2, failover_grace_s=0.5)
+    emulator = rig.emulators[0]
+    [node_a] = [n for n in rig.players.all_nodes() if n.name == "node-a"]
+    since = rig.since()
+    await emulator.kill()
+    proxy = await _bad_gateway(emulator.host, emulator.port)
+    try:
+        await rig.node_event("node-a", False, since)
+
+        async def gave_up() -> bool:
+            return not transport.reconnecting(node_a)
+
+        await eventually(gave_up)
+        await asyncio.sleep(1.0)
+        assert rig.players.stats()["nodes"][0]["state"] == "down"
+    finally:
+        await proxy.cleanup()
+    await emulator.restart()
+    await rig.node_event("node-a", True, since, wait=40.0)
+    assert await rig.players.ready()
+    assert rig.players.stats()["nodes"][0]["state"] == "ready"
 
 
 # ----- a restarted worker ------------------------------------------------------------------

@@ -10,9 +10,9 @@ reconnects with ``Session-Id`` (:mod:`backbeat.audio.lavalink.transport`); withi
    node that succeeds proves it (only while the node still holds the session as connected:
    Lavalink's REST answers 404 for a session waiting for its resume); otherwise the player
    counts as gone only once the old session has expired there: the drop plus
-   ``resume_timeout_s`` plus :data:`EXPIRY_MARGIN_S`. A node that comes back *with* its session before that keeps its
-   players (they played on); the players moved away meanwhile are deleted from the resumed
-   session before anything else happens there.
+   ``resume_timeout_s`` plus :data:`EXPIRY_MARGIN_S`. A node that comes back *with* its
+   session before that keeps its players (they played on); the players moved away meanwhile
+   are deleted from the resumed session before anything else happens there.
 2. Each player then goes to the best other ready node (steady before flapping, the configured
    region first, lowest penalty) with its track, at the position it had reached when the old
    one stopped (extrapolated on this process's clock), paused, volume, filters and voice.
@@ -52,6 +52,9 @@ EXPIRY_MARGIN_S = 1.0
 RECONNECT_WAIT_S = 3.0
 #: Players moved at once (each is one PATCH to the node that takes it).
 PLACE_CONCURRENCY = 16
+#: Seconds between checks that a down node is still being reconnected (lavalink.py gives up
+#: after a handshake answered with an HTTP error, e.g. a proxy's 502 while Lavalink restarts).
+REVIVE_INTERVAL_S = 5.0
 
 
 class PlayerHost(Protocol):
@@ -344,6 +347,17 @@ class NodeSupervisor:
         entry.health.gone()
         entry.evacuating = True
         self._spawn(self._evacuate(node), f"lavalink.evacuate.{name}")
+        self._spawn(self._revive(node), f"lavalink.revive.{name}")
+
+    async def _revive(self, node: Any) -> None:
+        """While the node is down, restart lavalink.py's reconnect whenever it gave up."""
+        name = str(node.name)
+        entry = self._node(name)
+        while entry.health.state == "down" and not self._closed:
+            await asyncio.sleep(REVIVE_INTERVAL_S)
+            if entry.health.state == "down" and not transport.reconnecting(node):
+                _log.info("audio.lavalink_node_reconnect_restarted", node=name)
+                await transport.reconnect_now(node)
 
     async def _evacuate(self, node: Any) -> None:
         name = str(node.name)

@@ -109,3 +109,9 @@ async def reconnect_now(node: Any) -> None:
         return
     await node_transport.close(reconnect=False)
     node_transport.connect()
+
+
+def reconnecting(node: Any) -> bool:
+    """Whether lavalink.py is still connected or trying to (its connection task runs)."""
+    task = node._transport._connection_task
+    return task is not None and not task.done()
