@@ -169,14 +169,18 @@ class Slash:
         found: dict[str, Any] = await until(answered, within=30, every=0.05)
         return found
 
-    async def text(self, user: int, name: str, options: dict[str, Any] | None = None) -> str:
-        record = await self.record(user, name, options)
+    async def text(
+        self, user: int, name: str, options: dict[str, Any] | None = None, **kw: Any
+    ) -> str:
+        record = await self.record(user, name, options, **kw)
         message = record["original_message"]
         assert message["flags"] & EPHEMERAL, message
         return str(message.get("content") or "")
 
-    async def embed(self, user: int, name: str, options: dict[str, Any] | None = None) -> Any:
-        record = await self.record(user, name, options)
+    async def embed(
+        self, user: int, name: str, options: dict[str, Any] | None = None, **kw: Any
+    ) -> Any:
+        record = await self.record(user, name, options, **kw)
         [embed] = record["original_message"]["embeds"]
         return embed
 

@@ -86,6 +86,11 @@ async def _every_command(
             assert "cannot seek" in await slash.text(alice, "seek", {"time": "1:23"})
             assert "Skipped" in await slash.text(alice, "skip")
 
+            # /search: audio has no search handler yet (see test_gateway_menus for the pick).
+            assert "/search is not available yet" in await slash.text(
+                alice, "search", {"query": "jazz"}
+            )
+
             # Views.
             queue = await slash.embed(alice, "queue")
             assert queue["title"] == "Queue"
