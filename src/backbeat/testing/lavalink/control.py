@@ -64,6 +64,14 @@ class EmulatorControl:
             return None
         return int(item["state"]["position"])
 
+    async def requests(self, path_prefix: str = "/") -> list[dict[str, Any]]:
+        """REST requests received (``method``, ``path``, ``query``), oldest first, whose
+        path starts with ``path_prefix`` (``/v4/loadtracks``: every load and search)."""
+        return [r for r in self._emulator.requests if str(r["path"]).startswith(path_prefix)]
+
+    async def clear_requests(self) -> None:
+        self._emulator.requests.clear()
+
     # ----- clock ---------------------------------------------------------------------
 
     async def clock(self) -> dict[str, Any]:
@@ -280,6 +288,13 @@ def control_routes(control: EmulatorControl) -> list[web.RouteDef]:
     async def players(request: web.Request, body: dict[str, Any]) -> Any:
         return await control.players(request.query.get("sessionId"))
 
+    async def requests(request: web.Request, body: dict[str, Any]) -> Any:
+        return await control.requests(request.query.get("pathPrefix", "/"))
+
+    async def clear_requests(request: web.Request, body: dict[str, Any]) -> Any:
+        await control.clear_requests()
+        return None
+
     async def clock(request: web.Request, body: dict[str, Any]) -> Any:
         return await control.clock()
 
@@ -384,6 +399,8 @@ def control_routes(control: EmulatorControl) -> list[web.RouteDef]:
     return [
         web.get("/_control/state", wrap(state)),
         web.get("/_control/players", wrap(players)),
+        web.get("/_control/requests", wrap(requests)),
+        web.delete("/_control/requests", wrap(clear_requests)),
         web.get("/_control/clock", wrap(clock)),
         web.post("/_control/clock/advance", wrap(advance)),
         web.post("/_control/clock/speed", wrap(speed)),

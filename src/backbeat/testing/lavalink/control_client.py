@@ -88,6 +88,15 @@ class LavalinkControlClient:
             return None
         return int(item["state"]["position"])
 
+    async def requests(self, path_prefix: str = "/") -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = await self._call(
+            "GET", "/requests", params={"pathPrefix": path_prefix}
+        )
+        return result
+
+    async def clear_requests(self) -> None:
+        await self._call("DELETE", "/requests")
+
     # ----- clock ---------------------------------------------------------------------
 
     async def clock(self) -> dict[str, Any]:

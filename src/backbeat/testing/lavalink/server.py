@@ -10,6 +10,7 @@ listens again on the same port.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -97,6 +98,9 @@ class LavalinkEmulator:
             disabled_filters=disabled_filters,
         )
         self.faults = FaultPlan()
+        #: Every REST request (not control, not the WebSocket) in arrival order, for tests
+        #: that prove a request was never made (a cache hit, a refused URL).
+        self.requests: collections.deque[dict[str, Any]] = collections.deque(maxlen=10_000)
         self.node = LavalinkNode(config, clock, _load_catalog(catalog), self.faults, verifier)
         self.gateway = Gateway(self.node)
         self.control = EmulatorControl(self)
@@ -235,6 +239,10 @@ class LavalinkEmulator:
         path = request.path
         if path.startswith("/_control"):
             return await handler(request)
+        if path != "/v4/websocket":
+            self.requests.append(
+                {"method": request.method, "path": path, "query": dict(request.query)}
+            )
         delay_ms = self.faults.take_delay_ms(path)
         if delay_ms:
             await asyncio.sleep(delay_ms / 1000.0)
