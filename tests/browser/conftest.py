@@ -3,7 +3,8 @@
 Chromium is never downloaded (no ``playwright install``): the system's ``/usr/bin/chromium``
 is used (``BACKBEAT_TEST_CHROMIUM`` points elsewhere). Without it the tests are skipped with
 the reason, except under CI (``CI=true``), where a missing browser fails them.
-The panel rig of ``tests/integration/panel`` is shared.
+The panel rig of ``tests/integration/panel`` and the gateway + audio rig of
+``tests/integration/gateway`` are shared.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "panel"))
+_TESTS = Path(__file__).resolve().parents[1]
+# The panel rig, and the gateway + audio rig for the tests with the whole bot.
+sys.path.insert(0, str(_TESTS / "integration" / "gateway"))
+sys.path.insert(0, str(_TESTS / "integration" / "panel"))
 
-from panel_rig import panel_db_url, panel_engine, rig
+from panel_rig import panel_db_url, panel_engine, rig  # noqa: E402
 
 __all__ = ["browser", "panel_db_url", "panel_engine", "rig"]
 
