@@ -62,6 +62,8 @@ class AudioComponent:
             players=players,
             settings=self._settings.audio,
             bot_user_id=self._bot_user_id,
+            nodes=self._settings.lavalink.lavalink_nodes,
+            resume_timeout_s=self._settings.lavalink.lavalink_resume_timeout_s,
         )
         holder.append(worker)
         self.worker = worker
@@ -83,6 +85,9 @@ class AudioComponent:
             await asyncio.sleep(PURGE_INTERVAL_S)
 
     async def stop(self) -> None:
+        """Graceful hand-over (SIGTERM): the worker stops reading, finishes the commands in
+        hand, records the positions and releases its leases at once; the players are left
+        playing on the nodes for the new owner (``close`` leaves them as they are)."""
         if self.worker is not None:
             with contextlib.suppress(Exception):
                 await self.worker.stop()

@@ -11,6 +11,7 @@ and classification are the next issue's).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -59,6 +60,8 @@ class PlayerEvents:
         self._nodes: dict[str, bool] = {}
         #: Each node's Lavalink session id, from its ready event (stored on the Queue row).
         self.sessions: dict[str, str] = {}
+        #: Told every ``PlayerPosition`` without I/O (the worker records positions with it).
+        self.on_position: Callable[[PlayerPosition], None] | None = None
 
     async def run(self) -> None:
         """Drain the players' events until cancelled."""
@@ -76,6 +79,8 @@ class PlayerEvents:
             lavalink_nodes.labels("unavailable").set(len(self._nodes) - up)
             return
         if isinstance(event, PlayerPosition | VoiceClosed):
+            if isinstance(event, PlayerPosition) and self.on_position is not None:
+                self.on_position(event)
             if isinstance(event, VoiceClosed):
                 _log.info(
                     "voice_closed", guild_id=event.guild_id, code=event.code, reason=event.reason

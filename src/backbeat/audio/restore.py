@@ -1,37 +1,97 @@
 """Players rebuilt from SQL when this worker takes over partitions.
 
 The SQL queue is the system of record: for every session of a gained partition that was in a
-voice channel with a current item, the worker joins that channel again (the gateway carries
-out the ``voice-join``) and plays the item from the position last recorded, paused if it was
-paused, with its volume and filters. Each guild is restored in a task of its own under the
-guild's lock, so its commands wait for it and other guilds do not. A guild whose handshake
-fails is left as SQL has it (the next ``/play`` or ``/summon`` tries again).
+voice channel with a current item, the worker plays the item again in its own node session,
+from the position last recorded (extrapolated from when it was read while it was playing:
+:mod:`backbeat.audio.positions` records the nodes' reports), paused if it was paused, with
+its volume and filters (the loop mode and the queue are read from SQL by every later step).
+Each guild is restored in a task of its own under the guild's lock, so its commands wait for
+it and other guilds do not. The now-playing message of a restored session is *updated*,
+never created again.
+
+Whose player it was decides how:
+
+- **ours** (the node resumed this worker's session and the player is adopted): nothing to do
+  but take it as playing;
+- **another worker's, still connected** (a hand-over, or a worker that lost its lease while
+  alive): taken over by REST (:mod:`backbeat.audio.takeover`): our player joins with the old
+  player's voice credentials, the old player is deleted, ours plays from the old player's
+  position. The gap is two REST calls; the two never play at once;
+- **another worker's, not connected** (the worker died: its session waits for a resume
+  nobody will make): it cannot be removed, so the guild is restored only once that session
+  has certainly expired, ``resume_timeout_s`` + 1 s after the partition was gained (the dead
+  worker's socket closed before its lease expired). The guild's lock is not held meanwhile:
+  its commands apply to SQL, and one that starts playback makes the restore a no-op;
+- **unknown** (no session recorded, or on a node not configured): a new voice handshake
+  (``voice-join``) and play.
+
+A guild whose handshake fails is left as SQL has it (the next ``/play`` or ``/summon`` tries
+again).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
 
 from backbeat.audio.context import Audio
 from backbeat.audio.errors import CommandRefusedError
 from backbeat.audio.guilds import GuildState
-from backbeat.domain.queue import QueueSession
+from backbeat.audio.takeover import OldPlayer, SessionTakeover
+from backbeat.db.types import utc_now
+from backbeat.domain.queue import QueueEntry, QueueSession
 from backbeat.observability.logging import get_logger
 
 _log = get_logger(__name__)
+
+#: How long a restore waits for a ready node before it gives up on the guild.
+NODE_READY_WAIT_S = 15.0
+#: Added to the resume timeout before a dead worker's session counts as expired.
+EXPIRY_MARGIN_S = 1.0
+
+
+def resume_position(session: QueueSession, entry: QueueEntry, now: datetime) -> int:
+    """The position to play ``entry`` from: the stored one, plus the time since it was read
+    while playing (capped just before the end of a track of known length)."""
+    position = session.position_ms
+    if not session.paused and session.position_at is not None:
+        position += max(0, int((now - session.position_at).total_seconds() * 1000))
+    length = entry.track.length_ms
+    if length and not entry.track.is_stream:
+        position = min(position, max(0, length - 1_000))
+    return max(0, position)
 
 
 class Restorer:
     """Restores the guilds of partitions this worker gained."""
 
-    def __init__(self, audio: Audio, partitions: int) -> None:
+    def __init__(
+        self,
+        audio: Audio,
+        partitions: int,
+        *,
+        takeover: SessionTakeover | None = None,
+        own_sessions: Mapping[str, str] | None = None,
+        resume_timeout_s: float = 60.0,
+    ) -> None:
         self.audio = audio
         self.partitions = partitions
+        self.takeover = takeover
+        #: This worker's session id per node (kept current by the player events).
+        self.own_sessions: Mapping[str, str] = own_sessions if own_sessions is not None else {}
+        self.resume_timeout_s = resume_timeout_s
         self._tasks: set[asyncio.Task[None]] = set()
+        #: Guilds whose restore has not finished (a test and ``/stats`` may watch it).
+        self.pending: set[int] = set()
 
     async def gained(self, partitions: frozenset[int]) -> None:
-        """Start restoring every guild of ``partitions`` that was playing (returns at once
-        after reading the sessions, so the partitions' consumers can start)."""
+        """Start restoring every guild of ``partitions`` that was playing (returns after
+        reading the sessions, having marked each guild's UI as shown, so the partitions'
+        consumers can start; each guild's commands then wait for its lock)."""
+        gained_at = time.monotonic()
         for partition in sorted(partitions):
             sessions = await self.audio.queue.sessions(
                 partition=partition, partitions=self.partitions
@@ -40,37 +100,139 @@ class Restorer:
                 if session.voice_channel_id is None or not session.has_current:
                     continue
                 state = self.audio.guilds.get(session.guild_id)
-                task = asyncio.create_task(self._restore(state, session.voice_channel_id))
+                state.ui_shown = True  # its now-playing message exists: update, never create
+                self.pending.add(state.guild_id)
+                task = asyncio.create_task(self._restore(state, gained_at))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
 
-    async def _restore(self, state: GuildState, channel_id: int) -> None:
-        audio = self.audio
-        log = _log.bind(guild_id=state.guild_id, channel_id=channel_id)
+    async def _node_ready(self) -> bool:
+        deadline = time.monotonic() + NODE_READY_WAIT_S
+        while not await self.audio.players.ready():
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.05)
+        return True
+
+    async def _restore(self, state: GuildState, gained_at: float) -> None:
+        log = _log.bind(guild_id=state.guild_id)
         try:
+            if not await self._node_ready():
+                log.warning("player_restore_failed", code="no_node")
+                return
             async with state.lock:
-                view = await audio.read_view(state.guild_id)
-                session: QueueSession | None = view.session
-                if view.current is None or session is None or session.voice_channel_id is None:
-                    return  # a command changed it meanwhile
-                snapshot = audio.players.snapshot(state.guild_id)
-                if (
-                    snapshot is not None
-                    and snapshot.connected
-                    and snapshot.playing == view.current.track.encoded
-                ):
-                    state.playing = view.current  # the node kept it playing (a resumed session)
-                    await audio.publish_ui(state, "update")
-                    log.info("player_adopted")
-                    return
-                await audio.connect(state, session.voice_channel_id)
-                await audio.start_entry(state, view.current, session, start_ms=session.position_ms)
-                await audio.publish_ui(state, "update")
-                log.info("player_restored", position_ms=session.position_ms)
+                wait_until = await self._restore_locked(state, gained_at)
+            if wait_until is None:
+                return
+            await asyncio.sleep(max(0.0, wait_until - time.monotonic()))
+            async with state.lock:
+                if state.playing is None:  # no command started playback meanwhile
+                    await self._restore_locked(state, gained_at, old_gone=True)
         except CommandRefusedError as refused:
             log.warning("player_restore_failed", code=refused.code)
         except Exception:
             log.exception("player_restore_failed")
+        finally:
+            self.pending.discard(state.guild_id)
+
+    async def _restore_locked(
+        self, state: GuildState, gained_at: float, *, old_gone: bool = False
+    ) -> float | None:
+        """Restore under the lock; a monotonic time to try again at when the old player is
+        in a session that is not connected (None: done)."""
+        audio = self.audio
+        log = _log.bind(guild_id=state.guild_id)
+        view = await audio.read_view(state.guild_id)
+        session, entry = view.session, view.current
+        if entry is None or session is None or session.voice_channel_id is None:
+            return None  # a command changed it meanwhile
+        snapshot = audio.players.snapshot(state.guild_id)
+        if snapshot is not None and snapshot.connected and snapshot.playing == entry.track.encoded:
+            state.playing = entry  # the node kept it playing (our resumed session)
+            await audio.publish_ui(state, "update")
+            log.info("player_adopted")
+            return None
+        old_session, node = session.lavalink_session_id, session.node_name
+        foreign = (
+            not old_gone
+            and self.takeover is not None
+            and old_session is not None
+            and old_session not in self.own_sessions.values()
+            and self.takeover.knows(node)
+        )
+        if foreign and self.takeover is not None and old_session is not None and node is not None:
+            old = await self.takeover.read(node, old_session, state.guild_id)
+            if old.state == "no_session":
+                log.info("player_restore_waits_for_expiry", old_session=old_session)
+                return gained_at + self.resume_timeout_s + EXPIRY_MARGIN_S
+            if old.state == "found":
+                await self._take_over(
+                    state, session=session, entry=entry, node=node, old_session=old_session, old=old
+                )
+                return None
+        await audio.connect(state, session.voice_channel_id)
+        position = resume_position(session, entry, utc_now())
+        await audio.start_entry(state, entry, session, start_ms=position)
+        await audio.publish_ui(state, "update")
+        log.info("player_restored", position_ms=position)
+        return None
+
+    async def _take_over(
+        self,
+        state: GuildState,
+        *,
+        session: QueueSession,
+        entry: QueueEntry,
+        node: str,
+        old_session: str,
+        old: OldPlayer,
+    ) -> None:
+        """Join with the old player's voice, delete it, play from where it was."""
+        audio = self.audio
+        assert self.takeover is not None
+        assert session.voice_channel_id is not None
+        read_at = time.monotonic()
+        connecting = asyncio.create_task(audio.connect(state, session.voice_channel_id))
+        voice = old.voice or {}
+        if voice.get("token") and voice.get("endpoint") and voice.get("sessionId"):
+            # the player appears inside connect() (no event to wait on); raw voice events
+            # for a guild without one would be ignored
+            while audio.players.snapshot(state.guild_id) is None and not connecting.done():  # noqa: ASYNC110
+                await asyncio.sleep(0.005)
+            channel = str(voice.get("channelId") or session.voice_channel_id)
+            await audio.players.voice_state(
+                {
+                    "guild_id": str(state.guild_id),
+                    "user_id": str(audio.bot_user_id),
+                    "session_id": str(voice["sessionId"]),
+                    "channel_id": channel,
+                }
+            )
+            await audio.players.voice_server(
+                {
+                    "guild_id": str(state.guild_id),
+                    "token": str(voice["token"]),
+                    "endpoint": str(voice["endpoint"]),
+                }
+            )
+        await connecting
+        removed = await self.takeover.remove(node, old_session, state.guild_id)
+        if old.encoded == entry.track.encoded:
+            elapsed = 0 if old.paused else int((time.monotonic() - read_at) * 1000)
+            position = old.position_ms + elapsed
+            playing = replace(session, paused=old.paused)
+        else:
+            position = resume_position(session, entry, utc_now())
+            playing = session
+        await audio.start_entry(state, entry, playing, start_ms=position)
+        await audio.publish_ui(state, "update")
+        _log.info(
+            "player_taken_over",
+            guild_id=state.guild_id,
+            old_session=old_session,
+            removed=removed,
+            position_ms=position,
+        )
 
     async def close(self) -> None:
         for task in list(self._tasks):
