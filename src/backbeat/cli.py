@@ -40,7 +40,12 @@ def _config_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 #: Modules whose ``COMMANDS`` list joins the command line.
-COMMAND_MODULES: tuple[str, ...] = ("backbeat.runtime.cli", "backbeat.db.cli", "backbeat.bus.cli")
+COMMAND_MODULES: tuple[str, ...] = (
+    "backbeat.runtime.cli",
+    "backbeat.db.cli",
+    "backbeat.bus.cli",
+    "backbeat.sandbox.cli",
+)
 
 BUILTIN_COMMANDS: list[Command] = [
     Command(

@@ -2,7 +2,9 @@
 
 Exit codes: 0 stopped on a signal (every component stopped cleanly); 1 a component could not
 be loaded, failed to start, failed while running or did not stop in time; 2 an unknown
-component name or a configuration problem. Each failure is one line on standard error.
+component name or a configuration problem (with the gateway to run and no Discord token, one
+line naming ``BACKBEAT_DISCORD_TOKEN`` and ``backbeat sandbox``). Each failure is one line on
+standard error.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ from backbeat.runtime.runner import run_process, stop_on_signals
 
 _log = get_logger(__name__)
 _PREFIX = "backbeat run:"
+NO_TOKEN = (
+    "backbeat run: no Discord token: set BACKBEAT_DISCORD_TOKEN (environment or .env), "
+    "or try the whole bot locally with `backbeat sandbox`"
+)
 
 
 def _module_entry(value: str) -> tuple[str, str]:
@@ -65,6 +71,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     modules = component_modules(dict(args.component_module))
     try:
         names = select(args.components, modules)
+        if "gateway" in names and settings.discord.discord_token is None:
+            return _fail(NO_TOKEN, EXIT_USAGE)
         components = build(settings, names, modules)
         asyncio.run(_serve(settings, components))
     except UnknownComponentError as error:

@@ -23,6 +23,7 @@ from backbeat.testing.discord.oauth import OAuthService
 from backbeat.testing.discord.ratelimits import RateLimitConfig, RateLimiter
 from backbeat.testing.discord.rest import RestApi
 from backbeat.testing.discord.snowflakes import SnowflakeGenerator, mint_token, user_id_from_token
+from backbeat.testing.discord.stream import EventStream
 from backbeat.testing.discord.voice import DEFAULT_VOICE_ENDPOINT, VoiceService
 from backbeat.testing.discord.world import GUILD_VOICE, World
 from backbeat.testing.voice import VoiceCredentialRegistry
@@ -99,6 +100,7 @@ class DiscordEmulator:
             faults=self.http_faults,
             rest=self.rest,
         )
+        self.event_stream = EventStream(self.world)
         self.default_ids: dict[str, int] = (
             populate_default_world(self.world) if default_world else {}
         )
@@ -138,6 +140,7 @@ class DiscordEmulator:
         self.rest.add_routes(app)
         self.oauth.add_routes(app)
         self.control_api.add_routes(app)
+        app.router.add_get("/_control/events", self.event_stream.handle)
         app.router.add_get("/", self.gateway.handle)
         return app
 
@@ -152,6 +155,7 @@ class DiscordEmulator:
         if self._control is not None:
             await self._control.close()
             self._control = None
+        self.event_stream.close()
         await self.gateway.close_all()
         if self._runner is not None:
             await self._runner.cleanup()
