@@ -40,7 +40,7 @@ from typing import TypeVar
 from backbeat.bus.dedupe import LatestState, RecentIds
 from backbeat.bus.interface import BusConfig, Delivery, Handler, LeaseGuard
 from backbeat.bus.keys import Keys
-from backbeat.bus.store import Entry, StreamStore
+from backbeat.bus.store import Entry, FenceCheck, StreamStore
 from backbeat.domain.messages import Channel, Envelope, Rejection, decode
 from backbeat.domain.messages.ui import UiCreate, UiDelete, UiError, UiUpdate
 from backbeat.observability.logging import get_logger, log_context
@@ -72,6 +72,7 @@ class _PartitionReader:
         self._stop_requested = False
         self._stopping = asyncio.Event()
         self._token: int | None = None
+        self._fence: FenceCheck | None = None
         self._halted = False
         self._failure: Exception | None = None
         self._lanes: dict[int, deque[tuple[Entry, Envelope]]] = {}
@@ -102,7 +103,7 @@ class _PartitionReader:
         """
         self._stop_requested = True
         self._stopping.set()
-        grace = self._owner.config.lease_ttl_ms / 2000
+        grace = self._owner.stop_grace_s
         try:
             await asyncio.wait_for(asyncio.shield(self._task), grace)
         except TimeoutError:
@@ -172,11 +173,13 @@ class _PartitionReader:
     async def _await_token(self) -> None:
         guard = self._owner.guard
         self._token = None
+        self._fence = None
         if guard is None:
             return
         while not self._stop_requested:
             self._token = guard.token(self.partition)
             if self._token is not None:
+                self._fence = guard.read_fence(self.partition, self._token)
                 return
             await self._pause(_TOKEN_POLL_S)
 
@@ -193,6 +196,7 @@ class _PartitionReader:
                 except asyncio.CancelledError:
                     raise
                 except Exception:
+                    self._owner.read_failures += 1
                     log.exception(
                         "bus reader failed; retrying",
                         channel=self._owner.channel.value,
@@ -292,7 +296,13 @@ class _PartitionReader:
                 await self._handle(entry)
 
     async def _read_new(self) -> None:
-        """Read new entries into per-guild lanes while there is room."""
+        """Read new entries into per-guild lanes while there is room.
+
+        Under a guard each read is fenced (:class:`~backbeat.bus.store.FenceCheck`): the
+        store delivers entries only if the lease is still held with this reader's token when
+        the read executes, so a read delayed past a lease move (a stalled event loop, a slow
+        connection) takes nothing, rather than leaving entries pending under an owner that
+        hands nothing more."""
         owner = self._owner
         config = owner.config
         last_claim = time.monotonic()
@@ -304,10 +314,24 @@ class _PartitionReader:
                 continue
             finished, entries = await self._unless_stopped(
                 owner.store.read_new(
-                    self.stream, owner.group, owner.consumer_name, room, config.block_ms
+                    self.stream,
+                    owner.group,
+                    owner.consumer_name,
+                    room,
+                    config.block_ms,
+                    fence=self._fence,
                 )
             )
             if not finished:
+                return
+            if entries is None:  # the store found the lease gone: nothing was read
+                self._halted = True
+                log.info(
+                    "bus lease no longer held at the store; reading nothing more",
+                    channel=owner.channel.value,
+                    partition=self.partition,
+                    token=self._token,
+                )
                 return
             for entry in entries or ():
                 if not self._current():
@@ -505,6 +529,8 @@ class StreamConsumer:
         self.exclusive = exclusive
         self.guard = guard
         self._seen = RecentIds(dedupe_size)
+        #: Storage errors readers retried after (Redis unreachable, timed out…).
+        self.read_failures = 0
         # Hot-path metric children, resolved once.
         self.handled_ok = bus_messages_handled_total.labels(channel.value, "ok")
         self.latency = bus_delivery_latency_seconds.labels(channel.value)
@@ -527,6 +553,13 @@ class StreamConsumer:
     @property
     def partitions(self) -> frozenset[int]:
         return self._assigned
+
+    @property
+    def stop_grace_s(self) -> float:
+        """How long a stopping reader waits for its handlers: half the lease TTL (the
+        guard's, which a worker may have chosen apart from ``config.lease_ttl_ms``)."""
+        ttl_ms = self.config.lease_ttl_ms if self.guard is None else self.guard.ttl_ms
+        return ttl_ms / 2000
 
     def skip_reason(self, message: Envelope) -> str | None:
         """``duplicate`` or ``stale`` when a decoded message must not reach the handler."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from backbeat.bus.keys import GUILD_PARTITIONED
+from backbeat.bus.store import FenceCheck
 from backbeat.domain.messages import Channel, Envelope
 
 
@@ -26,6 +27,17 @@ class BusConfig:
     lease_ttl_ms: int = 10_000
     block_ms: int = 1_000
     batch: int = 100
+    #: Redis clients' socket timeout (0: ``block_ms`` + 10 s); must exceed ``block_ms``, so
+    #: only a Redis that stopped answering (stopped, a dropped connection) trips it.
+    socket_timeout_ms: int = 0
+
+    @property
+    def socket_timeout_s(self) -> float:
+        """Seconds a Redis call may wait for its answer before it fails and is retried."""
+        chosen = self.socket_timeout_ms or self.block_ms + 10_000
+        if chosen <= self.block_ms:
+            raise ValueError(f"socket timeout {chosen} ms must exceed block_ms {self.block_ms}")
+        return chosen / 1000
 
     def partition_count(self, channel: Channel) -> int:
         """How many partitions (streams) ``channel`` has."""
@@ -46,6 +58,14 @@ class LeaseGuard(Protocol):
         being released, and valid locally for at least a third of the lease TTL; else None.
 
         A local check (no I/O): cheap enough to call before every message."""
+
+    @property
+    def ttl_ms(self) -> int:
+        """The lease TTL the tokens are timed by; a stopping reader gives handlers half of it."""
+
+    def read_fence(self, partition: int, token: int) -> FenceCheck | None:
+        """What the stream store must find, atomically with each group read, for the read
+        to deliver anything: the lease held with ``token`` (None: reads are not fenced)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ import redis.asyncio as aioredis
 
 from backbeat.bus.interface import PartitionsChanged
 from backbeat.bus.keys import Keys
+from backbeat.bus.store import FenceCheck
 from backbeat.domain.messages import Channel
 from backbeat.observability.logging import get_logger
 from backbeat.observability.metrics import bus_lease_changes_total, bus_partitions_owned
@@ -118,6 +119,9 @@ class LeaseStore(Protocol):
     async def holds(self, partition: int, owner: str, token: int) -> bool:
         """True when the stored lease is ``owner``'s with ``token`` (one round trip)."""
 
+    def fence(self, partition: int, owner: str, token: int) -> FenceCheck:
+        """What a stream store checks, atomically with a group read, for this lease."""
+
     async def heartbeat(self, owner: str, ttl_ms: int) -> list[str]:
         """Mark ``owner`` alive for ``ttl_ms`` (0: leave); returns the live workers."""
 
@@ -160,6 +164,9 @@ class RedisLeaseStore:
     async def holds(self, partition: int, owner: str, token: int) -> bool:
         value = await self._redis.get(self._keys.lease(self._pool, partition))
         return value is not None and _text(value) == lease_value(owner, token)
+
+    def fence(self, partition: int, owner: str, token: int) -> FenceCheck:
+        return FenceCheck(self._keys.lease(self._pool, partition), lease_value(owner, token))
 
     async def heartbeat(self, owner: str, ttl_ms: int) -> list[str]:
         key = self._keys.workers(self._pool)
@@ -244,6 +251,13 @@ class MemoryLeaseStore:
 
     async def holds(self, partition: int, owner: str, token: int) -> bool:
         return self._is(partition, owner, token)
+
+    def fence(self, partition: int, owner: str, token: int) -> FenceCheck:
+        return FenceCheck(
+            f"lease:{partition}",
+            lease_value(owner, token),
+            held=lambda: self._is(partition, owner, token),
+        )
 
     async def heartbeat(self, owner: str, ttl_ms: int) -> list[str]:
         now = self._clock()
@@ -336,6 +350,9 @@ class PartitionLeases:
         if held.valid_until - self._store.clock() < self._margin:
             return None
         return held.token
+
+    def read_fence(self, partition: int, token: int) -> FenceCheck:
+        return self._store.fence(partition, self.worker_id, token)
 
     async def verify(self, partition: int, token: int) -> bool:
         return await self._store.holds(partition, self.worker_id, token)

@@ -13,7 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from backbeat.bus.keys import DEAD_SUFFIX
-from backbeat.bus.store import DeadLetter, Entry, GroupStats, PendingInfo, StreamStats
+from backbeat.bus.store import (
+    DeadLetter,
+    Entry,
+    FenceCheck,
+    GroupStats,
+    PendingInfo,
+    StreamStats,
+)
 
 
 def _seq(entry_id: str) -> int:
@@ -116,10 +123,23 @@ class MemoryStreamStore:
         return taken
 
     async def read_new(
-        self, stream: str, group: str, consumer: str, count: int, block_ms: int
-    ) -> list[Entry]:
+        self,
+        stream: str,
+        group: str,
+        consumer: str,
+        count: int,
+        block_ms: int,
+        *,
+        fence: FenceCheck | None = None,
+    ) -> list[Entry] | None:
+        """The fence (an in-process lease's ``held``) is checked right before each take,
+        with no ``await`` between them: nothing can run in between on this event loop."""
+        if fence is not None and fence.held is None:
+            raise ValueError("the in-process store checks fences through FenceCheck.held")
         deadline = time.monotonic() + block_ms / 1000
         while True:
+            if fence is not None and fence.held is not None and not fence.held():
+                return None
             taken = self._take_new(stream, group, consumer, count)
             if taken or not await self._wait(deadline, stream):
                 return taken

@@ -15,13 +15,40 @@ import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from backbeat.bus import keys as k
-from backbeat.bus.store import DeadLetter, Entry, GroupStats, PendingInfo, StreamStats
+from backbeat.bus.store import (
+    DeadLetter,
+    Entry,
+    FenceCheck,
+    GroupStats,
+    PendingInfo,
+    StreamStats,
+)
 
 _REPLAY = """
 if redis.call('XDEL', KEYS[1], ARGV[1]) == 1 then
   return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', 'm', ARGV[3])
 end
 return false
+"""
+
+# A group read that happens only while a lease is held (KEYS: stream, lease key; ARGV: the
+# lease value, group, consumer, count). XREADGROUP without BLOCK runs inside a script.
+# Replies {0}: the lease is not held, nothing read; {1, entries}: what was read; {2, id}:
+# nothing new, id of the stream's newest entry (to block on with a plain XREAD).
+_FENCED_READ = """
+if redis.call('GET', KEYS[2]) ~= ARGV[1] then
+  return {0}
+end
+local reply = redis.call('XREADGROUP', 'GROUP', ARGV[2], ARGV[3], 'COUNT', ARGV[4],
+  'STREAMS', KEYS[1], '>')
+if reply then
+  return {1, reply[1][2]}
+end
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if last[1] then
+  return {2, last[1][1]}
+end
+return {2, '0-0'}
 """
 
 RawEntry = tuple[bytes, dict[bytes, bytes] | None]
@@ -63,10 +90,26 @@ class RedisStreamStore:
         self._redis = client
         self._groups: set[tuple[str, str]] = set()
         self._replay = client.register_script(_REPLAY)
+        self._fenced_read = client.register_script(_FENCED_READ)
 
     @classmethod
-    def from_url(cls, url: str) -> RedisStreamStore:
-        return cls(aioredis.Redis.from_url(url, decode_responses=False))
+    def from_url(cls, url: str, *, socket_timeout: float | None = None) -> RedisStreamStore:
+        """A store on its own client. ``socket_timeout`` (seconds) bounds every call, so a
+        Redis that stopped answering fails the call (and the caller retries) instead of
+        hanging it; it must exceed the longest blocking read. Idle connections are pinged
+        before use every ``socket_timeout / 2`` (at most 5 s) so dead ones are replaced."""
+        if socket_timeout is None:
+            return cls(aioredis.Redis.from_url(url, decode_responses=False))
+        return cls(
+            aioredis.Redis.from_url(
+                url,
+                decode_responses=False,
+                socket_timeout=socket_timeout,
+                socket_connect_timeout=socket_timeout,
+                socket_keepalive=True,
+                health_check_interval=min(5.0, socket_timeout / 2),
+            )
+        )
 
     @property
     def client(self) -> aioredis.Redis:
@@ -105,12 +148,61 @@ class RedisStreamStore:
         return list(reply[0][1]) if reply else []
 
     async def read_new(
-        self, stream: str, group: str, consumer: str, count: int, block_ms: int
-    ) -> list[Entry]:
-        raw = await self._read_group(
-            stream, group, consumer, start=">", count=count, block=max(block_ms, 1)
+        self,
+        stream: str,
+        group: str,
+        consumer: str,
+        count: int,
+        block_ms: int,
+        *,
+        fence: FenceCheck | None = None,
+    ) -> list[Entry] | None:
+        """Without a fence one blocking ``XREADGROUP``. With one, the group read is a script
+        that reads only while the lease key holds the fence's value; when there is nothing
+        new it waits with a plain ``XREAD BLOCK`` after the stream's newest entry (which
+        delivers nothing to the group) and then runs the fenced read once more."""
+        if fence is None:
+            raw = await self._read_group(
+                stream, group, consumer, start=">", count=count, block=max(block_ms, 1)
+            )
+            return [Entry(_text(entry_id), _data(fields), 1) for entry_id, fields in raw]
+        found = await self._read_fenced(stream, group, consumer, count, fence)
+        if not isinstance(found, str):
+            return found
+        streams = cast(
+            dict[bytes | str | memoryview, int | bytes | str | memoryview], {stream: found}
         )
-        return [Entry(_text(entry_id), _data(fields), 1) for entry_id, fields in raw]
+        if not await self._redis.xread(streams, count=1, block=max(block_ms, 1)):
+            return []
+        again = await self._read_fenced(stream, group, consumer, count, fence)
+        return [] if isinstance(again, str) else again
+
+    async def _read_fenced(
+        self, stream: str, group: str, consumer: str, count: int, fence: FenceCheck
+    ) -> list[Entry] | str | None:
+        """Entries read under the fence, None when the lease is not held, or (nothing new)
+        the id of the stream's newest entry."""
+        await self.ensure_group(stream, group)
+        try:
+            reply = await self._fenced_read(
+                keys=[stream, fence.key], args=[fence.value, group, consumer, count]
+            )
+        except ResponseError as error:
+            if "NOGROUP" not in str(error):
+                raise
+            self._groups.discard((stream, group))
+            await self.ensure_group(stream, group)
+            return []
+        kind = int(reply[0])
+        if kind == 0:
+            return None
+        if kind == 2:
+            return _text(reply[1])
+        entries: list[Entry] = []
+        for entry_id, flat in reply[1]:
+            fields = dict(zip(flat[::2], flat[1::2], strict=True)) if flat else None
+            entries.append(Entry(_text(entry_id), _data(fields), 1))
+        return entries
 
     async def pending(self, stream: str, group: str) -> list[PendingInfo]:
         await self.ensure_group(stream, group)

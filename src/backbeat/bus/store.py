@@ -7,9 +7,26 @@ Entry ids are strings that sort by append order within a stream.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class FenceCheck:
+    """A lease that a group read must find still held, checked in the same atomic step.
+
+    A reader checks its lease token and then reads; a stall between the two could land the
+    read after another worker took the partition over, leaving what it read pending under an
+    owner that hands nothing more. With a fence the store reads only while the lease holds:
+    Redis compares ``key``'s value with ``value`` in the script that runs ``XREADGROUP``; the
+    in-process store calls ``held`` (a synchronous check of its in-process lease store) in the
+    same step of the event loop as the read. ``held`` is None for leases only Redis can check.
+    """
+
+    key: str
+    value: str
+    held: Callable[[], bool] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +90,19 @@ class StreamStore(Protocol):
     async def ensure_group(self, stream: str, group: str) -> None: ...
 
     async def read_new(
-        self, stream: str, group: str, consumer: str, count: int, block_ms: int
-    ) -> list[Entry]:
-        """Entries never delivered to the group (blocking up to ``block_ms``)."""
+        self,
+        stream: str,
+        group: str,
+        consumer: str,
+        count: int,
+        block_ms: int,
+        *,
+        fence: FenceCheck | None = None,
+    ) -> list[Entry] | None:
+        """Entries never delivered to the group (blocking up to ``block_ms``).
+
+        With a ``fence``, entries are delivered only by a read that found the lease held,
+        atomically; None (nothing read) when the lease was not held."""
 
     async def pending(self, stream: str, group: str) -> list[PendingInfo]:
         """Every entry pending for the group, whoever holds it, oldest (lowest id) first."""

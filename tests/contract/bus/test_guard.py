@@ -19,8 +19,13 @@ class Switch:
     def __init__(self, value: int | None) -> None:
         self.value = value
 
+    ttl_ms = 3000
+
     def token(self, partition: int) -> int | None:
         return self.value
+
+    def read_fence(self, partition: int, token: int) -> None:
+        return None  # reads are not fenced: the local token alone decides
 
 
 async def _pending_is(bus: StreamBus, expected: int) -> bool:

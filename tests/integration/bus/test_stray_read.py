@@ -3,8 +3,9 @@
 A reader checks its lease token, then reads new entries (XREADGROUP ``>``). Between the two
 its event loop can stall (or its connection lag) for longer than the lease TTL; the read
 then reaches Redis after another worker acquired the partition and finished its take-back.
-Whatever that read delivers is pending under the old owner, which hands nothing more: unless
-the bus gives those entries to the new owner, they wait until the partition moves again.
+Whatever that read delivered would be pending under the old owner, which hands nothing more,
+until the partition moved again. The bus fences group reads: the store reads only while the
+lease is still held (one script on Redis), so the late read takes nothing.
 
 The stall is made deterministic with gates over the real Redis store and lease store of the
 old owner: its next ``read_new`` and its renewals wait until the test opens them, as a
@@ -38,19 +39,24 @@ CONFIG = BusConfig(partitions=1, shard_count=1, lease_ttl_ms=1500, block_ms=100,
 
 
 class GatedStreamStore(RedisStreamStore):
-    """The real store; ``read_new`` waits while ``gate`` is closed (``parked`` tells)."""
+    """The real store; ``read_new`` waits while ``gate`` is closed (``parked`` tells), and
+    what such a held-back read returned is kept in ``late_reads``."""
 
     def __init__(self, client: aioredis.Redis) -> None:
         super().__init__(client)
         self.gate = asyncio.Event()
         self.gate.set()
         self.parked = asyncio.Event()
+        self.late_reads: list[Any] = []
 
     async def read_new(self, *args: Any, **kwargs: Any) -> Any:
-        if not self.gate.is_set():
-            self.parked.set()
-            await self.gate.wait()
-        return await super().read_new(*args, **kwargs)
+        if self.gate.is_set():
+            return await super().read_new(*args, **kwargs)
+        self.parked.set()
+        await self.gate.wait()
+        result = await super().read_new(*args, **kwargs)
+        self.late_reads.append(result)
+        return result
 
 
 class GatedLeaseStore(RedisLeaseStore):
@@ -74,11 +80,6 @@ def gated_bus(url: str) -> tuple[StreamBus, GatedStreamStore, GatedLeaseStore]:
     return StreamBus(store, {AUDIO_POOL: leases}, config=CONFIG, keys=keys), store, leases
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bus engine: an old owner's read sent after its lease check strands what it reads "
-    "(pending under it, no take-back follows); remove this marker with the fix",
-)
 async def test_a_late_read_of_a_lost_owner_does_not_strand_messages(
     redis_server: RedisServer,
 ) -> None:
@@ -113,7 +114,9 @@ async def test_a_late_read_of_a_lost_owner_does_not_strand_messages(
         for label in ("third", "fourth", "fifth"):
             await publisher.publish(Channel.COMMANDS, play(1, label))
         store_a.gate.set()
-        await asyncio.sleep(0.5)  # audio-a's read is answered (or refused)
+        await eventually(lambda: bool(store_a.late_reads), 30)
+        # The store refused it: audio-a's lease is audio-b's now, so nothing was read.
+        assert store_a.late_reads == [None], store_a.late_reads
         store_b.gate.set()
         leases_a.gate.set()
 
