@@ -107,7 +107,7 @@ bus_messages_dead_lettered_total = Counter(
 )
 bus_messages_reclaimed_total = Counter(
     "bus_messages_reclaimed_total",
-    "Pending messages taken over from a dead consumer (XAUTOCLAIM), by channel.",
+    "Pending messages taken over from a dead consumer (XCLAIM), by channel.",
     ["channel"],
     registry=REGISTRY,
 )
