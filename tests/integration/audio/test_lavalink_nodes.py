@@ -92,7 +92,7 @@ class NodesRig:
         self,
         emulators: list[LavalinkEmulator],
         registry: VoiceCredentialRegistry,
-        make: Callable[[VoiceRequest], LavalinkPlayers],
+        make: Callable[[VoiceRequest, str | None], LavalinkPlayers],
     ) -> None:
         self.emulators = emulators
         self.gateway = FakeGateway(registry)
@@ -100,8 +100,8 @@ class NodesRig:
         self.players = self._new()
         self.events = Events(self.players)
 
-    def _new(self) -> LavalinkPlayers:
-        players = self._make(self.gateway)
+    def _new(self, worker_id: str | None = None) -> LavalinkPlayers:
+        players = self._make(self.gateway, worker_id)
         self.gateway.players = players
         return players
 
@@ -110,11 +110,12 @@ class NodesRig:
         for name in NAMES:
             await self.events.wait_for(NodeChanged, lambda e, n=name: e.node == n and e.available)
 
-    async def restart_process(self) -> None:
-        """The audio process restarts: new players object, the same store and Discord state."""
+    async def restart_process(self, worker_id: str | None = None) -> None:
+        """The audio process restarts (as another worker with ``worker_id``): new players
+        object, the same store and Discord state."""
         await self.events.close()
         await self.players.close()
-        self.players = self._new()
+        self.players = self._new(worker_id)
         self.events = Events(self.players)
         await self.start()
 
@@ -203,7 +204,7 @@ async def nodes_rig(lavalink_emulator_factory: EmulatorFactory) -> AsyncIterator
             for name, region, e in zip(NAMES, ["eu", "us"], emulators, strict=True)
         ]
 
-        def new_players(gateway: VoiceRequest) -> LavalinkPlayers:
+        def new_players(gateway: VoiceRequest, worker: str | None) -> LavalinkPlayers:
             return LavalinkPlayers(
                 user_id=BOT,
                 nodes=nodes,
@@ -213,7 +214,7 @@ async def nodes_rig(lavalink_emulator_factory: EmulatorFactory) -> AsyncIterator
                 failover_grace_s=failover_grace_s,
                 region="eu",
                 session_store=store,
-                worker_id=worker_id,
+                worker_id=worker or worker_id,
             )
 
         rig = NodesRig(emulators, registry, new_players)
@@ -677,3 +678,51 @@ async def _restarted_worker(nodes_rig: RigFactory, store: SessionStore) -> None:
     await rig.players.stop(GUILDS[0])
     ended = await rig.events.wait_for(TrackEnded, since=since)
     assert (ended.encoded, ended.reason) == (track.encoded, "stopped")
+
+
+async def test_a_new_owner_releases_a_dead_workers_players(nodes_rig: RigFactory) -> None:
+    """audio-1 dies with two guilds playing in its session; audio-2 takes one of them: it
+    removes that player from audio-1's waiting session first and continues where it was."""
+    store = MemorySessionStore()
+    rig = await nodes_rig(store=store, worker_id="audio-1")
+    taken, left = GUILDS[0], GUILDS[1]
+    track = await rig.play(taken)
+    await rig.play(left, start_ms=5_000)
+    [old_session] = await rig.sessions(0)
+    monitor = OverlapMonitor(rig.emulators, [taken, left])
+    try:
+        await rig.restart_process(worker_id="audio-2")
+        released = await rig.players.release_sessions("audio-1", [taken])
+        assert set(released) == {taken}
+        snapshot = released[taken]
+        assert (snapshot.node, snapshot.playing) == ("node-a", track.encoded)
+        assert (snapshot.channel_id, snapshot.volume, snapshot.paused) == (
+            _channel(taken),
+            100,
+            False,
+        )
+        assert snapshot.position_ms >= 30_000
+        assert await rig.emulators[0].control.player(taken) is None
+        # the other guild plays on in the old session, which waits for its resume again
+        assert _playing(await rig.emulators[0].control.player(left, old_session))
+        state = await rig.emulators[0].control.state()
+        [old] = [s for s in state["sessions"] if s["sessionId"] == old_session]
+        assert old["paused"] is True
+
+        await rig.players.connect(taken, _channel(taken))
+        await rig.players.play(taken, track, start_ms=snapshot.position_ms)
+
+        async def playing_again() -> bool:
+            return _playing(await rig.emulators[0].control.player(taken))
+
+        await eventually(playing_again)
+        await asyncio.sleep(0.3)
+        with pytest.raises(ValueError, match="own sessions"):
+            await rig.players.release_sessions("audio-2")
+        # releasing everything that is left ends the old session for good
+        rest_of_it = await rig.players.release_sessions("audio-1")
+        assert set(rest_of_it) == {left}
+        assert old_session not in await rig.sessions(0)
+    finally:
+        await monitor.close()
+    assert monitor.overlaps == []

@@ -121,6 +121,14 @@ class NodeSupervisor:
             entry = self._nodes[name] = _Node(NodeHealth(name))
         return entry
 
+    @property
+    def store(self) -> SessionStore | None:
+        return self._store
+
+    @property
+    def worker_id(self) -> str:
+        return self._worker_id
+
     def health(self, name: str) -> NodeHealth:
         return self._node(name).health
 

@@ -9,7 +9,7 @@ lavalink.py or aiohttp failure leaves as an :mod:`backbeat.audio.errors` error.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -22,13 +22,13 @@ from backbeat.audio.errors import (
     PlayerGoneError,
     VoiceTimeoutError,
 )
-from backbeat.audio.lavalink import rest, transport
+from backbeat.audio.lavalink import rest, takeover, transport
 from backbeat.audio.lavalink.failover import FailoverPolicy, NodeSupervisor
 from backbeat.audio.lavalink.handshake import Handshake
 from backbeat.audio.lavalink.nodes import add_node, node_stats
 from backbeat.audio.lavalink.player import BackbeatPlayer
 from backbeat.audio.lavalink.sessions import SessionStore
-from backbeat.audio.lavalink.tracks import load_result, track_body
+from backbeat.audio.lavalink.tracks import load_result, released_snapshot, track_body
 from backbeat.audio.ports import (
     LoadResult,
     PlayerEvent,
@@ -224,6 +224,41 @@ class LavalinkPlayers:
 
     async def load(self, identifier: str) -> LoadResult:
         return load_result(await rest.load_tracks(self._best_node(), identifier))
+
+    # ----- taking over another worker's players -------------------------------------------
+
+    async def release_sessions(
+        self, worker_id: str, guild_ids: Collection[int] | None = None
+    ) -> dict[int, PlayerSnapshot]:
+        """Remove the players of ``guild_ids`` (all for None) from another worker's Lavalink
+        sessions (their ids from the session store), so that creating them here never makes
+        two play at once; returns them as that worker's node had them (track as this process
+        sent it, position, pause, volume, filters) for the caller to continue from.
+        See :mod:`backbeat.audio.lavalink.takeover`."""
+        if self._client is None:
+            raise NoNodeAvailableError("the audio service is not started")
+        store = self._supervisor.store
+        if store is None:
+            return {}
+        if worker_id == self._supervisor.worker_id:
+            raise ValueError("a worker does not release its own sessions")
+        released: dict[int, PlayerSnapshot] = {}
+        passwords = {n.name: n.password.get_secret_value() for n in self._node_config}
+        for node in self.all_nodes():
+            name = str(node.name)
+            session_id = await store.load(worker_id, name)
+            if session_id is None:
+                continue
+            found = await takeover.release(
+                node,
+                user_id=self._user_id,
+                session_id=session_id,
+                guild_ids=guild_ids,
+                password=passwords[name],
+            )
+            for guild_id, answer in found.items():
+                released[guild_id] = released_snapshot(guild_id, name, answer)
+        return released
 
     # ----- players (also the failover supervisor's PlayerHost) ------------------------------
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, cast
 
-from backbeat.audio.ports import LoadKind, LoadResult, Severity
+from backbeat.audio.ports import LoadKind, LoadResult, PlayerSnapshot, Severity
 from backbeat.domain.queue import QueueTrack
 
 #: Lavalink's length of a stream (``Long.MAX_VALUE``); such tracks get ``length_ms`` 0.
@@ -87,6 +87,29 @@ def sent_encoded(track: Mapping[str, Any]) -> str | None:
     if not isinstance(ours, Mapping) or not isinstance(ours.get("encoded"), str):
         return None
     return str(ours["encoded"])
+
+
+def released_snapshot(guild_id: int, node: str, answer: Mapping[str, Any]) -> PlayerSnapshot:
+    """A Lavalink Player object (of a released session) as a :class:`PlayerSnapshot`."""
+    track = answer.get("track")
+    playing = None
+    if isinstance(track, Mapping) and track.get("encoded"):
+        playing = sent_encoded(track) or str(track["encoded"])
+    state: Mapping[str, Any] = answer.get("state") or {}
+    voice: Mapping[str, Any] = answer.get("voice") or {}
+    channel = voice.get("channelId")
+    return PlayerSnapshot(
+        guild_id=guild_id,
+        node=node,
+        channel_id=int(channel) if channel else None,
+        connected=bool(state.get("connected", False)),
+        playing=playing,
+        paused=bool(answer.get("paused", False)),
+        volume=int(answer.get("volume", 100)),
+        position_ms=int(state.get("position", 0) or 0),
+        filters=dict(answer.get("filters") or {}),
+        position_time_ms=int(state.get("time", 0) or 0),
+    )
 
 
 def load_result(answer: Mapping[str, Any]) -> LoadResult:
