@@ -525,6 +525,14 @@ class GatewaySettings(_Section):
         description="Lifetime of a reply posted in the text channel once the interaction "
         "token has expired.",
     )
+    identify_interval_s: float = Field(
+        default=5.5,
+        ge=0,
+        le=60,
+        description="Seconds between two IDENTIFYs of one concurrency bucket "
+        "(`shard_id % max_concurrency`), across every gateway process (Discord: 5, plus a "
+        "margin for connect time).",
+    )
 
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]

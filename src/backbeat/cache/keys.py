@@ -10,6 +10,8 @@ share one Redis. The in-process store uses the same names.
 * ``<prefix>cache:search:<source>:<query>``: search results; 5 min.
 * ``<prefix>ratelimit:<bucket>:<guild>:<user>``: uses of a rate-limit bucket in the current
   window; expires with the window.
+* ``<prefix>lease:identify:<bucket>``: held for the identify interval by the gateway
+  process whose shard of that concurrency bucket (``shard_id % max_concurrency``) identifies.
 * ``<prefix>ratelimit:panel-login:<address>``: logins a client address started at the control
   panel in the current window; expires with the window.
 """
@@ -43,6 +45,9 @@ class CacheKeys:
         """``query`` as ``backbeat.domain.search_query.normalise_query`` spells it (a URL's
         path keeps its case: video ids are case-sensitive)."""
         return f"{self.prefix}cache:search:{source}:{query}"
+
+    def identify(self, bucket: int) -> str:
+        return f"{self.prefix}lease:identify:{bucket}"
 
     def panel_login(self, address: str) -> str:
         return f"{self.prefix}ratelimit:panel-login:{address}"

@@ -1,7 +1,8 @@
 """Where cached values live: Redis when the deployment has one, else this process's memory.
 
-A :class:`CacheStore` holds bytes under string keys with a time to live, and counts uses of
-a fixed window (``hit``) for rate limiting. Both stores behave alike; losing what they hold
+A :class:`CacheStore` holds bytes under string keys with a time to live, counts uses of
+a fixed window (``hit``) for rate limiting, and hands out short leases (``claim``: the
+gateway's identify pacing across processes). Both stores behave alike; losing what they hold
 is always safe (SQL is the record).
 """
 
@@ -39,6 +40,12 @@ class CacheStore(Protocol):
 
     async def hit(self, key: str, *, window_ms: int) -> WindowCount:
         """Count one use; the window starts with the first use and lasts ``window_ms``."""
+        ...
+
+    async def claim(self, key: str, *, ttl_s: float) -> float:
+        """Take ``key`` for ``ttl_s`` unless someone holds it: 0.0 when taken, else the
+        seconds until the holder's lease ends (then try again). Leases are never released
+        early: they space out whatever they guard."""
         ...
 
     async def close(self) -> None: ...
@@ -82,6 +89,14 @@ class MemoryCacheStore:
         count += 1
         self._windows[key] = (count, expires)
         return WindowCount(count, max(0, round((expires - now) * 1000)))
+
+    async def claim(self, key: str, *, ttl_s: float) -> float:
+        now = self._clock()
+        found = self._values.get(key)
+        if found is not None and now < found[1]:
+            return found[1] - now
+        await self.set(key, b"1", ttl_s=ttl_s)
+        return 0.0
 
     async def close(self) -> None:
         self._values.clear()
@@ -142,6 +157,16 @@ class RedisCacheStore:
         except (RedisError, OSError) as error:
             raise BackendUnavailableError("redis", str(error)) from error
         return WindowCount(int(count), int(ttl))
+
+    async def claim(self, key: str, *, ttl_s: float) -> float:
+        ms = max(1, round(ttl_s * 1000))
+        try:
+            if await self._client.set(key, b"1", nx=True, px=ms):
+                return 0.0
+            left = int(await self._client.pttl(key))
+        except (RedisError, OSError) as error:
+            raise BackendUnavailableError("redis", str(error)) from error
+        return max(left, 1) / 1000  # -2 (expired meanwhile) or -1: try again at once
 
     async def close(self) -> None:
         await self._client.aclose()

@@ -33,6 +33,7 @@ from backbeat.gateway.discord_endpoints import point_discord_py_at
 from backbeat.gateway.dispatch import ToDiscordHandler
 from backbeat.gateway.flow import CommandFlow
 from backbeat.gateway.gate import Gate
+from backbeat.gateway.identify import IdentifyPacer
 from backbeat.gateway.localization import CommandTranslator
 from backbeat.gateway.ops import COMMAND_SYNC, GATEWAY_CONNECT, count_retry, discord_operation
 from backbeat.gateway.pending import PendingReplies
@@ -58,7 +59,7 @@ class GatewayOptions:
     """Knobs that are not deployment settings (tests shorten them)."""
 
     identify_delay_s: float | None = None
-    """Pause between shard IDENTIFYs; None: discord.py's (5 s, Discord's limit)."""
+    """Spacing of IDENTIFYs per concurrency bucket; None: ``BACKBEAT_IDENTIFY_INTERVAL_S``."""
     guild_ready_timeout_s: float = 2.0
     sync_commands: bool = True
 
@@ -95,11 +96,18 @@ class Gateway:
         self._bus = bus
         keys = keys or CacheKeys(settings.bus.redis_key_prefix)
         self.partitions = shard_partitions(settings)
+        delay = self._options.identify_delay_s
+        self.pacer = IdentifyPacer(
+            cache,
+            keys,
+            self._max_concurrency,
+            interval_s=settings.gateway.identify_interval_s if delay is None else delay,
+        )
         self.bot = GatewayBot(
             shard_count=settings.discord.shard_count,
             shard_ids=settings.discord.shard_ids,
             setup=self._setup,
-            identify_delay_s=self._options.identify_delay_s,
+            pacer=self.pacer,
             guild_ready_timeout_s=self._options.guild_ready_timeout_s,
         )
         self.shards = ShardTracker(self.partitions, self._latency)
@@ -226,6 +234,9 @@ class Gateway:
             autocomplete_answered_without_audio=self.autocomplete.late,
         )
         return section
+
+    async def _max_concurrency(self) -> int:
+        return await self.bot.max_concurrency()
 
     def _latency(self, shard_id: int) -> float | None:
         shard = self.bot.get_shard(shard_id)

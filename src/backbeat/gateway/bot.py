@@ -2,17 +2,20 @@
 
 It only receives what the gateway needs: guilds (channels, roles, the bot's voice state
 after a restart), voice states (listener counts and the bot's own voice events) and
-interactions. Shards come from ``BACKBEAT_SHARD_COUNT`` / ``BACKBEAT_SHARD_IDS``.
+interactions. Shards come from ``BACKBEAT_SHARD_COUNT`` / ``BACKBEAT_SHARD_IDS``; each
+IDENTIFY waits for its concurrency bucket's lease (:mod:`backbeat.gateway.identify`) instead
+of discord.py's fixed 5-second sleep.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import discord
 from discord.ext import commands
+
+from backbeat.gateway.identify import IdentifyPacer
 
 
 def gateway_intents() -> discord.Intents:
@@ -32,7 +35,7 @@ class GatewayBot(commands.AutoShardedBot):
         shard_count: int | None,
         shard_ids: Sequence[int] | None,
         setup: Callable[[GatewayBot], Awaitable[None]],
-        identify_delay_s: float | None = None,
+        pacer: IdentifyPacer,
         guild_ready_timeout_s: float = 2.0,
     ) -> None:
         sharding: dict[str, Any] = {"shard_count": shard_count}
@@ -48,14 +51,17 @@ class GatewayBot(commands.AutoShardedBot):
             max_messages=None,
         )
         self._setup = setup
-        self._identify_delay_s = identify_delay_s
+        self.pacer = pacer
 
     async def setup_hook(self) -> None:
         await self._setup(self)
 
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
-        """discord.py's pause between IDENTIFYs, or ``identify_delay_s`` when given."""
-        if self._identify_delay_s is None:
-            await super().before_identify_hook(shard_id, initial=initial)
-        elif not initial and self._identify_delay_s > 0:
-            await asyncio.sleep(self._identify_delay_s)
+        """Wait for the shard's identify lease (also for a process's first shard: another
+        process may have just identified one of the same bucket)."""
+        await self.pacer.wait(shard_id or 0)
+
+    async def max_concurrency(self) -> int:
+        """``session_start_limit.max_concurrency`` of ``/gateway/bot``."""
+        _, _, limit = await self.http.get_bot_gateway()
+        return int(limit.get("max_concurrency", 1))
