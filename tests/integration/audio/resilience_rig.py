@@ -1,0 +1,184 @@
+"""Worker processes and a playback monitor for the resilience tests.
+
+:class:`WorkerProcess` runs ``audio_worker_process.py`` (a real audio worker over Redis and
+SQL) and reads what it prints (``started``, ``owned P,… T``, ``stopped T``).
+:class:`PlaybackMonitor` polls the Lavalink emulator (in this process, real-time clock) and
+records, per guild, when a player was sounding (track, voice connected, not paused), the
+longest silence after it first sounded and whether two players ever sounded at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import signal
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from audio_rig import AUDIO_BUS_CONFIG
+
+from backbeat.bus.interface import BusConfig
+from backbeat.testing.lavalink.server import LavalinkEmulator
+
+SCRIPT = Path(__file__).with_name("audio_worker_process.py")
+
+
+class WorkerProcess:
+    """One audio worker subprocess."""
+
+    def __init__(self, process: asyncio.subprocess.Process, worker_id: str) -> None:
+        self.process = process
+        self.worker_id = worker_id
+        self.lines: list[str] = []
+        self.owned: list[tuple[frozenset[int], float]] = []
+        self._changed = asyncio.Event()
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def start(
+        cls,
+        *,
+        worker_id: str,
+        redis_url: str,
+        prefix: str,
+        db_url: str,
+        emulator: LavalinkEmulator,
+        config: BusConfig = AUDIO_BUS_CONFIG,
+        resume_timeout_s: int = 60,
+        extra: tuple[str, ...] = (),
+    ) -> WorkerProcess:
+        fields = [f"{f.name}={getattr(config, f.name)}" for f in dataclasses.fields(config)]
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, str(SCRIPT),
+            "--redis", redis_url, "--prefix", prefix, "--db", db_url,
+            "--node", f"http://{emulator.host}:{emulator.port}",
+            "--password", emulator.password, "--worker-id", worker_id,
+            "--resume-timeout", str(resume_timeout_s), *extra, "--bus-config", *fields,
+            stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        worker = cls(process, worker_id)
+        await worker.wait_line(lambda line: line == "started", 60)
+        return worker
+
+    async def _read(self) -> None:
+        assert self.process.stdout is not None
+        while line := await self.process.stdout.readline():
+            text = line.decode(errors="replace").strip()
+            self.lines.append(text)
+            if text.startswith("owned "):
+                _, parts, at = text.split()
+                owned = frozenset() if parts == "-" else frozenset(map(int, parts.split(",")))
+                self.owned.append((owned, float(at)))
+            self._changed.set()
+
+    async def wait_line(self, match: Callable[[str], bool], wait: float = 30) -> str:
+        deadline = time.monotonic() + wait
+        while True:
+            for line in self.lines:
+                if match(line):
+                    return line
+            if self.process.returncode is not None and self._reader.done():
+                raise AssertionError(f"{self.worker_id} exited ({self.process.returncode})")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"{self.worker_id}: no matching line in {wait} s")
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), min(left, 0.5))
+
+    async def wait_owned(self, partitions: frozenset[int], wait: float = 30) -> float:
+        """The unix time at which the worker first consumed exactly ``partitions``."""
+        deadline = time.monotonic() + wait
+        while True:
+            for owned, at in self.owned:
+                if owned == partitions:
+                    return at
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{self.worker_id} never owned {sorted(partitions)}")
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), 0.5)
+
+    def terminate(self) -> float:
+        self.process.send_signal(signal.SIGTERM)
+        return time.time()
+
+    def kill(self) -> None:
+        if self.process.returncode is None:
+            self.process.kill()
+
+    async def close(self) -> None:
+        self.kill()
+        await self.process.wait()
+        with contextlib.suppress(Exception):
+            await self._reader
+
+
+@dataclasses.dataclass
+class GuildPlayback:
+    first_sounded: float | None = None
+    last_sounded: float | None = None
+    longest_gap_s: float = 0.0
+    overlaps: int = 0
+    sessions: set[str] = dataclasses.field(default_factory=set)
+
+
+class PlaybackMonitor:
+    """Polls the emulator's players every ``interval_s`` (on its real-time clock)."""
+
+    def __init__(self, emulator: LavalinkEmulator, interval_s: float = 0.01) -> None:
+        self.emulator = emulator
+        self.interval_s = interval_s
+        self.guilds: dict[int, GuildPlayback] = {}
+        self.latest: dict[int, list[dict[str, Any]]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            now = (await self.emulator.control.clock())["nowMs"] / 1000
+            sounding: dict[int, list[dict[str, Any]]] = {}
+            for player in await self.emulator.control.players():
+                on = (
+                    player["track"] is not None
+                    and not player["paused"]
+                    and player["state"].get("connected")
+                )
+                if on:
+                    sounding.setdefault(int(player["guildId"]), []).append(player)
+            self.latest = sounding
+            for guild_id, record in self.guilds.items():
+                players = sounding.get(guild_id, [])
+                if len(players) > 1:
+                    record.overlaps += 1
+                if players:
+                    record.sessions.update(p["sessionId"] for p in players)
+                    if record.last_sounded is not None:
+                        record.longest_gap_s = max(record.longest_gap_s, now - record.last_sounded)
+                    if record.first_sounded is None:
+                        record.first_sounded = now
+                    record.last_sounded = now
+            await asyncio.sleep(self.interval_s)
+
+    def watch(self, guild_id: int) -> None:
+        self.guilds.setdefault(guild_id, GuildPlayback())
+
+    def session_of(self, guild_id: int) -> str | None:
+        players = self.latest.get(guild_id, [])
+        return players[0]["sessionId"] if len(players) == 1 else None
+
+    def position_of(self, guild_id: int) -> int | None:
+        players = self.latest.get(guild_id, [])
+        return int(players[0]["state"]["position"]) if len(players) == 1 else None
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
