@@ -5,6 +5,7 @@ from __future__ import annotations
 import discord
 import pytest
 
+from backbeat.domain.i18n import Translator
 from backbeat.domain.messages import DiscordContext, NowPlayingState, TrackSummary
 from backbeat.domain.messages.commands import Loop, Pause, Volume
 from backbeat.domain.messages.common import AutoplayMode, LoopMode
@@ -93,9 +94,11 @@ def test_progress_is_written_as_discord_timestamps() -> None:
 
 
 def test_notice_texts_and_durations() -> None:
-    assert notice_text("volume.set", {"percent": 80}) == "🔊 Volume set to 80%"
+    tr = Translator()
+    assert tr.text("en-US", "volume.set", {"percent": 80}) == "🔊 Volume set to 80%"
+    assert tr.text("en-US", "pause.paused", {}) == "⏸️ Paused"
+    assert tr.text("en-US", "play.queued", {}) is None  # its values are missing: said plainly
     assert notice_text("play.queued", {}) == "Play queued"
-    assert notice_text("pause.paused", {}) == "⏸️ Paused"
     assert notice_text("queue.cleared", {"count": 3}) == "Queue cleared (count: 3)"
     assert duration(59_999) == "0:59"
     assert duration(3_723_000) == "1:02:03"

@@ -67,6 +67,9 @@ GERMAN: Final[Mapping[str, str]] = {
     "error.unsafe_url": "⚠️ Dieser Link kann nicht abgespielt werden.",
     "error.rate_limited": "⚠️ Gerade zu viele Suchen; versuche es in {retry_after_s} s erneut.",
     "error.unknown_provider": "⚠️ Es gibt keinen Suchanbieter namens {source}.",
+    "error.failure_streak": (
+        "⚠️ Mehrere Titel nacheinander sind fehlgeschlagen; die Wiedergabe wurde gestoppt."
+    ),
     "error.internal": "⚠️ Etwas ist schiefgegangen; versuche es erneut.",
     "error.track_failed": "⚠️ Ein Titel konnte nicht abgespielt werden und wurde übersprungen.",
     "error.track_stuck": "⚠️ Ein Titel blieb hängen und wurde übersprungen.",

@@ -64,6 +64,7 @@ ENGLISH: Final[Mapping[str, str]] = {
     "error.unsafe_url": "⚠️ That link cannot be played.",
     "error.rate_limited": "⚠️ Too many searches right now; try again in {retry_after_s} s.",
     "error.unknown_provider": "⚠️ There is no search provider called {source}.",
+    "error.failure_streak": "⚠️ Several tracks in a row failed; playback stopped.",
     "error.internal": "⚠️ Something went wrong; try again.",
     "error.track_failed": "⚠️ A track could not be played and was skipped.",
     "error.track_stuck": "⚠️ A track got stuck and was skipped.",
