@@ -246,7 +246,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
         bus=bus,
         engine=engine,
         players=players,
-        settings=AudioSettings(),
+        settings=AudioSettings(url_allowlist=["www.youtube.com"]),  # no real DNS here
         bot_user_id=BOT,
         worker_id="audio-bench",
     )

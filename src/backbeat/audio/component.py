@@ -15,7 +15,12 @@ from typing import TYPE_CHECKING
 
 from backbeat.audio.lavalink import LavalinkPlayers
 from backbeat.audio.worker import AudioWorker
+from backbeat.cache import CacheStore, RateLimiter, cache_keys, create_cache_store
+from backbeat.cache.factory import CACHE_RESOURCE
+from backbeat.cache.search import create_search_cache
+from backbeat.cache.search_throttle import SearchThrottle
 from backbeat.config import Settings, env_name
+from backbeat.db.repositories.rate_limits import RateLimitRepository
 from backbeat.db.types import utc_now
 from backbeat.errors import ConfigurationError
 from backbeat.observability.logging import get_logger
@@ -27,6 +32,10 @@ _log = get_logger(__name__)
 
 #: How often applied-message ids past their retention are purged.
 PURGE_INTERVAL_S = 600.0
+
+
+async def _close_cache(store: CacheStore) -> None:
+    await store.close()
 
 
 class AudioComponent:
@@ -56,12 +65,21 @@ class AudioComponent:
 
         players = LavalinkPlayers.from_settings(self._settings, voice_request)
         self._players = players
+
+        async def create_store() -> CacheStore:
+            return create_cache_store(self._settings)
+
+        # the gateway's store too: one search cache and one set of search counters
+        store = await process.shared(CACHE_RESOURCE, create_store, _close_cache)
+        limiter = RateLimiter(store, RateLimitRepository(engine), keys=cache_keys(self._settings))
         worker = AudioWorker(
             bus=bus,
             engine=engine,
             players=players,
             settings=self._settings.audio,
             bot_user_id=self._bot_user_id,
+            search_cache=create_search_cache(self._settings, store),
+            search_throttle=SearchThrottle(limiter),
             nodes=self._settings.lavalink.lavalink_nodes,
             resume_timeout_s=self._settings.lavalink.lavalink_resume_timeout_s,
         )
@@ -94,6 +112,8 @@ class AudioComponent:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.worker is not None:
+            await self.worker.audio.searcher.close()
         if self._players is not None:
             await self._players.close()
 

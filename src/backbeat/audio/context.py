@@ -8,6 +8,7 @@ guild's view from SQL, publish snapshots and replies.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -21,8 +22,11 @@ from backbeat.audio.guilds import Guilds, GuildState
 from backbeat.audio.ledger import Effect, Ledger, Replayed, Work
 from backbeat.audio.ports import Players
 from backbeat.audio.replies import error_reply, summary
+from backbeat.audio.search import build_searcher
 from backbeat.audio.seq import StateSeq
 from backbeat.bus.interface import Delivery
+from backbeat.cache.search import SearchCache
+from backbeat.cache.search_throttle import SearchThrottle
 from backbeat.config import AudioSettings
 from backbeat.db.models import Queue, QueueItem
 from backbeat.db.repositories.configuration import ConfigurationRepository
@@ -49,8 +53,10 @@ from backbeat.domain.messages.ui import (
     UiDelete,
     UiUpdate,
 )
+from backbeat.domain.playback_errors import FailureTracker, RetryPolicy
 from backbeat.domain.queue import LoopMode, QueueEntry, QueueSession
 from backbeat.domain.records import SkipReason
+from backbeat.net.url_guard import Resolver
 from backbeat.observability.logging import get_logger
 
 if TYPE_CHECKING:
@@ -93,13 +99,32 @@ class Audio:
         settings: AudioSettings,
         bot_user_id: int,
         pool: str | None = None,
+        search_cache: SearchCache | None = None,
+        search_throttle: SearchThrottle | None = None,
+        resolver: Resolver | None = None,
     ) -> None:
         self.bus = bus
         self.engine = engine
         self.players = players
         self.settings = settings
         self.bot_user_id = bot_user_id
-        self.guilds = Guilds()
+        retry = RetryPolicy(
+            settings.play_retry_base_s, settings.play_retry_cap_s, settings.play_retry_attempts
+        )
+        self.guilds = Guilds(
+            lambda: FailureTracker(streak_limit=settings.play_failure_streak_limit, retry=retry)
+        )
+        #: Every search: URL guard, provider prefix, cache, throttle, node (``audio/search.py``).
+        self.searcher = build_searcher(
+            settings,
+            engine,
+            players,
+            cache=search_cache,
+            throttle=search_throttle,
+            resolver=resolver,
+        )
+        #: How a failed track's retry waits (test hook: record the backoff instead).
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self.seq = StateSeq()
         self.ledger = Ledger(engine) if pool is None else Ledger(engine, pool=pool)
         self.queue = QueueRepository(engine)
@@ -267,9 +292,23 @@ class Audio:
     # --- the player -----------------------------------------------------------------------------
 
     async def start_entry(
-        self, state: GuildState, entry: QueueEntry, session: QueueSession, *, start_ms: int = 0
+        self,
+        state: GuildState,
+        entry: QueueEntry,
+        session: QueueSession,
+        *,
+        start_ms: int = 0,
+        by_user: bool = True,
     ) -> None:
-        """Play ``entry`` with the session's volume, filters and pause state."""
+        """Play ``entry`` with the session's volume, filters and pause state.
+
+        A user's command (``by_user``) ends any failure streak and cancels a pending retry;
+        the player events' own skips and retries pass ``by_user=False``.
+        """
+        if by_user:
+            state.failures.finished()
+            state.cancel_retry()
+            state.retrying = None
         state.playing = entry
         state.cancel_idle()
         await self.players.play(

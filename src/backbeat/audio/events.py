@@ -4,8 +4,17 @@ One task drains :meth:`Players.events` in order. Each guild event is handled und
 guild's lock in a task of its own (the lock queues waiters in arrival order, so a guild's
 events keep their order while other guilds go on). A track that finished advances the queue
 by its loop mode and plays the next one; an exhausted queue sends ``queueEnd`` and starts the
-idle timer. A track that failed or got stuck is recorded as an error and skipped (retries
-and classification are the next issue's).
+idle timer.
+
+A failed track (TrackException, then TrackEnded(loadFailed)) is classified
+(:func:`backbeat.domain.playback_errors.classify`) and the guild's
+:class:`~backbeat.domain.playback_errors.FailureTracker` plans the next step: a retryable
+failure plays the same track again from its position after an exponential backoff (its
+history row stays open); a failure that is not retryable, or whose retries are used up,
+closes the row with ``error``, tells the guild (a ``ui:now`` ``error``, ``skipped``, in a
+sentence a user understands) and plays the next track, or takes the queue-end path. A stuck
+track is played again once from its position, then skipped. The streak limit's failure in
+a row stops playback with one message; a user's command starts a new streak.
 """
 
 from __future__ import annotations
@@ -16,7 +25,7 @@ from collections.abc import Callable
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbeat.audio.context import Audio
-from backbeat.audio.guilds import GuildState
+from backbeat.audio.guilds import GuildState, PendingFailure
 from backbeat.audio.ports import (
     NodeChanged,
     PlayerEvent,
@@ -30,6 +39,7 @@ from backbeat.audio.ports import (
     VoiceMoved,
 )
 from backbeat.audio.replies import summary
+from backbeat.audio.search import plain_message
 from backbeat.db.transactions import in_transaction
 from backbeat.domain.messages import Channel
 from backbeat.domain.messages.to_discord import (
@@ -43,10 +53,15 @@ from backbeat.domain.messages.to_discord import (
 )
 from backbeat.domain.messages.to_discord import TrackStuck as TrackStuckMessage
 from backbeat.domain.messages.ui import ErrorNoticePayload, UiError
+from backbeat.domain.playback_errors import STUCK, UNKNOWN, FailureAction, FailurePlan, classify
 from backbeat.domain.queue import LoopMode, QueueEntry, QueueSession
 from backbeat.domain.records import SkipReason
 from backbeat.observability.logging import get_logger
-from backbeat.observability.metrics import lavalink_nodes, track_plays_total
+from backbeat.observability.metrics import (
+    lavalink_nodes,
+    playback_failures_total,
+    track_plays_total,
+)
 
 _log = get_logger(__name__)
 
@@ -113,7 +128,7 @@ class PlayerEvents:
         elif isinstance(event, TrackEnded):
             await self._ended(state, event)
         elif isinstance(event, TrackFailed):
-            await self._failed(state, event.encoded, event.message, event.severity)
+            await self._failed(state, event)
         elif isinstance(event, TrackStuck):
             await self._stuck(state, event)
         elif isinstance(event, VoiceMoved):
@@ -136,6 +151,12 @@ class PlayerEvents:
         entry = state.playing
         if entry is None or entry.track.encoded != event.encoded:
             return  # an old play we replaced meanwhile
+        if state.retrying is entry and state.history_id is not None:
+            state.retrying = None  # the same track again after a failure: its row stays open
+            _log.info("track_retry_started", guild_id=state.guild_id, item_id=entry.item_id)
+            await audio.publish_ui(state, "update")
+            return
+        state.retrying = None
         guild_id = state.guild_id
         snapshot = audio.players.snapshot(guild_id)
         node = snapshot.node if snapshot is not None else None
@@ -180,15 +201,28 @@ class PlayerEvents:
         if entry is None or entry.track.encoded != event.encoded:
             return
         if event.reason == "finished":
+            state.failures.finished()
             await self._advance(state, entry, SkipReason.FINISHED, loop=None)
         elif event.reason == "loadFailed":
-            await self._advance(state, entry, SkipReason.ERROR, loop=LoopMode.OFF)
+            pending = state.failure
+            state.failure = None
+            if pending is None:  # no TrackException came first: nothing to classify
+                plan = state.failures.failed(entry.item_id, UNKNOWN)
+                pending = PendingFailure(plan, UNKNOWN, self.audio.position_ms(state, None))
+            await self._carry_out(state, entry, pending)
         # replaced, stopped, cleanup: a command or the worker caused them and recorded why
 
     async def _advance(
-        self, state: GuildState, entry: QueueEntry, reason: SkipReason, *, loop: LoopMode | None
+        self,
+        state: GuildState,
+        entry: QueueEntry,
+        reason: SkipReason,
+        *,
+        loop: LoopMode | None,
+        play_next: bool = True,
     ) -> None:
-        """Close the history row, move the queue on and play what comes next."""
+        """Close the history row, move the queue on and play what comes next (unless
+        ``play_next`` is False: a failure streak stops there, the queue-end path)."""
         audio = self.audio
         guild_id = state.guild_id
 
@@ -219,38 +253,134 @@ class PlayerEvents:
             ),
         )
         state.playing = None
-        if nxt is not None and session is not None:
-            await audio.start_entry(state, nxt, session)
+        if nxt is not None and session is not None and play_next:
+            await audio.start_entry(state, nxt, session, by_user=False)
             await audio.publish_ui(state, "update")
         else:
             await audio.queue_ended(state, session)
             await audio.publish_ui(state, "update")
 
-    async def _failed(self, state: GuildState, encoded: str, message: str, severity: str) -> None:
+    async def _failed(self, state: GuildState, event: TrackFailed) -> None:
+        """Classify a TrackException and plan the next step (the TrackEnded(loadFailed)
+        that follows carries it out)."""
         entry = state.playing
-        if entry is None or entry.track.encoded != encoded:
+        if entry is None or entry.track.encoded != event.encoded:
             return
-        session = await self.audio.queue.session(guild_id=state.guild_id)
-        await self.audio.bus.publish(
+        audio = self.audio
+        session = await audio.queue.session(guild_id=state.guild_id)
+        found = classify(event.message, event.cause, event.severity)
+        plan = state.failures.failed(entry.item_id, found)
+        state.failure = PendingFailure(plan, found, audio.position_ms(state, session))
+        playback_failures_total.labels(reason=found.failure_class.value).inc()
+        _log.info(
+            "track_failed",
+            guild_id=state.guild_id,
+            item_id=entry.item_id,
+            failure_class=found.failure_class.value,
+            severity=found.severity.value,
+            action=plan.action.value,
+            message=event.message[:200],
+        )
+        await audio.bus.publish(
             Channel.TO_DISCORD,
             TrackException(
                 guild_id=state.guild_id,
                 payload=TrackExceptionPayload(
                     **self._track_payload(state, entry, session).model_dump(),
-                    message=message[:2000],
-                    severity=severity,
+                    message=event.message[:2000],
+                    severity=event.severity,
+                    retryable=plan.action is FailureAction.RETRY,
                 ),
             ),
         )
-        await self._error_notice(state, session, "track_failed", message)
-        # the TrackEnded(loadFailed) that follows moves the queue on
+
+    async def _carry_out(
+        self, state: GuildState, entry: QueueEntry, pending: PendingFailure
+    ) -> None:
+        """What a failed track's plan says: retry later, skip, or stop the streak."""
+        plan = pending.plan
+        if plan.action is FailureAction.RETRY:
+            self._retry_later(state, entry, plan.delay_s, pending.position_ms)
+            return
+        session = await self.audio.queue.session(guild_id=state.guild_id)
+        code = pending.classification.failure_class.value
+        message = plain_message(pending.classification)
+        await self._give_up(state, entry, session=session, plan=plan, code=code, message=message)
+
+    def _retry_later(
+        self, state: GuildState, entry: QueueEntry, delay_s: float, at_ms: int
+    ) -> None:
+        """Play ``entry`` again from ``at_ms`` after ``delay_s``, unless a command has moved
+        playback on meanwhile."""
+        audio = self.audio
+        state.retrying = entry
+        _log.info(
+            "track_retry_scheduled",
+            guild_id=state.guild_id,
+            item_id=entry.item_id,
+            delay_s=delay_s,
+            position_ms=at_ms,
+        )
+
+        async def retry() -> None:
+            await audio.sleep(delay_s)
+            try:
+                async with state.lock:
+                    if state.playing is not entry or state.retrying is not entry:
+                        return
+                    session = await audio.queue.session(guild_id=state.guild_id)
+                    if session is None:
+                        return
+                    await audio.start_entry(state, entry, session, start_ms=at_ms, by_user=False)
+            except Exception:
+                _log.exception("track_retry_failed", guild_id=state.guild_id)
+
+        state.cancel_retry()
+        task = asyncio.create_task(retry())
+        state.retry_timer = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _give_up(
+        self,
+        state: GuildState,
+        entry: QueueEntry,
+        *,
+        session: QueueSession | None,
+        plan: FailurePlan,
+        code: str,
+        message: str,
+    ) -> None:
+        """Skip a failed track (a notice, then the next track), or stop at the streak limit
+        (one message, then the queue-end path), or skip without a word (already said)."""
+        state.retrying = None
+        if plan.action is FailureAction.STOP:
+            await self._error_notice(
+                state, session, "failure_streak", plan.notice or "", skipped=False
+            )
+            await self._advance(state, entry, SkipReason.ERROR, loop=LoopMode.OFF, play_next=False)
+            return
+        if plan.action is FailureAction.SKIP:
+            await self._error_notice(state, session, code, message)
+        await self._advance(state, entry, SkipReason.ERROR, loop=LoopMode.OFF)
 
     async def _stuck(self, state: GuildState, event: TrackStuck) -> None:
+        """A stuck track: played again once from its position, then skipped."""
         entry = state.playing
         if entry is None or entry.track.encoded != event.encoded:
             return
-        session = await self.audio.queue.session(guild_id=state.guild_id)
-        await self.audio.bus.publish(
+        audio = self.audio
+        session = await audio.queue.session(guild_id=state.guild_id)
+        plan = state.failures.stuck(entry.item_id)
+        playback_failures_total.labels(reason=STUCK.failure_class.value).inc()
+        _log.info(
+            "track_stuck",
+            guild_id=state.guild_id,
+            item_id=entry.item_id,
+            threshold_ms=event.threshold_ms,
+            action=plan.action.value,
+        )
+        await audio.bus.publish(
             Channel.TO_DISCORD,
             TrackStuckMessage(
                 guild_id=state.guild_id,
@@ -260,11 +390,27 @@ class PlayerEvents:
                 ),
             ),
         )
-        await self._error_notice(state, session, "track_stuck", "the track got stuck")
-        await self._advance(state, entry, SkipReason.ERROR, loop=LoopMode.OFF)
+        if plan.action is FailureAction.RETRY and session is not None:
+            state.retrying = entry
+            position = audio.position_ms(state, session)
+            await audio.start_entry(state, entry, session, start_ms=position, by_user=False)
+            return
+        if plan.action is FailureAction.SKIP:
+            await self._error_notice(state, session, "track_stuck", STUCK.user_message)
+            await self._advance(state, entry, SkipReason.ERROR, loop=LoopMode.OFF)
+            return
+        await self._give_up(
+            state, entry, session=session, plan=plan, code="track_stuck", message=STUCK.user_message
+        )
 
     async def _error_notice(
-        self, state: GuildState, session: QueueSession | None, code: str, message: str
+        self,
+        state: GuildState,
+        session: QueueSession | None,
+        code: str,
+        message: str,
+        *,
+        skipped: bool = True,
     ) -> None:
         await self.audio.bus.publish(
             Channel.UI_NOW,
@@ -274,7 +420,7 @@ class PlayerEvents:
                     state_seq=self.audio.seq.next(state.guild_id),
                     code=code,
                     message=message[:2000],
-                    skipped=True,
+                    skipped=skipped,
                     text_channel_id=session.text_channel_id if session is not None else None,
                 ),
             ),

@@ -9,11 +9,31 @@ under the lock needs them).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from backbeat.domain.guild_settings import GuildSettings
+from backbeat.domain.playback_errors import (
+    Classification,
+    FailurePlan,
+    FailureTracker,
+    RetryPolicy,
+)
 from backbeat.domain.queue import QueueEntry
+
+
+def default_failures() -> FailureTracker:
+    return FailureTracker(streak_limit=5, retry=RetryPolicy())
+
+
+@dataclass(frozen=True, slots=True)
+class PendingFailure:
+    """A TrackException's verdict, carried out by the TrackEnded(loadFailed) after it."""
+
+    plan: FailurePlan
+    classification: Classification
+    #: Where the track was when it failed (a retry starts there).
+    position_ms: int
 
 
 @dataclass(eq=False)
@@ -42,10 +62,23 @@ class GuildState:
     leave_reason: str = "requested"
     idle_timer: asyncio.Task[None] | None = None
     alone_timer: asyncio.Task[None] | None = None
+    #: Retries and the streak of failed tracks (``backbeat.domain.playback_errors``).
+    failures: FailureTracker = field(default_factory=default_failures)
+    failure: PendingFailure | None = None
+    #: The entry being retried: its PlaybackHistory row stays open across the retry.
+    retrying: QueueEntry | None = None
+    retry_timer: asyncio.Task[None] | None = None
 
     def cancel_timers(self) -> None:
         self.cancel_idle()
         self.cancel_alone()
+        self.cancel_retry()
+
+    def cancel_retry(self) -> None:
+        task = self.retry_timer
+        if task is not None and not task.done() and task is not asyncio.current_task():
+            task.cancel()
+        self.retry_timer = None
 
     def cancel_idle(self) -> None:
         task = self.idle_timer
@@ -67,13 +100,14 @@ class GuildState:
 class Guilds:
     """The guild states of the partitions this worker owns."""
 
-    def __init__(self) -> None:
+    def __init__(self, failures: Callable[[], FailureTracker] = default_failures) -> None:
         self._states: dict[int, GuildState] = {}
+        self._failures = failures
 
     def get(self, guild_id: int) -> GuildState:
         state = self._states.get(guild_id)
         if state is None:
-            state = self._states[guild_id] = GuildState(guild_id)
+            state = self._states[guild_id] = GuildState(guild_id, failures=self._failures())
         return state
 
     def known(self, guild_id: int) -> GuildState | None:

@@ -39,9 +39,12 @@ from backbeat.audio.voice import VoiceEvents
 from backbeat.bus.interface import Delivery, Handler
 from backbeat.bus.streams import StreamBus
 from backbeat.bus.worker import LeasedWorker
+from backbeat.cache.search import SearchCache
+from backbeat.cache.search_throttle import SearchThrottle
 from backbeat.config import AudioSettings, LavalinkNode
 from backbeat.domain.messages import Channel
 from backbeat.errors import BackendUnavailableError
+from backbeat.net.url_guard import Resolver
 from backbeat.observability.logging import get_logger
 from backbeat.observability.metrics import audio_players, audio_players_playing, queue_size
 
@@ -74,12 +77,22 @@ class AudioWorker:
         bot_user_id: int,
         worker_id: str | None = None,
         lease_ttl_ms: int | None = None,
+        search_cache: SearchCache | None = None,
+        search_throttle: SearchThrottle | None = None,
+        resolver: Resolver | None = None,
         nodes: Sequence[LavalinkNode] = (),
         resume_timeout_s: float = 60.0,
     ) -> None:
         self.worker_id = worker_id or settings.audio_worker_id or default_worker_id()
         self.audio = Audio(
-            bus=bus, engine=engine, players=players, settings=settings, bot_user_id=bot_user_id
+            bus=bus,
+            engine=engine,
+            players=players,
+            settings=settings,
+            bot_user_id=bot_user_id,
+            search_cache=search_cache,
+            search_throttle=search_throttle,
+            resolver=resolver,
         )
         self.processor = CommandProcessor(self.audio)
         self.voice = VoiceEvents(self.audio)

@@ -6,6 +6,10 @@ from backbeat.cache.keys import CacheKeys
 from backbeat.cache.store import CacheStore, MemoryCacheStore, RedisCacheStore
 from backbeat.config import Settings
 
+CACHE_RESOURCE = "cache"
+"""The name of a process's one cache store among its shared resources (``process.shared``):
+every component of the process (gateway, audio, panel) uses the same store."""
+
 
 def create_cache_store(settings: Settings) -> CacheStore:
     """Redis (``BACKBEAT_REDIS_URL``) or the process's memory."""

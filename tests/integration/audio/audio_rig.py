@@ -41,6 +41,7 @@ from backbeat.domain.messages.to_audio import (
     VoiceStateUpdate,
 )
 from backbeat.domain.messages.to_discord import VoiceJoin, VoiceLeave
+from backbeat.testing.dns import CATALOG_HOSTS, FakeResolver
 from backbeat.testing.lavalink.catalog import Catalog
 from backbeat.testing.lavalink.server import LavalinkEmulator
 
@@ -69,6 +70,8 @@ def fast_settings(**overrides: Any) -> AudioSettings:
         "idle_leave_s": 60.0,
         "alone_pause_s": 60.0,
         "alone_leave_s": 120.0,
+        # the catalog's hosts need no resolver (tests use no real DNS)
+        "url_allowlist": list(CATALOG_HOSTS),
     }
     values.update(overrides)
     return AudioSettings(**values)
@@ -161,6 +164,8 @@ class AudioRig:
         self.emulator = emulator
         self.settings = settings
         self.worker_id = worker_id
+        #: The URL-safety guard's resolver (no real DNS): the catalog's hosts are public.
+        self.resolver = FakeResolver()
         self.voice_modes: dict[int, VoiceMode] = {}
         self.discord = Recorder()
         self.ui = Recorder()
@@ -207,6 +212,7 @@ class AudioRig:
             settings=self.settings,
             bot_user_id=BOT,
             worker_id=self.worker_id,
+            resolver=self.resolver,
         )
         holder.append(worker)
         await players.start()

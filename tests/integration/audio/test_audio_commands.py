@@ -25,6 +25,8 @@ from backbeat.domain.messages.commands import (
     FiltersPayload,
     Loop,
     LoopPayload,
+    Lyrics,
+    LyricsPayload,
     Move,
     MovePayload,
     Play,
@@ -35,8 +37,6 @@ from backbeat.domain.messages.commands import (
     QueueView,
     Remove,
     RemovePayload,
-    Search,
-    SearchPayload,
     SettingsChanged,
     SettingsChangedPayload,
     Shuffle,
@@ -243,10 +243,10 @@ async def test_disconnect_keeps_the_queue_and_summon_resumes(rig: AudioRig) -> N
 
 
 async def test_later_commands_are_answered_unsupported(rig: AudioRig) -> None:
-    search = Search(guild_id=GUILD, context=rig.context(), payload=SearchPayload(query="x"))
-    reply = await _refused(rig, search)
+    lyrics = Lyrics(guild_id=GUILD, context=rig.context(), payload=LyricsPayload())
+    reply = await _refused(rig, lyrics)
     assert reply.payload.code == "unsupported"
-    assert reply.payload.params == {"command": "search"}
+    assert reply.payload.params == {"command": "lyrics"}
 
 
 async def test_queue_limits(make_rig: RigFactory) -> None:

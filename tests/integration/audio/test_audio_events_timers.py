@@ -88,7 +88,8 @@ async def test_loop_track_plays_the_same_track_again(rig: AudioRig) -> None:
 
 
 async def test_a_failing_track_is_recorded_and_skipped(rig: AudioRig) -> None:
-    await rig.emulator.control.track_exception(after_ms=1_000, guild_id=GUILD)
+    # not retryable (retries: tests/integration/audio/test_audio_failures.py)
+    await rig.emulator.control.track_exception(after_ms=1_000, guild_id=GUILD, kind="unavailable")
     await _ask(rig, _play(rig, "one"))
     await _ask(rig, _play(rig, "two"))
     await rig.discord.count(TrackStart, 1, GUILD)
@@ -102,7 +103,8 @@ async def test_a_failing_track_is_recorded_and_skipped(rig: AudioRig) -> None:
 
 
 async def test_a_stuck_track_is_skipped(rig: AudioRig) -> None:
-    await rig.emulator.control.track_stuck(after_ms=1_000, guild_id=GUILD)
+    # stuck again after its one retry from the position
+    await rig.emulator.control.track_stuck(after_ms=1_000, guild_id=GUILD, times=2)
     await _ask(rig, _play(rig, "one"))
     await _ask(rig, _play(rig, "two"))
     await rig.discord.count(TrackStart, 1, GUILD)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Final
 
-from backbeat.audio.handlers import controls, guild, play, queueing
+from backbeat.audio.handlers import controls, guild, play, queueing, search
 
 CommandHandler = Callable[..., Awaitable[None]]
 
-#: Handlers by command type. Types missing here (search, suggest, lyrics, autoplay-reject)
-#: come in later issues and are answered ``unsupported``.
+#: Handlers by command type. Types missing here (lyrics, autoplay-reject) come in later
+#: issues and are answered ``unsupported``.
 HANDLERS: Final[Mapping[str, CommandHandler]] = {
     "play": play.play,
     "playnow": play.play,
@@ -37,6 +37,8 @@ HANDLERS: Final[Mapping[str, CommandHandler]] = {
     "autoplay": guild.autoplay,
     "stay": guild.stay,
     "settings-changed": guild.settings_changed,
+    "search": search.search,
+    "suggest": search.suggest,
 }
 
 #: Commands that change nothing: no applied-id row, no audit row.

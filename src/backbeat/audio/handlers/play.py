@@ -3,12 +3,14 @@
 Resolution happens before the transaction (it may take a while and changes nothing), and so
 does the check that the requester is in a voice channel. The handshake follows the commit,
 so one that times out leaves the queue as committed, for a later ``/summon`` or ``/play``.
-A query that is not an http(s) URL goes to the node as ``<source>:<query>`` (``ytsearch``
-by default), never bare; a URL goes as given.
+Resolution is the audio service's one search path (:mod:`backbeat.audio.search`): a URL must
+pass the URL-safety guard, anything else goes to the node as ``<provider>:<query>``, the
+cache answers when it can, and a live search is throttled per user and per guild.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from sqlalchemy import func, select
@@ -18,33 +20,46 @@ from backbeat.audio.context import Audio
 from backbeat.audio.errors import CommandRefusedError
 from backbeat.audio.guilds import GuildState
 from backbeat.audio.ledger import Effect
-from backbeat.audio.ports import LoadKind, LoadResult
 from backbeat.audio.replies import notice
 from backbeat.bus.interface import Delivery
+from backbeat.cache.search import Loaded
+from backbeat.cache.searcher import Found
 from backbeat.db.models import Queue, QueueItem
+from backbeat.domain.messages.commands import CommandEnvelope, PlayNext, PlayNow
 from backbeat.domain.messages.commands import Play as PlayCommand
-from backbeat.domain.messages.commands import PlayNext, PlayNow, QueryPayload
 from backbeat.domain.queue import NewQueueItem, QueueTrack
 from backbeat.domain.records import SkipReason
+from backbeat.domain.search_query import UnknownProviderError
+from backbeat.errors import RateLimitedError, UnsafeUrlError
 
 Where = Literal["end", "next", "now"]
 
 
-def identifier(payload: QueryPayload) -> str:
-    """What to ask the node for: a URL as given, anything else as a search."""
-    query = payload.query.strip()
-    if query.lower().startswith(("http://", "https://")):
-        return query
-    return f"{payload.source or 'ytsearch'}:{query}"
+async def search(
+    audio: Audio, state: GuildState, command: CommandEnvelope, query: str, source: str | None
+) -> Found:
+    """The command's search, its refusals as the user's error replies: ``unsafe_url`` (the
+    guard's sentence), ``rate_limited`` (with ``retry_after_s``), ``unknown_provider``;
+    ``load_failed`` comes from the node call itself."""
+    try:
+        return await audio.searcher.search(
+            query, guild_id=state.guild_id, user_id=command.context.user_id, source=source
+        )
+    except UnsafeUrlError as error:
+        raise CommandRefusedError("unsafe_url", error.message, reason=error.reason) from error
+    except RateLimitedError as error:
+        raise CommandRefusedError(
+            "rate_limited", error.message, retry_after_s=max(1, math.ceil(error.retry_after_s))
+        ) from error
+    except UnknownProviderError as error:
+        raise CommandRefusedError("unknown_provider", str(error), source=error.provider) from error
 
 
-def chosen(result: LoadResult, limit: int) -> tuple[QueueTrack, ...]:
+def chosen(loaded: Loaded, limit: int) -> tuple[QueueTrack, ...]:
     """The tracks a load adds: the best match, or a playlist's tracks up to ``limit``."""
-    if result.kind is LoadKind.PLAYLIST:
-        return result.tracks[:limit]
-    if result.kind in (LoadKind.TRACK, LoadKind.SEARCH):
-        return result.tracks[:1]
-    return ()
+    if loaded.kind == "playlist":
+        return loaded.tracks[:limit]
+    return loaded.tracks[:1]
 
 
 async def _user_upcoming(conn: AsyncConnection, guild_id: int, user_id: int) -> int:
@@ -71,13 +86,10 @@ async def play(
     command: PlayCommand | PlayNext | PlayNow,
 ) -> None:
     where: Where = {"play": "end", "playnext": "next", "playnow": "now"}[command.type]  # type: ignore[assignment]
-    result = await audio.players.load(identifier(command.payload))
+    found = await search(audio, state, command, command.payload.query, command.payload.source)
+    result = found.loaded
     tracks = chosen(result, audio.settings.playlist_max_tracks)
     if not tracks:
-        if result.kind is LoadKind.ERROR:
-            raise CommandRefusedError(
-                "load_failed", f"the track could not be loaded: {result.error or 'unknown'}"
-            )
         raise CommandRefusedError("no_results", "nothing found", query=command.payload.query)
     settings = await audio.guild_settings(state)
     channel_id = audio.voice_channel_for(state, command)
