@@ -23,6 +23,8 @@ from backbeat.audio.lavalink import LavalinkPlayers
 from backbeat.audio.worker import AudioWorker
 from backbeat.bus.interface import BusConfig
 from backbeat.bus.streams import StreamBus
+from backbeat.cache.search import SearchCache
+from backbeat.cache.search_throttle import SearchThrottle
 from backbeat.config import AudioSettings, LavalinkNode
 from backbeat.db.models import (
     AppliedMessage,
@@ -166,6 +168,9 @@ class AudioRig:
         self.worker_id = worker_id
         #: The URL-safety guard's resolver (no real DNS): the catalog's hosts are public.
         self.resolver = FakeResolver()
+        #: The searcher's cache and throttle (None: the worker's in-process defaults).
+        self.search_cache: SearchCache | None = None
+        self.search_throttle: SearchThrottle | None = None
         self.voice_modes: dict[int, VoiceMode] = {}
         self.discord = Recorder()
         self.ui = Recorder()
@@ -213,6 +218,8 @@ class AudioRig:
             bot_user_id=BOT,
             worker_id=self.worker_id,
             resolver=self.resolver,
+            search_cache=self.search_cache,
+            search_throttle=self.search_throttle,
         )
         holder.append(worker)
         await players.start()
