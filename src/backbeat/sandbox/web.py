@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import html
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from backbeat.web import start_site
 STATIC = Path(__file__).with_name("static")
 EPHEMERAL: Final = 1 << 6
 LOADING: Final = 1 << 7
+SUB_COMMAND: Final = 1
 PLAYER_POLL_S: Final = 0.5
 PLAYER_RESYNC_S: Final = 5.0
 AUTOCOMPLETE_WAIT_S: Final = 5.0
@@ -246,6 +246,7 @@ class SandboxPage:
             user_id=user.id,
             name=str(body["name"]),
             options=_options(body.get("options")),
+            subcommand=_subcommand(body.get("subcommand")),
         )
         return web.json_response({"id": str(created["id"])})
 
@@ -259,6 +260,7 @@ class SandboxPage:
             name=str(body["name"]),
             options=_options(body.get("options")) or {},
             focused=str(body["focused"]),
+            subcommand=_subcommand(body.get("subcommand")),
         )
         record = await self.discord.interaction(asked["id"], min_events=1, wait=AUTOCOMPLETE_WAIT_S)
         response = record.get("initial_response") or {}
@@ -375,6 +377,10 @@ def _options(value: Any) -> dict[str, Any] | None:
     return {str(k): v for k, v in value.items()}
 
 
+def _subcommand(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
 def visible_to(message: dict[str, Any], user_id: int) -> bool:
     """Ephemeral messages are seen by the user whose interaction made them, and only by them."""
     if not int(message.get("flags") or 0) & EPHEMERAL:
@@ -429,22 +435,27 @@ def local_art_url(url: str) -> str:
 
 
 def command_summary(command: dict[str, Any]) -> dict[str, Any]:
-    """Name, description and options (name, type, required, autocomplete, choices)."""
+    """Name, description and options (name, type, required, autocomplete, choices); a
+    subcommand (type 1) carries its own options."""
     return {
         "name": command["name"],
         "description": command.get("description") or "",
-        "options": [
-            {
-                "name": option["name"],
-                "description": option.get("description") or "",
-                "type": option.get("type"),
-                "required": bool(option.get("required")),
-                "autocomplete": bool(option.get("autocomplete")),
-                "choices": option.get("choices") or [],
-            }
-            for option in command.get("options") or []
-        ],
+        "options": [_option_summary(option) for option in command.get("options") or []],
     }
+
+
+def _option_summary(option: dict[str, Any]) -> dict[str, Any]:
+    summary = {
+        "name": option["name"],
+        "description": option.get("description") or "",
+        "type": option.get("type"),
+        "required": bool(option.get("required")),
+        "autocomplete": bool(option.get("autocomplete")),
+        "choices": option.get("choices") or [],
+    }
+    if option.get("type") == SUB_COMMAND:
+        summary["options"] = [_option_summary(o) for o in option.get("options") or []]
+    return summary
 
 
 def player_signature(player: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -463,11 +474,9 @@ def player_signature(player: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def cover_svg(url: str) -> str:
-    """A square cover drawn from ``url`` (two colours from its hash, its last path words)."""
+    """A square cover drawn from ``url`` (two colours from its hash: each track its own)."""
     digest = hashlib.sha256(url.encode()).digest()
     hue_a, hue_b = digest[0] * 360 // 256, digest[1] * 360 // 256
-    words = [w for w in urlsplit(url).path.rsplit(".", 1)[0].split("/") if w][-2:]
-    label = html.escape(" · ".join(w.replace("-", " ") for w in words)[:40])
     return (
         '<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256" viewBox="0 0 256 256">'
         '<defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1">'
@@ -476,8 +485,8 @@ def cover_svg(url: str) -> str:
         '<rect width="256" height="256" fill="url(#g)"/>'
         '<circle cx="128" cy="112" r="56" fill="none" stroke="#fff" stroke-opacity=".5" '
         'stroke-width="10"/><circle cx="128" cy="112" r="10" fill="#fff" fill-opacity=".7"/>'
-        f'<text x="128" y="220" font-family="sans-serif" font-size="15" fill="#fff" '
-        f'text-anchor="middle">{label}</text></svg>'
+        '<path d="M112 196v-40l40-8v40" fill="none" stroke="#fff" stroke-opacity=".6" '
+        'stroke-width="6"/></svg>'
     )
 
 

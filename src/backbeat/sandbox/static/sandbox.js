@@ -51,16 +51,19 @@ function userName(id) {
   return found ? found.name : id;
 }
 
+function unescape(text) { return text.replace(/\\([\\*_`|~\[\]()#>-])/g, "$1"); }
+
 function rich(text) {
   const out = document.createDocumentFragment();
-  const pattern = /\*\*(.+?)\*\*|\*(.+?)\*|`([^`]+)`|\[([^\]]+)\]\((https?:[^)\s]+)\)|<#(\d+)>|<@!?(\d+)>/g;
+  const pattern = /\*\*(.+?)\*\*|\*(.+?)\*|`([^`]+)`|\[([^\]]+)\]\((https?:[^)\s]+)\)|<#(\d+)>|<@!?(\d+)>|\\([\\*_`|~\[\]()#>-])/g;
   let last = 0;
   for (const m of String(text || "").matchAll(pattern)) {
     out.append(text.slice(last, m.index));
-    if (m[1] !== undefined) out.append(el("strong", { text: m[1] }));
-    else if (m[2] !== undefined) out.append(el("em", { text: m[2] }));
+    if (m[1] !== undefined) out.append(el("strong", { text: unescape(m[1]) }));
+    else if (m[2] !== undefined) out.append(el("em", { text: unescape(m[2]) }));
     else if (m[3] !== undefined) out.append(el("code", { text: m[3] }));
-    else if (m[4] !== undefined) out.append(el("a", { href: m[5], target: "_blank", rel: "noopener", text: m[4] }));
+    else if (m[4] !== undefined) out.append(el("a", { href: m[5], target: "_blank", rel: "noopener", text: unescape(m[4]) }));
+    else if (m[8] !== undefined) out.append(m[8]);
     else if (m[6] !== undefined) out.append(el("span", { class: "mention", text: `#${channelName(m[6])}` }));
     else out.append(el("span", { class: "mention", text: `@${userName(m[7])}` }));
     last = m.index + m[0].length;
@@ -243,28 +246,50 @@ async function moveVoice(channel) {
 
 // ---- the command box ------------------------------------------------------------------------
 
+function subcommandsOf(command) {
+  return command ? command.options.filter((o) => o.type === 1) : [];
+}
+
 function parse(text) {
-  const match = /^\/(\S*)(?:\s+([\s\S]*))?$/.exec(text);
+  // "/name", "/name options…", or "/group sub options…" for a command with subcommands.
+  const match = /^\/(\S*)(?:(\s+)([\s\S]*))?$/.exec(text);
   if (!match) return null;
   const name = match[1].toLowerCase();
   const command = S.commands.find((c) => c.name === name) || null;
-  return { name, command, rest: match[2], hasSpace: /\s/.test(text) };
+  const parsed = { name, command, sub: null, spec: command, rest: match[3], hasSpace: match[2] !== undefined, stage: "command" };
+  if (!parsed.hasSpace || !command) return parsed;
+  const subs = subcommandsOf(command);
+  if (!subs.length) { parsed.stage = "options"; return parsed; }
+  const words = /^(\S*)(\s+)?([\s\S]*)$/.exec(parsed.rest || "");
+  parsed.subName = words[1].toLowerCase();
+  if (words[2] === undefined) { parsed.stage = "subcommand"; return parsed; }
+  parsed.sub = subs.find((o) => o.name === parsed.subName) || null;
+  parsed.spec = parsed.sub;
+  parsed.rest = words[3];
+  parsed.stage = parsed.sub ? "options" : "unknown";
+  return parsed;
+}
+
+function prefixOf(parsed) {
+  return parsed.sub ? `/${parsed.command.name} ${parsed.sub.name}` : `/${parsed.command.name}`;
 }
 
 function optionsOf(parsed) {
   // "/play lofi" gives the first option the rest; "/move from:3 to:1" names them.
-  const { command, rest } = parsed;
+  const spec = parsed.spec;
+  const rest = parsed.rest;
   const values = {};
-  if (!command || rest === undefined || rest.trim() === "") return { values, focused: command && command.options[0] };
-  const names = command.options.map((o) => o.name);
-  const named = [...rest.matchAll(/(\w+):(\S*)/g)].filter((m) => names.includes(m[1]));
+  if (!spec || !spec.options.length) return { values, focused: null };
+  if (rest === undefined || rest.trim() === "") return { values, focused: spec.options[0] };
+  const names = spec.options.map((o) => o.name);
+  const named = [...rest.matchAll(/(\w[\w-]*):(\S*)/g)].filter((m) => names.includes(m[1]));
   if (named.length) {
     for (const m of named) values[m[1]] = m[2];
     const last = named[named.length - 1][1];
-    return { values, focused: command.options.find((o) => o.name === last) };
+    return { values, focused: spec.options.find((o) => o.name === last) };
   }
-  const first = command.options[0];
-  if (first) values[first.name] = rest.trim();
+  const first = spec.options[0];
+  values[first.name] = rest.trim();
   return { values, focused: first };
 }
 
@@ -276,15 +301,19 @@ function typed(option, raw) {
 }
 
 async function updateSuggestions() {
-  const text = $("command").value;
-  const parsed = parse(text);
+  const parsed = parse($("command").value);
   if (!parsed) return showSuggestions([], null);
-  if (!parsed.hasSpace) {
+  if (parsed.stage === "command") {
     const items = S.commands.filter((c) => c.name.startsWith(parsed.name))
       .map((c) => ({ label: `/${c.name}`, hint: c.description, command: c }));
     return showSuggestions(items, "command");
   }
-  if (!parsed.command) return showSuggestions([], null);
+  if (parsed.stage === "subcommand") {
+    const items = subcommandsOf(parsed.command).filter((o) => o.name.startsWith(parsed.subName))
+      .map((o) => ({ label: `/${parsed.command.name} ${o.name}`, hint: o.description, command: parsed.command, sub: o }));
+    return showSuggestions(items, "command");
+  }
+  if (parsed.stage !== "options") return showSuggestions([], null);
   const { values, focused } = optionsOf(parsed);
   if (!focused) return showSuggestions([], null);
   const current = String(values[focused.name] || "");
@@ -296,9 +325,11 @@ async function updateSuggestions() {
   }
   if (!focused.autocomplete) return showSuggestions([], null);
   const seq = ++S.acSeq;
+  showNote(`Asking ${S.sandbox.bot.name}…`, "pending");  // no stale suggestion to pick meanwhile
   try {
     const answer = await api("/api/autocomplete", {
-      user: S.user, channel: S.channel, name: parsed.command.name, options: values, focused: focused.name,
+      user: S.user, channel: S.channel, name: parsed.command.name,
+      subcommand: parsed.sub ? parsed.sub.name : null, options: values, focused: focused.name,
     });
     if (seq !== S.acSeq) return;
     const items = answer.choices.map((c) => ({ label: c.name, choice: c, option: focused.name }));
@@ -323,11 +354,11 @@ function showSuggestions(items, kind) {
   else input.removeAttribute("aria-activedescendant");
 }
 
-function showNote(text) {
-  // The bot answered the autocomplete with no choices: say so, with nothing to pick.
+function showNote(text, extra) {
+  // A line with nothing to pick: the bot is being asked, or answered with no choices.
   S.suggest = { items: [], index: -1, kind: null };
   const list = $("suggestions");
-  list.replaceChildren(el("li", { class: "note", role: "option", "aria-disabled": "true", text }));
+  list.replaceChildren(el("li", { class: `note ${extra || ""}`, role: "option", "aria-disabled": "true", text }));
   list.hidden = false;
   $("command").setAttribute("aria-expanded", "true");
 }
@@ -347,22 +378,26 @@ function pick(index) {
   const item = S.suggest.items[index];
   if (!item) return;
   const input = $("command");
-  if (S.suggest.kind === "command") {
-    input.value = `/${item.command.name} `;
+  const kind = S.suggest.kind;
+  if (kind === "command") {
+    const subs = item.sub ? [] : subcommandsOf(item.command);
+    input.value = item.sub ? `/${item.command.name} ${item.sub.name} ` : `/${item.command.name} `;
     S.chosen = null;
+    showSuggestions([], null);
+    if (subs.length || (item.sub ? item.sub.options.length : item.command.options.length)) updateSuggestions();
   } else {
     const parsed = parse(input.value);
     const { values } = optionsOf(parsed);
-    const named = Object.keys(values).length > 1 || new RegExp(`\\b${item.option}:`).test(parsed.rest || "");
+    const rest = parsed.rest || "";
+    const named = Object.keys(values).length > 1 || new RegExp(`(^|\\s)${item.option}:`).test(rest);
     const shownText = named
-      ? parsed.rest.replace(new RegExp(`${item.option}:\\S*`), `${item.option}:${item.choice.name}`)
+      ? rest.replace(new RegExp(`${item.option}:\\S*`), `${item.option}:${item.choice.name}`)
       : item.choice.name;
-    input.value = `/${parsed.command.name} ${shownText}`;
+    input.value = `${prefixOf(parsed)} ${shownText}`;
     S.chosen = { text: input.value, option: item.option, value: item.choice.value, name: item.choice.name };
+    showSuggestions([], null);
   }
-  showSuggestions([], null);
   input.focus();
-  if (S.suggest.kind !== "choice") updateSuggestions();
 }
 
 async function submit(event) {
@@ -371,9 +406,14 @@ async function submit(event) {
   if (!input.value.trim()) return;
   const parsed = parse(input.value.trim());
   if (!parsed || !parsed.command) { showError(parsed ? `Unknown command /${parsed.name}` : "Commands start with /"); return; }
+  if (subcommandsOf(parsed.command).length && !parsed.sub) {
+    const known = subcommandsOf(parsed.command).find((o) => o.name === parsed.subName);
+    if (!known) { showError(`/${parsed.command.name} needs one of: ${subcommandsOf(parsed.command).map((o) => o.name).join(", ")}`); return; }
+    parsed.sub = known; parsed.spec = known; parsed.rest = "";
+  }
   const { values } = optionsOf(parsed);
   const options = {};
-  for (const option of parsed.command.options) {
+  for (const option of parsed.spec.options) {
     if (!(option.name in values) || values[option.name] === "") continue;
     let raw = values[option.name];
     if (S.chosen && S.chosen.text === input.value.trim() && S.chosen.option === option.name) raw = S.chosen.value;
@@ -383,12 +423,15 @@ async function submit(event) {
     }
     options[option.name] = typeof raw === "string" ? typed(option, raw) : raw;
   }
-  const missing = parsed.command.options.filter((o) => o.required && !(o.name in options));
-  if (missing.length) { showError(`/${parsed.command.name} needs ${missing.map((o) => o.name).join(", ")}`); return; }
+  const missing = parsed.spec.options.filter((o) => o.required && !(o.name in options));
+  if (missing.length) { showError(`${prefixOf(parsed)} needs ${missing.map((o) => o.name).join(", ")}`); return; }
   showError("");
   showSuggestions([], null);
   try {
-    await api("/api/command", { user: S.user, channel: S.channel, name: parsed.command.name, options });
+    await api("/api/command", {
+      user: S.user, channel: S.channel, name: parsed.command.name,
+      subcommand: parsed.sub ? parsed.sub.name : null, options,
+    });
     input.value = "";
     S.chosen = null;
     S.stickBottom = true;
@@ -397,12 +440,21 @@ async function submit(event) {
   }
 }
 
+function complete() {
+  // Enter sends rather than picks when the highlighted command is what is typed and needs
+  // nothing more ("/queue", "/settings show"), as in Discord.
+  const item = S.suggest.items[S.suggest.index];
+  if (!item || S.suggest.kind !== "command" || item.label !== $("command").value.trim()) return false;
+  if (item.sub) return !item.sub.options.some((o) => o.required);
+  return !subcommandsOf(item.command).length && !item.command.options.some((o) => o.required);
+}
+
 function onKey(event) {
   const open = !$("suggestions").hidden;
   if (event.key === "ArrowDown" && open) { event.preventDefault(); highlight(S.suggest.index + 1); }
   else if (event.key === "ArrowUp" && open) { event.preventDefault(); highlight(S.suggest.index - 1); }
   else if (event.key === "Tab" && open) { event.preventDefault(); pick(S.suggest.index); }
-  else if (event.key === "Enter" && open && S.suggest.index >= 0) { event.preventDefault(); pick(S.suggest.index); }
+  else if (event.key === "Enter" && open && S.suggest.index >= 0 && !complete()) { event.preventDefault(); pick(S.suggest.index); }
   else if (event.key === "Escape" && open) { event.preventDefault(); showSuggestions([], null); }
 }
 
