@@ -97,14 +97,39 @@ class Restorer:
                 partition=partition, partitions=self.partitions
             )
             for session in sessions:
-                if session.voice_channel_id is None or not session.has_current:
+                if session.voice_channel_id is None:
                     continue
                 state = self.audio.guilds.get(session.guild_id)
-                state.ui_shown = True  # its now-playing message exists: update, never create
+                if session.has_current:
+                    state.ui_shown = True  # its now-playing message exists: update it
+                    work = self._restore(state, gained_at)
+                elif session.idle_leave_at is not None or session.alone_leave_at is not None:
+                    work = self._arm_timers(state)
+                else:
+                    continue
                 self.pending.add(state.guild_id)
-                task = asyncio.create_task(self._restore(state, gained_at))
+                task = asyncio.create_task(work)
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
+
+    async def _arm_timers(self, state: GuildState, *, locked: bool = False) -> None:
+        """Arm the guild's idle and alone timers from their stored deadlines."""
+        timers = self.audio.timers
+        try:
+            if timers is None:
+                return
+            if not locked:
+                async with state.lock:
+                    await self._arm_timers(state, locked=True)
+                return
+            session = await self.audio.queue.session(guild_id=state.guild_id)
+            if session is not None:
+                await timers.restore(state, session)
+        except Exception:
+            _log.exception("timer_restore_failed", guild_id=state.guild_id)
+        finally:
+            if not locked:
+                self.pending.discard(state.guild_id)
 
     async def _node_ready(self) -> bool:
         deadline = time.monotonic() + NODE_READY_WAIT_S
@@ -122,12 +147,14 @@ class Restorer:
                 return
             async with state.lock:
                 wait_until = await self._restore_locked(state, gained_at)
-            if wait_until is None:
-                return
+                if wait_until is None:
+                    await self._arm_timers(state, locked=True)
+                    return
             await asyncio.sleep(max(0.0, wait_until - time.monotonic()))
             async with state.lock:
                 if state.playing is None:  # no command started playback meanwhile
                     await self._restore_locked(state, gained_at, old_gone=True)
+                await self._arm_timers(state, locked=True)
         except CommandRefusedError as refused:
             log.warning("player_restore_failed", code=refused.code)
         except Exception:

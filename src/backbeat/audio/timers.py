@@ -6,15 +6,23 @@
   bot made (never one a user made).
 
 A timer's action runs under the guild's lock and checks again that it still applies.
+
+Each deadline is stored on the queue row (``idle_leave_at``, ``alone_pause_at``,
+``alone_leave_at``; cleared when the timer is cancelled or fires), so a worker that takes the
+guild over arms the timers from them (:meth:`Timers.restore`) instead of starting them over:
+a restart neither forgets a pending leave nor postpones it.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 from backbeat.audio.context import Audio
 from backbeat.audio.guilds import GuildState
+from backbeat.db.types import utc_now
+from backbeat.domain.queue import QueueSession
 from backbeat.domain.records import SkipReason
 from backbeat.observability.logging import get_logger
 
@@ -28,6 +36,17 @@ class Timers:
         self.audio = audio
         self.settings = audio.settings
         audio.timers = self
+
+    async def _store(self, state: GuildState, **deadlines: datetime | None) -> None:
+        """Record the timers' deadlines (best effort: a restore then starts them over)."""
+        try:
+            await self.audio.queue.set_session(guild_id=state.guild_id, **deadlines)  # type: ignore[arg-type]
+        except Exception:
+            _log.warning("timer_deadline_not_stored", guild_id=state.guild_id, exc_info=True)
+
+    @staticmethod
+    def _at(delay_s: float) -> datetime:
+        return utc_now() + timedelta(seconds=delay_s)
 
     async def _stay(self, state: GuildState) -> bool:
         return (await self.audio.guild_settings(state)).twenty_four_seven
@@ -52,6 +71,7 @@ class Timers:
         if await self._stay(state):
             return
         state.idle_timer = self._spawn(state, self.settings.idle_leave_s, self._idle_leave)
+        await self._store(state, idle_leave_at=self._at(self.settings.idle_leave_s))
 
     async def listeners_changed(self, state: GuildState) -> None:
         """Called under the guild's lock after a ``listener-count`` changed the count."""
@@ -61,13 +81,24 @@ class Timers:
                 state.alone_timer = self._spawn(
                     state, self.settings.alone_pause_s, self._alone_pause
                 )
+                await self._store(
+                    state,
+                    alone_pause_at=self._at(self.settings.alone_pause_s),
+                    alone_leave_at=self._at(self.settings.alone_leave_s),
+                )
             return
+        if state.alone_timer is not None:
+            await self._store(state, alone_pause_at=None, alone_leave_at=None)
         state.cancel_alone()
         if state.paused_by_bot:
             await self._set_paused(state, False)
 
     async def settings_changed(self, state: GuildState) -> None:
         if await self._stay(state):
+            if state.idle_timer is not None or state.alone_timer is not None:
+                await self._store(
+                    state, idle_leave_at=None, alone_pause_at=None, alone_leave_at=None
+                )
             state.cancel_timers()
             return
         connected = self.audio.players.snapshot(state.guild_id) is not None
@@ -77,6 +108,38 @@ class Timers:
             await self.listeners_changed(state)
 
     # --- actions -------------------------------------------------------------------------------
+
+    async def restore(self, state: GuildState, session: QueueSession) -> None:
+        """Arm the timers a previous owner stored for the guild (under its lock): the idle
+        leave of a session in voice with nothing to play, and the alone pause and leave
+        (past its pause: the bot paused it, so a returning listener resumes it)."""
+        now = utc_now()
+
+        def delay(at: datetime) -> float:
+            return max(0.0, (at - now).total_seconds())
+
+        if session.voice_channel_id is None or await self._stay(state):
+            return
+        if session.idle_leave_at is not None and not session.has_current:
+            state.cancel_idle()
+            state.idle_timer = self._spawn(state, delay(session.idle_leave_at), self._idle_leave)
+        if session.alone_leave_at is not None:
+            state.cancel_alone()
+            state.listeners = 0
+            pause_at = session.alone_pause_at
+            if pause_at is not None and pause_at > now:
+                state.alone_timer = self._spawn(state, delay(pause_at), self._alone_pause)
+            else:
+                state.paused_by_bot = session.paused and session.has_current
+                state.alone_timer = self._spawn(
+                    state, delay(session.alone_leave_at), self._alone_leave
+                )
+        _log.info(
+            "timers_restored",
+            guild_id=state.guild_id,
+            idle=state.idle_timer is not None,
+            alone=state.alone_timer is not None,
+        )
 
     async def _idle_leave(self, state: GuildState) -> None:
         state.idle_timer = None
@@ -93,7 +156,12 @@ class Timers:
             if session is not None and not session.paused:
                 await self._set_paused(state, True)
                 state.paused_by_bot = True
-        rest = max(0.0, self.settings.alone_leave_s - self.settings.alone_pause_s)
+        session = await self.audio.queue.session(guild_id=state.guild_id)
+        leave_at = session.alone_leave_at if session is not None else None
+        if leave_at is not None:
+            rest = max(0.0, (leave_at - utc_now()).total_seconds())
+        else:
+            rest = max(0.0, self.settings.alone_leave_s - self.settings.alone_pause_s)
         state.alone_timer = self._spawn(state, rest, self._alone_leave)
 
     async def _alone_leave(self, state: GuildState) -> None:
@@ -127,7 +195,12 @@ class Timers:
             await audio.history.end(record_id=state.history_id, skip_reason=SkipReason.STOPPED)
             state.history_id = None
         await audio.queue.set_session(
-            guild_id=guild_id, voice_channel_id=None, position_ms=position
+            guild_id=guild_id,
+            voice_channel_id=None,
+            position_ms=position,
+            idle_leave_at=None,
+            alone_pause_at=None,
+            alone_leave_at=None,
         )
         state.cancel_timers()
         state.playing = None

@@ -109,6 +109,10 @@ class QueueSession:
     updated_at: datetime | None = None
     position_at: datetime | None = None
     """When ``position_ms`` was read (None: not since the track started or while stopped)."""
+    idle_leave_at: datetime | None = None
+    """When the idle timer leaves voice (None: not running); likewise the alone timer's."""
+    alone_pause_at: datetime | None = None
+    alone_leave_at: datetime | None = None
 
     @property
     def upcoming(self) -> int:

@@ -1,4 +1,9 @@
-"""Worker processes and a playback monitor for the resilience tests.
+"""Worker processes, an in-process rig that takes players over, and a playback monitor for
+the resilience tests.
+
+:class:`TakeoverRig` is the :class:`~audio_rig.AudioRig` whose workers know the node's
+address (so they take another session's players over by REST) and use a short Lavalink
+resume timeout (so a dead worker's session expires soon).
 
 :class:`WorkerProcess` runs ``audio_worker_process.py`` (a real audio worker over Redis and
 SQL) and reads what it prints (``started``, ``owned P,… T``, ``stopped T``).
@@ -19,12 +24,75 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from audio_rig import AUDIO_BUS_CONFIG
+from audio_rig import AUDIO_BUS_CONFIG, BOT, WAIT, AudioRig
+from pydantic import SecretStr
 
+from backbeat.audio.lavalink import LavalinkPlayers
+from backbeat.audio.worker import AudioWorker
 from backbeat.bus.interface import BusConfig
+from backbeat.config import LavalinkNode
 from backbeat.testing.lavalink.server import LavalinkEmulator
 
 SCRIPT = Path(__file__).with_name("audio_worker_process.py")
+
+
+class TakeoverRig(AudioRig):
+    """An :class:`AudioRig` whose workers take players over (``resume_timeout_s`` short)."""
+
+    resume_timeout_s = 2
+
+    async def start_worker(self) -> None:
+        holder: list[AudioWorker] = []
+
+        async def voice_request(guild_id: int, channel_id: int | None) -> None:
+            await holder[0].audio.voice_request(guild_id, channel_id)
+
+        nodes = [
+            LavalinkNode(
+                name="node-0",
+                url=f"http://{self.emulator.host}:{self.emulator.port}",
+                password=SecretStr(self.emulator.password),
+            )
+        ]
+        players = LavalinkPlayers(
+            user_id=BOT,
+            nodes=nodes,
+            voice_request=voice_request,
+            voice_connect_timeout_s=self.settings.voice_connect_timeout_s,
+            resume_timeout_s=self.resume_timeout_s,
+        )
+        worker = AudioWorker(
+            bus=self.bus,
+            engine=self.engine,
+            players=players,
+            settings=self.settings,
+            bot_user_id=BOT,
+            worker_id=self.worker_id,
+            resolver=self.resolver,
+            nodes=nodes,
+            resume_timeout_s=self.resume_timeout_s,
+        )
+        holder.append(worker)
+        await players.start()
+        self.players, self.worker = players, worker
+        self.worker_task = asyncio.create_task(worker.run())
+        deadline = time.monotonic() + WAIT
+        while not (await players.ready() and worker.owned):
+            if time.monotonic() > deadline:
+                raise AssertionError("the worker did not get ready (node and leases)")
+            await asyncio.sleep(0.02)
+
+    async def restored(self, wait: float = WAIT) -> None:
+        """Wait until the worker's restores (and their waits for old sessions) are done."""
+        deadline = time.monotonic() + wait
+        while (
+            self.worker is None
+            or self.worker.lease_worker.consuming != self.worker.owned
+            or self.worker.restorer.pending
+        ):
+            if time.monotonic() > deadline:
+                raise AssertionError("restore not finished")
+            await asyncio.sleep(0.05)
 
 
 class WorkerProcess:

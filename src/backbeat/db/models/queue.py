@@ -54,6 +54,10 @@ class Queue(Base):
     filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     node_name: Mapped[str | None] = mapped_column(String(limits.NODE_NAME))
     lavalink_session_id: Mapped[str | None] = mapped_column(String(limits.LAVALINK_SESSION_ID))
+    #: Deadlines of the idle and alone timers (None: not running), for a restore.
+    idle_leave_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    alone_pause_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    alone_leave_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 

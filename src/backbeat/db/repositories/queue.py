@@ -144,6 +144,9 @@ def _session(row: Row[Any]) -> QueueSession:
         lavalink_session_id=row.lavalink_session_id,
         updated_at=row.updated_at,
         position_at=row.position_at,
+        idle_leave_at=row.idle_leave_at,
+        alone_pause_at=row.alone_pause_at,
+        alone_leave_at=row.alone_leave_at,
     )
 
 
@@ -746,9 +749,13 @@ class QueueRepository:
         filters: dict[str, Any] | _Unset = UNSET,
         node_name: str | _Unset | None = UNSET,
         lavalink_session_id: str | _Unset | None = UNSET,
+        idle_leave_at: datetime | _Unset | None = UNSET,
+        alone_pause_at: datetime | _Unset | None = UNSET,
+        alone_leave_at: datetime | _Unset | None = UNSET,
         conn: AsyncConnection | None = None,
     ) -> QueueSession:
-        """Set the given session fields (None clears an id) and return the whole session.
+        """Set the given session fields (None clears an id or a deadline) and return the
+        whole session.
 
         ``position_at`` is when ``position_ms`` was read; given ``position_ms`` without it,
         it is now. A track change (``advance``, ``previous``, ``skip_to``) resets both.
@@ -766,6 +773,9 @@ class QueueRepository:
             "filters": filters,
             "node_name": node_name,
             "lavalink_session_id": lavalink_session_id,
+            "idle_leave_at": idle_leave_at,
+            "alone_pause_at": alone_pause_at,
+            "alone_leave_at": alone_leave_at,
         }
         changes = {name: value for name, value in given.items() if not isinstance(value, _Unset)}
         if isinstance(position_ms, int) and isinstance(position_at, _Unset):
