@@ -85,6 +85,8 @@ def environment(
         "SHARD_COUNT": "1",
         "LAVALINK_NODES": json.dumps(nodes),
         "VOICE_CONNECT_TIMEOUT_S": "10",
+        # The sandbox resolves no names: admit the catalog's links (a pick enqueues one).
+        "URL_ALLOWLIST": "*.youtube.com",
     }
     if database_url is not None:
         values["DATABASE_URL"] = database_url

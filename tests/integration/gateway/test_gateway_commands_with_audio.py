@@ -1,7 +1,8 @@
 """End to end, every music command through the Discord emulator, the real gateway, the real
 audio component and the Lavalink emulator: each one's happy path and its main refusal, the
 permission rules (the bot's channel, the requester's skip, vote-skip by two of three
-listeners) and a reply in German for a user whose Discord speaks German."""
+listeners), ``/search`` results picked from their select menu, and replies in German for a
+user whose Discord speaks German."""
 
 from __future__ import annotations
 
@@ -86,10 +87,31 @@ async def _every_command(
             assert "cannot seek" in await slash.text(alice, "seek", {"time": "1:23"})
             assert "Skipped" in await slash.text(alice, "skip")
 
-            # /search: audio has no search handler yet (see test_gateway_menus for the pick).
-            assert "/search is not available yet" in await slash.text(
-                alice, "search", {"query": "jazz"}
+            # /search: the results as a select menu; the pick is enqueued.
+            record = await slash.record(alice, "search", {"query": "metal"})
+            results = record["original_message"]
+            assert results["embeds"][0]["title"] == "Results for metal"
+            [menu] = [c for row in results["components"] for c in row["components"]]
+            assert menu["custom_id"] == f"bbs:{place.guild}"
+            pick = menu["options"][1]
+            clicked = await control.click_component(
+                message_id=results["id"],
+                user_id=alice,
+                custom_id=menu["custom_id"],
+                values=[pick["value"]],
             )
+            clicked = await control.interaction(clicked["id"], min_events=1)
+            assert clicked["initial_response"]["type"] == 6  # deferred: the menu is replaced
+
+            async def picked() -> str | None:
+                content = (await control.message(results["id"])).get("content") or ""
+                return content if content.startswith("➕") else None
+
+            queued = await until(picked, within=20)
+            assert "Queued" in queued
+            assert pick["label"].split(". ", 1)[1][:20] in queued
+            removed = await slash.text(alice, "remove", {"position": 4})  # the pick, last
+            assert "Removed" in removed
 
             # Views.
             queue = await slash.embed(alice, "queue")

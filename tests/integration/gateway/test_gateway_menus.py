@@ -1,6 +1,7 @@
 """The reply components, with the test playing audio's side over the bus: ``/search`` results
-as a select menu whose pick is enqueued (audio has no search handler yet), and ``/queue``
-pages turned with buttons; replies rendered in the user's locale."""
+as a select menu whose pick is enqueued (and refused outside voice), and ``/queue`` pages
+turned with buttons in the same message. (test_gateway_commands_with_audio picks a search
+result with the real audio component.)"""
 
 from __future__ import annotations
 

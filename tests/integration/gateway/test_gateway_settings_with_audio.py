@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from gateway_audio_rig import (
+    EPHEMERAL,
     Slash,
     audio_rig,
     emulator_pair,
@@ -26,6 +27,7 @@ from backbeat.db.engine import create_engine
 from backbeat.db.models import AuditLog, ServerConfiguration
 from backbeat.domain.messages import Channel
 from backbeat.domain.permissions import MANAGE_GUILD
+from backbeat.testing.discord import DiscordEmulator
 from backbeat.testing.lavalink.control_client import LavalinkControlClient
 
 pytestmark = pytest.mark.slow
@@ -111,9 +113,19 @@ async def test_settings_dj_role_gates_skip_in_the_distributed_setup(
                     denied = await slash.text(dave, "skip")
                     assert denied.startswith("🗳️ Only the requester or a DJ"), denied
                     dj_only = await slash.text(dave, "pause")
-                    assert (
-                        dj_only == f"🎧 Only members with the DJ role (<@&{dj}>) can do that here."
+                    expected = f"🎧 Only members with the DJ role (<@&{dj}>) can do that here."
+                    assert dj_only == expected
+                    # The now-playing buttons apply the same rules.
+                    [message] = await until(lambda: _now_playing(emu, place.text), within=20)
+                    click = await control.click_component(
+                        message_id=message["id"],
+                        user_id=dave,
+                        custom_id=f"bb:pause:{place.guild}",
                     )
+                    record = await control.interaction(click["id"], min_events=2)
+                    [told] = record["followups"]
+                    assert told["flags"] & EPHEMERAL
+                    assert told["content"] == expected
                     await asyncio.sleep(0.3)
                     assert not commands.of_type("skip")
                     assert not commands.of_type("pause")
@@ -170,6 +182,14 @@ async def test_settings_dj_role_gates_skip_in_the_distributed_setup(
             finally:
                 await store.close()
                 await engine.dispose()
+
+
+async def _now_playing(emu: DiscordEmulator, channel_id: int) -> list[dict[str, object]]:
+    return [
+        m
+        for m in await emu.control.channel_messages(channel_id)
+        if m["embeds"] and m.get("components") and not m.get("deleted")
+    ]
 
 
 async def _other(lavalink: LavalinkControlClient, guild_id: int, before: str | None) -> str | None:
