@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gateway_audio_rig import Slash, audio_rig, emulator_pair, environment
-from gateway_harness import make_place
+from gateway_audio_rig import Slash, audio_rig, emulator_pair, environment, playing_title
+from gateway_harness import make_place, until
 
 from backbeat.config import PanelSettings
 from backbeat.domain.permissions import MANAGE_GUILD
@@ -50,6 +50,7 @@ async def test_a_dj_role_set_in_the_panel_gates_discord_at_once(
                     slash = Slash(emu, place)
                     assert "Playing" in await slash.text(place.bob, "play", {"query": "house"})
                     assert "Queued" in await slash.text(place.bob, "play", {"query": "techno"})
+                    await until(lambda: playing_title(rig.lavalink, place.guild), within=30)
                     # No DJ role yet: everyone in the channel controls the player.
                     assert "Paused" in await slash.text(dave, "pause")
                     assert "Resumed" in await slash.text(dave, "resume")
