@@ -32,13 +32,19 @@ def memory_bus(config: BusConfig | None = None) -> StreamBus:
 
 
 def redis_bus(url: str, *, prefix: str = "", config: BusConfig | None = None) -> StreamBus:
-    """The Redis Streams bus; every key starts with ``prefix``."""
-    store = RedisStreamStore.from_url(url)
+    """The Redis Streams bus; every key starts with ``prefix``.
+
+    Its client has a socket timeout (``config.socket_timeout_s``, longer than ``block_ms``):
+    a Redis that stops answering (SIGSTOP, a connection dropped without a reset) fails the
+    call in hand, and readers, taps and lease renewals retry on a new connection rather than
+    wait forever."""
+    chosen = config or BusConfig()
+    store = RedisStreamStore.from_url(url, socket_timeout=chosen.socket_timeout_s)
     keys = Keys(prefix)
     return StreamBus(
         store,
         {AUDIO_POOL: RedisLeaseStore(store.client, keys, AUDIO_POOL)},
-        config=config or BusConfig(),
+        config=chosen,
         keys=keys,
     )
 

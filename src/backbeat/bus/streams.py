@@ -65,6 +65,7 @@ class StreamTap:
         self._retry_initial = retry_initial
         self._retry_max = retry_max
         self.reconnects = 0
+        self.failed_reads = 0  # reads that met an unreachable store (then retried)
 
     async def __aenter__(self) -> StreamTap:
         streams = [
@@ -89,6 +90,7 @@ class StreamTap:
                 rows = await self._bus.store.read_after(self._positions, 100, 1000)
             except TRANSIENT_STORE_ERRORS as exc:
                 failures += 1
+                self.failed_reads += 1
                 # Jitter over [delay/2, delay]: taps of many processes do not come back
                 # in lockstep, and the wait never exceeds retry_max.
                 wait = delay / 2 + random.random() * delay / 2
