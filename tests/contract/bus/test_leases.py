@@ -214,7 +214,7 @@ async def test_a_stalled_holder_loses_its_token_once_another_worker_acquired(
 
 
 async def test_a_slow_on_change_does_not_let_leases_lapse(make_bus: MakeBus) -> None:
-    ttl_ms = 1500
+    ttl_ms = 3000  # renewed every second: only an event-loop stall of 2 s would lapse one
     seen_inside: list[dict[int, int | None]] = []
 
     worker: LeasedWorker

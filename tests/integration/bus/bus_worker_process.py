@@ -14,7 +14,10 @@ With ``--db-url`` the handler also commits each message in SQL, after
 so a holder whose lease moved on is refused there (record ``refused``). The file named by
 ``--stall-file``, when it appears, blocks this worker's event loop (``time.sleep``) for the
 seconds it contains, inside a handler, between the start record and the SQL commit (once
-no SQL transaction of this process is open, so the stall holds no lock).
+no SQL transaction of this process is open, so the stall holds no lock); with
+``--wake-file`` the stall lasts at least that long and then until the wake file exists
+(so a test can end it once another worker did what must happen meanwhile, however slow
+the machine; at most ten minutes).
 ``--freeze-after N`` makes every handler from the N-th start on hang (the entries stay in
 this worker's hands until it is killed). ``--hiccup-every N --hiccup-ms X`` blocks the loop
 X ms after every N-th end record when no other handler is mid-work: a stall between
@@ -70,6 +73,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--ttl-ms", type=int, default=1500)
     parser.add_argument("--handle-ms", type=float, default=0.0)
     parser.add_argument("--stall-file", type=Path)
+    parser.add_argument("--wake-file", type=Path)
     parser.add_argument("--freeze-after", type=int, default=0)
     parser.add_argument("--hiccup-every", type=int, default=0)
     parser.add_argument("--hiccup-ms", type=float, default=0.0)
@@ -188,6 +192,10 @@ async def main(args: argparse.Namespace) -> None:
                 await asyncio.sleep(0.001)
             record("stall", seconds=seconds, **common)
             time.sleep(seconds)  # noqa: ASYNC251 - the point: the whole event loop stops
+            if args.wake_file is not None:
+                limit = time.monotonic() + 600
+                while not args.wake_file.exists() and time.monotonic() < limit:
+                    time.sleep(0.01)  # noqa: ASYNC251 - still stalled, by design
             record("woke", current=still_current(delivery), **common)
             commits_open.set()
         if engine is not None and not await commit(delivery, guild, seq):

@@ -1,10 +1,12 @@
 """A holder whose event loop stalls past the lease TTL is refused by its fencing token in SQL.
 
 Worker ``audio-a`` holds the only partition and blocks its loop (``time.sleep``) inside a
-handler, between the message's start and its SQL commit, for several lease TTLs. Worker
-``audio-b`` acquires the partition meanwhile (a higher fencing token), takes the message back
-and commits it. When ``audio-a`` wakes, ``advance_fence`` in its transaction refuses its
-older token: its effect never reaches SQL, and the committed effects stay in publish order.
+handler, between the message's start and its SQL commit, for several lease TTLs and then
+until the test wakes it: once worker ``audio-b`` has acquired the partition (a higher
+fencing token), taken back every message ``audio-a`` had in hand and committed them, so the
+order of events does not hang on how fast a loaded machine runs ``audio-b``. When
+``audio-a`` wakes, ``advance_fence`` in its transaction refuses its older token: its effect
+never reaches SQL, and the committed effects stay in publish order.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ async def test_a_stalled_holder_is_refused_by_its_fencing_token(
         await engine.dispose()
 
     stall = tmp_path / "stall-audio-a"
+    wake = tmp_path / "wake-audio-a"
     cluster = Cluster(
         redis_server.url,
         "stall:",
@@ -90,17 +93,26 @@ async def test_a_stalled_holder_is_refused_by_its_fencing_token(
     try:
         publisher = Publisher(bus, GUILDS, chunk=6, pause=0.03, limit=len(GUILDS) * 1000)
         publisher.start()
-        cluster.start("audio-a", "--stall-file", str(stall))
+        cluster.start("audio-a", "--stall-file", str(stall), "--wake-file", str(wake))
         await cluster.wait_for(lambda ev: count("end", ev) >= 30, 60, "audio-a commits 30")
         cluster.start("audio-b")
         await cluster.wait_for(lambda ev: count("ready", ev, "audio-b.0") == 1, 60, "b ready")
 
         stall.write_text(str(TTL_MS * 4 / 1000))
         await cluster.wait_for(lambda ev: count("stall", ev, "audio-a.0") == 1, 60, "a stalls")
-        # Nothing more after the stall began: audio-b reads it all long before audio-a wakes.
-        # (A read audio-a sends right after waking would take entries audio-b has not read
-        # yet and strand them: test_stray_read.py.)
+        # Nothing more after the stall began, so the set of messages is known.
         sent = await publisher.stop()
+        held = open_runs(cluster.events(), "audio-a.0")  # its loop is blocked: final
+        assert held, "audio-a stalled with nothing in hand"
+
+        def b_committed_what_a_held(events: list[dict[str, Any]]) -> bool:
+            by_b = {
+                (e["g"], e["s"]) for e in events if e["k"] == "end" and e["life"] == "audio-b.0"
+            }
+            return set(held) <= by_b
+
+        await cluster.wait_for(b_committed_what_a_held, 120, "b commits what a held")
+        wake.write_text("")
         await cluster.wait_for(lambda ev: count("woke", ev, "audio-a.0") == 1, 60, "a wakes")
 
         deadline = time.monotonic() + 60

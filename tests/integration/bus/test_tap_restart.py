@@ -49,7 +49,7 @@ async def test_tap_delivers_everything_across_a_sigkill_restart(
 
             # Down long enough for several failed reads, then back on the same port and AOF.
             await asyncio.to_thread(redis_server.stop, kill=True)
-            await asyncio.sleep(1.5)
+            await eventually(lambda: tap.failed_reads >= 2, 60)  # it tried, and again
             assert not task.done(), "the tap's iterator ended while Redis was down"
             await asyncio.to_thread(redis_server.start)
 
