@@ -5,15 +5,19 @@ from __future__ import annotations
 import typing
 
 from backbeat.audio.handlers import HANDLERS, READ_ONLY
-from backbeat.audio.handlers.play import chosen, identifier
-from backbeat.audio.ports import LoadKind, LoadResult
+from backbeat.audio.handlers.play import chosen
+from backbeat.audio.handlers.search import choice
 from backbeat.audio.replies import error_reply, notice
+from backbeat.audio.search import plain_message
 from backbeat.audio.seq import StateSeq
+from backbeat.cache.search import Loaded
 from backbeat.domain.messages import DiscordContext, InteractionRef
-from backbeat.domain.messages.commands import Command, Pause, QueryPayload
+from backbeat.domain.messages.commands import Command, Pause
+from backbeat.domain.playback_errors import classify
 from backbeat.domain.queue import QueueTrack
+from backbeat.domain.search_query import to_identifier
 
-LATER = {"search", "suggest", "lyrics", "autoplay-reject"}
+LATER = {"lyrics", "autoplay-reject"}
 
 
 def test_state_seq_rises_per_guild_even_when_the_clock_stands_still_or_steps_back() -> None:
@@ -29,11 +33,11 @@ def test_state_seq_rises_per_guild_even_when_the_clock_stands_still_or_steps_bac
 
 
 def test_queries_go_as_searches_and_urls_as_given() -> None:
-    assert identifier(QueryPayload(query="never gonna")) == "ytsearch:never gonna"
-    assert identifier(QueryPayload(query="x", source="scsearch")) == "scsearch:x"
+    assert to_identifier("never gonna") == "ytsearch:never gonna"
+    assert to_identifier("x", "scsearch") == "scsearch:x"
     url = "https://youtu.be/dQw4w9WgXcQ"
-    assert identifier(QueryPayload(query=url)) == url
-    assert identifier(QueryPayload(query="ytsearch:x")) == "ytsearch:ytsearch:x"
+    assert to_identifier(url) == url
+    assert to_identifier("ytsearch:x") == "ytsearch:ytsearch:x"
 
 
 def _tracks(n: int) -> tuple[QueueTrack, ...]:
@@ -41,10 +45,36 @@ def _tracks(n: int) -> tuple[QueueTrack, ...]:
 
 
 def test_a_search_adds_its_best_match_and_a_playlist_up_to_the_cap() -> None:
-    assert chosen(LoadResult(LoadKind.SEARCH, _tracks(5)), 10) == _tracks(1)
-    assert chosen(LoadResult(LoadKind.PLAYLIST, _tracks(5)), 3) == _tracks(3)
-    assert chosen(LoadResult(LoadKind.EMPTY), 3) == ()
-    assert chosen(LoadResult(LoadKind.ERROR, error="x"), 3) == ()
+    assert chosen(Loaded(_tracks(5), "search"), 10) == _tracks(1)
+    assert chosen(Loaded(_tracks(1), "track"), 10) == _tracks(1)
+    assert chosen(Loaded(_tracks(5), "playlist", "mix"), 3) == _tracks(3)
+    assert chosen(Loaded((), "search"), 3) == ()
+
+
+def test_a_suggestion_is_title_and_author_with_the_link_when_it_fits() -> None:
+    track = QueueTrack(
+        encoded="e",
+        identifier="abc",
+        title="Gentle Pulse",
+        author="Harbor Pilots",
+        uri="https://x.y/abc",
+    )
+    option = choice(track)
+    assert (option.name, option.value) == ("Gentle Pulse — Harbor Pilots", "https://x.y/abc")
+    long_uri = QueueTrack(
+        encoded="e", identifier="abc", title="T" * 150, uri="https://x/" + "a" * 100
+    )
+    option = choice(long_uri)
+    assert len(option.name) == 100
+    assert option.value == "T" * 100  # too long a link: searched for by its words
+
+
+def test_a_refusal_or_a_skip_promises_no_retry() -> None:
+    network = classify("Something went wrong", "java.net.SocketTimeoutException: timed out")
+    assert network.user_message.endswith("trying again.")
+    assert plain_message(network) == "A network problem interrupted this track."
+    unavailable = classify("This video is unavailable")
+    assert plain_message(unavailable) == unavailable.user_message
 
 
 def test_replies_only_when_an_interaction_waits() -> None:
