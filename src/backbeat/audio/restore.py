@@ -5,9 +5,9 @@ voice channel with a current item, the worker plays the item again in its own no
 from the position last recorded (extrapolated from when it was read while it was playing:
 :mod:`backbeat.audio.positions` records the nodes' reports), paused if it was paused, with
 its volume and filters (the loop mode and the queue are read from SQL by every later step).
-Each guild is restored in a task of its own under the guild's lock, so its commands wait for
-it and other guilds do not. The now-playing message of a restored session is *updated*,
-never created again.
+Each guild is restored in a task of its own under the guild's lock (taken before the
+partition's consumers start), so its commands wait for it and other guilds do not. The
+now-playing message of a restored session is *updated*, never created again.
 
 Whose player it was decides how:
 
@@ -20,8 +20,8 @@ Whose player it was decides how:
 - **another worker's, not connected** (the worker died: its session waits for a resume
   nobody will make): it cannot be removed, so the guild is restored only once that session
   has certainly expired, ``resume_timeout_s`` + 1 s after the partition was gained (the dead
-  worker's socket closed before its lease expired). The guild's lock is not held meanwhile:
-  its commands apply to SQL, and one that starts playback makes the restore a no-op;
+  worker's socket closed before its lease expired). The guild's lock is held meanwhile, so
+  its commands wait (and then apply in order) rather than start a second player;
 - **unknown** (no session recorded, or on a node not configured): a new voice handshake
   (``voice-join``) and play.
 
@@ -88,9 +88,10 @@ class Restorer:
         self.pending: set[int] = set()
 
     async def gained(self, partitions: frozenset[int]) -> None:
-        """Start restoring every guild of ``partitions`` that was playing (returns after
-        reading the sessions, having marked each guild's UI as shown, so the partitions'
-        consumers can start; each guild's commands then wait for its lock)."""
+        """Start restoring every guild of ``partitions`` that was playing or had a timer
+        running. Returns after reading the sessions with each such guild's lock taken (and
+        its UI marked as shown), so the partitions' consumers can start: each guild's
+        commands wait until its restore is done."""
         gained_at = time.monotonic()
         for partition in sorted(partitions):
             sessions = await self.audio.queue.sessions(
@@ -99,37 +100,30 @@ class Restorer:
             for session in sessions:
                 if session.voice_channel_id is None:
                     continue
+                if not session.has_current and (
+                    session.idle_leave_at is None and session.alone_leave_at is None
+                ):
+                    continue
                 state = self.audio.guilds.get(session.guild_id)
+                await state.lock.acquire()  # a new state: taken at once, before any command
                 if session.has_current:
                     state.ui_shown = True  # its now-playing message exists: update it
-                    work = self._restore(state, gained_at)
-                elif session.idle_leave_at is not None or session.alone_leave_at is not None:
-                    work = self._arm_timers(state)
-                else:
-                    continue
                 self.pending.add(state.guild_id)
-                task = asyncio.create_task(work)
+                task = asyncio.create_task(self._restore(state, gained_at, session.has_current))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
 
-    async def _arm_timers(self, state: GuildState, *, locked: bool = False) -> None:
-        """Arm the guild's idle and alone timers from their stored deadlines."""
+    async def _arm_timers(self, state: GuildState) -> None:
+        """Arm the guild's idle and alone timers from their stored deadlines (locked)."""
         timers = self.audio.timers
+        if timers is None:
+            return
         try:
-            if timers is None:
-                return
-            if not locked:
-                async with state.lock:
-                    await self._arm_timers(state, locked=True)
-                return
             session = await self.audio.queue.session(guild_id=state.guild_id)
             if session is not None:
                 await timers.restore(state, session)
         except Exception:
             _log.exception("timer_restore_failed", guild_id=state.guild_id)
-        finally:
-            if not locked:
-                self.pending.discard(state.guild_id)
 
     async def _node_ready(self) -> bool:
         deadline = time.monotonic() + NODE_READY_WAIT_S
@@ -139,27 +133,25 @@ class Restorer:
             await asyncio.sleep(0.05)
         return True
 
-    async def _restore(self, state: GuildState, gained_at: float) -> None:
+    async def _restore(self, state: GuildState, gained_at: float, playing: bool) -> None:
+        """Restore one guild; called with its lock held, releases it."""
         log = _log.bind(guild_id=state.guild_id)
         try:
-            if not await self._node_ready():
-                log.warning("player_restore_failed", code="no_node")
-                return
-            async with state.lock:
-                wait_until = await self._restore_locked(state, gained_at)
-                if wait_until is None:
-                    await self._arm_timers(state, locked=True)
+            if playing:
+                if not await self._node_ready():
+                    log.warning("player_restore_failed", code="no_node")
                     return
-            await asyncio.sleep(max(0.0, wait_until - time.monotonic()))
-            async with state.lock:
-                if state.playing is None:  # no command started playback meanwhile
+                wait_until = await self._restore_locked(state, gained_at)
+                if wait_until is not None:  # the guild's commands wait too: never two players
+                    await asyncio.sleep(max(0.0, wait_until - time.monotonic()))
                     await self._restore_locked(state, gained_at, old_gone=True)
-                await self._arm_timers(state, locked=True)
+            await self._arm_timers(state)
         except CommandRefusedError as refused:
             log.warning("player_restore_failed", code=refused.code)
         except Exception:
             log.exception("player_restore_failed")
         finally:
+            state.lock.release()
             self.pending.discard(state.guild_id)
 
     async def _restore_locked(

@@ -27,6 +27,7 @@ from backbeat.bus.interface import BusConfig
 from backbeat.config import AudioSettings, LavalinkNode
 from backbeat.db.engine import create_engine
 from backbeat.domain.messages.commands import CommandEnvelope
+from backbeat.testing.dns import FakeResolver
 
 BOT = 424_242
 
@@ -57,6 +58,7 @@ async def main(args: argparse.Namespace) -> None:
         worker_id=args.worker_id,
         nodes=nodes,
         resume_timeout_s=args.resume_timeout,
+        resolver=FakeResolver(),  # no real DNS: the catalog's hosts are public
     )
     holder.append(worker)
 
