@@ -4,9 +4,10 @@ For each backend: (1) throughput: 16 concurrent tasks publish N play commands fo
 (each task owns 4 guilds, so per-guild order holds) while one consumer (16 partitions, one
 reader each, no-op handler) handles them; the rate is messages handled per second from the
 first publish to the last handled; (2) backlog: N/2 messages published first, then drained by
-the consumer alone; (3) latency: one message a millisecond, timed from the publish call to
-the handler's start (p50, p99). Publisher and consumer share one process and event loop, as
-the embedded mode does. Writes ``bench/reports/bus_throughput.md`` and ``.json`` in well
+the consumer alone, once plain and once leased (an exclusive consumer under partition leases,
+as audio workers run: lease check before each hand-off, fenced reads); (3) latency: one
+message a millisecond, timed from the publish call to the handler's start (p50, p99).
+Publisher and consumer share one process and event loop, as the embedded mode does. Writes ``bench/reports/bus_throughput.md`` and ``.json`` in well
 under a minute.
 
     .venv/bin/python bench/bus_throughput.py [--bus memory,redis] [--messages 20000]
@@ -23,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from backbeat.bus import BusConfig, Delivery, StreamBus, memory_bus, redis_bus
+from backbeat.bus import AUDIO_POOL, BusConfig, Delivery, StreamBus, memory_bus, redis_bus
 from backbeat.domain.messages import Channel, DiscordContext
 from backbeat.domain.messages.commands import Play, QueryPayload
 from backbeat.testing.backends import BUS_BACKENDS, delete_redis_prefix, new_run_id, server_url
@@ -82,8 +83,11 @@ async def _throughput(bus: StreamBus, count: int) -> dict[str, float]:
     }
 
 
-async def _drain(bus: StreamBus, count: int) -> dict[str, float]:
-    """Consumer alone: handle a backlog published beforehand (what one audio worker sustains)."""
+async def _drain(bus: StreamBus, count: int, *, leased: bool = False) -> dict[str, float]:
+    """Consumer alone: handle a backlog published beforehand (what one audio worker sustains).
+
+    ``leased``: the consumer is exclusive under this process's leases of all 16 partitions
+    (guard checked before each hand-off, every group read fenced by the lease)."""
     for n in range(count):
         await bus.publish(Channel.COMMANDS, _command(n))
     done = asyncio.Event()
@@ -95,13 +99,32 @@ async def _drain(bus: StreamBus, count: int) -> dict[str, float]:
         if handled == count:
             done.set()
 
-    consumer = bus.consume(Channel.COMMANDS, handle, partitions=range(16), consumer="bench-d")
+    async def ignore(_: frozenset[int]) -> None:
+        return None
+
+    leases = bus.leases(AUDIO_POOL, "bench-w", ignore) if leased else None
+    lease_task = None
+    if leases is not None:
+        lease_task = asyncio.create_task(leases.run())
+        while len(leases.owned) < 16:  # noqa: ASYNC110 - the first lease round
+            await asyncio.sleep(0.01)
+    consumer = bus.consume(
+        Channel.COMMANDS,
+        handle,
+        partitions=range(16),
+        consumer="bench-dl" if leased else "bench-d",
+        exclusive=leased,
+        guard=leases,
+    )
     started = time.perf_counter()
     task = asyncio.create_task(consumer.run())
     await asyncio.wait_for(done.wait(), 60)
     finished = time.perf_counter()
     await consumer.stop()
     await task
+    if leases is not None and lease_task is not None:
+        await leases.stop()
+        await lease_task
     return {"messages": count, "per_s": count / (finished - started)}
 
 
@@ -144,12 +167,19 @@ async def _run(backend: str, messages: int, latency_messages: int) -> dict[str, 
     try:
         throughput = await _throughput(bus, messages)
         drain = await _drain(bus, messages // 2)
+        leased = await _drain(bus, messages // 2, leased=True)
         latency = await _latency(bus, latency_messages)
     finally:
         await bus.close()
         if backend == "redis":
             await delete_redis_prefix(server_url("redis"), prefix)
-    return {"backend": backend, "throughput": throughput, "drain": drain, "latency": latency}
+    return {
+        "backend": backend,
+        "throughput": throughput,
+        "drain": drain,
+        "drain_leased": leased,
+        "latency": latency,
+    }
 
 
 def _report(results: list[dict[str, Any]], command: str) -> str:
@@ -162,14 +192,15 @@ def _report(results: list[dict[str, Any]], command: str) -> str:
         "acknowledge after each message); Redis on loopback; shared 2-core machine.",
         "",
         "| backend | messages | publish/s | published→handled/s | backlog drained/s | "
-        "latency msgs | p50 ms | p99 ms | max ms |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "leased drain/s | latency msgs | p50 ms | p99 ms | max ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for result in results:
         t, lat, drain = result["throughput"], result["latency"], result["drain"]
         lines.append(
             f"| {result['backend']} | {t['messages']} | {t['publish_per_s']:,.0f} | "
-            f"{t['end_to_end_per_s']:,.0f} | {drain['per_s']:,.0f} | {lat['messages']} | "
+            f"{t['end_to_end_per_s']:,.0f} | {drain['per_s']:,.0f} | "
+            f"{result['drain_leased']['per_s']:,.0f} | {lat['messages']} | "
             f"{lat['p50_ms']:.2f} | "
             f"{lat['p99_ms']:.2f} | {lat['max_ms']:.2f} |"
         )
@@ -180,7 +211,11 @@ def _report(results: list[dict[str, Any]], command: str) -> str:
         "the rate is messages handled per second from the first publish to the last message "
         "handled. Backlog drained: half as many messages published first, then one consumer "
         "alone handles them (the rate one audio worker sustains when the gateway runs "
-        "elsewhere). Latency: one message a millisecond, measured from the publish call to the "
+        "elsewhere); leased drain: the same through an exclusive consumer under this "
+        "process's leases of all 16 partitions, as an audio worker runs (the lease checked "
+        "before each hand-off; each group read fenced: on Redis a script that reads only while "
+        "the lease key holds this worker's value). Latency: one message a millisecond, "
+        "measured from the publish call to the "
         "start of its handler (so it includes encoding, the stream round trip, decoding and "
         "validation). On Redis each message costs an XADD and, for the consumer, its share of "
         "an XREADGROUP plus one XACK. The machine is shared with other work, so figures move by "
