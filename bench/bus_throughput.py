@@ -7,8 +7,8 @@ first publish to the last handled; (2) backlog: N/2 messages published first, th
 the consumer alone, once plain and once leased (an exclusive consumer under partition leases,
 as audio workers run: lease check before each hand-off, fenced reads); (3) latency: one
 message a millisecond, timed from the publish call to the handler's start (p50, p99).
-Publisher and consumer share one process and event loop, as the embedded mode does. Writes ``bench/reports/bus_throughput.md`` and ``.json`` in well
-under a minute.
+Publisher and consumer share one process and event loop, as the embedded mode does.
+Writes ``bench/reports/bus_throughput.md`` and ``.json`` in well under a minute.
 
     .venv/bin/python bench/bus_throughput.py [--bus memory,redis] [--messages 20000]
 """

@@ -20,7 +20,9 @@ A reader works in two phases:
 With a lease guard the reader starts under the guard's current token and re-checks it
 before handing each entry (take-back and lanes): the moment the token is gone or changed it
 hands nothing more, lets handlers in progress finish, leaves the rest pending and starts
-over (waiting for a token, then take-back), or ends when the partition is unassigned.
+over (waiting for a token, then take-back), or ends when the partition is unassigned. Its
+reads of new entries are fenced (``guard.read_fence``): the store delivers entries only
+while the lease is still held, so a read delayed past a lease move takes nothing.
 
 Each entry ends one way: handled and acknowledged; rejected by the schema (dead letter);
 handler failing ``max_deliveries`` times (dead letter); duplicate id or stale UI state

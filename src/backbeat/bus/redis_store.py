@@ -2,7 +2,8 @@
 
 Every method is one round trip or one atomic transaction/script, so a crash between steps
 never loses an entry: an entry leaves a pending list only by XACK, and dead-lettering adds
-to ``<stream>:dead`` and acknowledges in one MULTI.
+to ``<stream>:dead`` and acknowledges in one MULTI. A fenced group read is one script that
+checks the lease key and runs ``XREADGROUP`` (see :class:`~backbeat.bus.store.FenceCheck`).
 """
 
 from __future__ import annotations
