@@ -20,6 +20,7 @@ from backbeat.cache.factory import CACHE_RESOURCE
 from backbeat.cache.search import create_search_cache
 from backbeat.cache.search_throttle import SearchThrottle
 from backbeat.config import Settings, env_name
+from backbeat.db.repositories.lavalink_sessions import SqlSessionStore
 from backbeat.db.repositories.rate_limits import RateLimitRepository
 from backbeat.db.types import utc_now
 from backbeat.errors import ConfigurationError
@@ -63,7 +64,10 @@ class AudioComponent:
         async def voice_request(guild_id: int, channel_id: int | None) -> None:
             await holder[0].audio.voice_request(guild_id, channel_id)
 
-        players = LavalinkPlayers.from_settings(self._settings, voice_request)
+        # session ids are kept only with a stable BACKBEAT_AUDIO_WORKER_ID (resumed on restart)
+        players = LavalinkPlayers.from_settings(
+            self._settings, voice_request, session_store=SqlSessionStore(engine)
+        )
         self._players = players
 
         async def create_store() -> CacheStore:
