@@ -173,6 +173,8 @@ class Deployment:
     bus: Bus
     engine: AsyncEngine
     status_urls: list[str]
+    #: The status server serving each component's metrics (one for both when embedded).
+    component_urls: dict[str, str] = field(default_factory=dict)
     logs: list[Path] = field(default_factory=list)
 
     async def metrics(self) -> Samples:
@@ -264,6 +266,7 @@ async def embedded(tmp_path: Path, monkeypatch: Any) -> AsyncIterator[Deployment
                     await process.bus(),
                     await process.database(),
                     [status.url],
+                    {"audio": status.url, "gateway": status.url},
                 )
             finally:
                 await gateway.stop()
@@ -372,6 +375,7 @@ async def distributed(
                     bus,
                     engine,
                     urls,
+                    {c.component: url for c, url in zip(children, urls, strict=True)},
                     [c.log for c in children],
                 )
             finally:
