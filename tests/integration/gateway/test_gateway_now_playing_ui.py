@@ -14,10 +14,12 @@ from gateway_harness import (
     state,
     until,
 )
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbeat.bus.interface import Bus
 from backbeat.cache import CacheKeys, CacheStore, MemoryCacheStore
+from backbeat.db.models import Queue
 from backbeat.db.repositories import QueueRepository
 from backbeat.domain.messages import Channel
 from backbeat.domain.messages.ui import (
@@ -131,6 +133,14 @@ async def test_a_429_storm_on_edits_still_ends_with_the_final_state(
         )
 
 
+async def _recorded(engine: AsyncEngine, guild_id: int, message_id: int) -> bool:
+    async with engine.connect() as conn:
+        stored = await conn.scalar(
+            select(Queue.now_playing_message_id).where(Queue.guild_id == guild_id)
+        )
+    return stored == message_id
+
+
 def _sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
@@ -150,6 +160,8 @@ async def test_a_restarted_gateway_edits_its_message_and_old_buttons_still_work(
         settings, bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys
     ):
         message = await post_first(emu, gateway_bus, place)
+        # The message is recorded in SQL just after Discord shows it: stop only once it is.
+        await until(lambda: _recorded(engine, place.guild, int(message["id"])))
 
     # A new process: nothing in memory, and (on the in-process default) an empty cache, so
     # the message is found through the Queue row in SQL.
