@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from backbeat.audio.errors import CommandRefusedError, VoiceTimeoutError
+from backbeat.audio.errors import CommandRefusedError, NoNodeAvailableError, VoiceTimeoutError
 from backbeat.audio.guilds import Guilds, GuildState
 from backbeat.audio.ledger import Effect, Ledger, Replayed, Work
 from backbeat.audio.ports import Players
@@ -286,6 +286,8 @@ class Audio:
                 f"could not connect to the voice channel within {error.timeout_s:g} s",
                 timeout_s=error.timeout_s,
             ) from error
+        except NoNodeAvailableError as error:  # every Lavalink node down: nothing to connect on
+            raise CommandRefusedError("no_node", f"no audio node is available: {error}") from error
         finally:
             state.leave_reason = "requested"
 

@@ -3,7 +3,8 @@
 Each command runs under its guild's lock (player events and timers take it too), so a
 guild's commands apply in order and see each other's committed state. Other guilds are not
 held up: the bus hands each guild of a partition its own lane. A handler's refusal or error
-becomes the command's one error reply; nothing a command does crashes the worker. Only a
+becomes the command's one error reply (``no_node`` while every Lavalink node is down and the
+command needs one); nothing a command does crashes the worker. Only a
 lost lease (stale fencing token) and an unreachable or failing database propagate, so the
 bus keeps the message for a retry or for the partition's next owner.
 """
@@ -15,7 +16,7 @@ from time import perf_counter
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from backbeat.audio.context import Audio
-from backbeat.audio.errors import CommandRefusedError
+from backbeat.audio.errors import CommandRefusedError, NoNodeAvailableError
 from backbeat.audio.guilds import GuildState
 from backbeat.audio.handlers import HANDLERS, READ_ONLY
 from backbeat.audio.replies import error_reply
@@ -99,7 +100,10 @@ class CommandProcessor:
             raise CommandRefusedError(
                 "unsupported", f"{command.type} is not available yet", command=command.type
             )
-        await handler(self.audio, state, delivery, command)
+        try:
+            await handler(self.audio, state, delivery, command)
+        except NoNodeAvailableError as error:  # every Lavalink node down, no player to hold
+            raise CommandRefusedError("no_node", f"no audio node is available: {error}") from error
 
     async def _refuse(
         self,

@@ -73,6 +73,10 @@ GERMAN: Final[Mapping[str, str]] = {
     "error.internal": "⚠️ Etwas ist schiefgegangen; versuche es erneut.",
     "error.track_failed": "⚠️ Ein Titel konnte nicht abgespielt werden und wurde übersprungen.",
     "error.track_stuck": "⚠️ Ein Titel blieb hängen und wurde übersprungen.",
+    "error.no_node": "⚠️ Audio ist gerade nicht verfügbar; versuche es gleich noch einmal.",
+    "error.audio_unavailable": (
+        "⚠️ Audio ist gerade nicht verfügbar; die Wiedergabe geht von selbst weiter."
+    ),
     "value.on": "an",
     "value.off": "aus",
     "value.mode.off": "aus",

@@ -68,6 +68,8 @@ ENGLISH: Final[Mapping[str, str]] = {
     "error.internal": "⚠️ Something went wrong; try again.",
     "error.track_failed": "⚠️ A track could not be played and was skipped.",
     "error.track_stuck": "⚠️ A track got stuck and was skipped.",
+    "error.no_node": "⚠️ Audio is unavailable right now; try again in a moment.",
+    "error.audio_unavailable": "⚠️ Audio is unavailable right now; playback will resume by itself.",
     # -- values inside texts --
     "value.on": "on",
     "value.off": "off",
