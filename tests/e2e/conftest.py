@@ -1,4 +1,12 @@
-"""The ``deployment`` fixture: the whole bot in each set-up (embedded, distributed)."""
+"""Acceptance tests: the seed's sequence diagrams (data-flow-architecture.md), each run on
+the ``deployment`` fixture's two set-ups (embedded: one process; distributed: Redis,
+PostgreSQL, the gateway and audio as separate ``backbeat run`` processes).
+
+One test module per diagram: /play command, voice connection establishment, button
+interaction, search and cache, error propagation, metrics collection. The autoplay
+diagram has no test yet: the autoplay engine is not built, and its acceptance test lands
+with the autoplay issue.
+"""
 
 from __future__ import annotations
 
