@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backbeat.audio.context import Audio
 from backbeat.audio.guilds import GuildState, PendingFailure
+from backbeat.audio.outage import Outage
 from backbeat.audio.ports import (
     NodeChanged,
     PlayerEvent,
@@ -77,6 +78,8 @@ class PlayerEvents:
         self.sessions: dict[str, str] = {}
         #: Told every ``PlayerPosition`` without I/O (the worker records positions with it).
         self.on_position: Callable[[PlayerPosition], None] | None = None
+        #: Every node down: each waiting guild told once, shown playing again after.
+        self.outage = Outage(audio)
 
     async def run(self) -> None:
         """Drain the players' events until cancelled."""
@@ -92,6 +95,7 @@ class PlayerEvents:
             up = sum(self._nodes.values())
             lavalink_nodes.labels("available").set(up)
             lavalink_nodes.labels("unavailable").set(len(self._nodes) - up)
+            self.outage.changed(event)
             return
         if isinstance(event, PlayerPosition | VoiceClosed):
             if isinstance(event, PlayerPosition) and self.on_position is not None:
@@ -112,6 +116,7 @@ class PlayerEvents:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.outage.close()
 
     async def _guarded(self, state: GuildState, event: PlayerEvent) -> None:
         try:
