@@ -169,7 +169,8 @@ def music_commands(flow: CommandFlow, suggest: Autocomplete) -> list[AppCommand]
             interaction,
             lambda g, c: Skip(guild_id=g, context=c, payload=SkipPayload(count=count)),
             bucket=CONTROL_BUCKET,
-            kind=CommandKind.SKIP,
+            # Skipping past the current track skips other people's tracks too: control.
+            kind=CommandKind.SKIP if count == 1 else CommandKind.CONTROL,
         )
 
     @app_commands.command(name="voteskip", description="Vote to skip the current track")

@@ -129,7 +129,8 @@ async def test_settings_dj_role_gates_skip_in_the_distributed_setup(
                     await asyncio.sleep(0.3)
                     assert not commands.of_type("skip")
                     assert not commands.of_type("pause")
-                # The requester and the DJ skip.
+                # The requester skips their own track, not the queue behind it; the DJ skips.
+                assert await slash.text(bob, "skip", {"count": 2}) == expected
                 first = await playing_title(rig.lavalink, place.guild)
                 assert "Skipped" in await slash.text(bob, "skip")
                 second = await until(lambda: _other(rig.lavalink, place.guild, first), within=20)
