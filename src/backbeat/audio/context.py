@@ -311,6 +311,7 @@ class Audio:
             state.failures.finished()
             state.cancel_retry()
             state.retrying = None
+        state.failure = None  # a verdict not carried out belonged to what played before
         state.playing = entry
         state.cancel_idle()
         await self.players.play(
