@@ -209,3 +209,22 @@ async def test_factory_starts_independent_nodes(
     second = await lavalink_emulator_factory(manual_clock=True, password="other")
     assert first.port != second.port
     assert second.password == "other"
+
+
+async def test_the_request_log_records_rest_requests_in_and_out_of_process(
+    client: RawClient, lavalink_emulator: LavalinkEmulator
+) -> None:
+    control = lavalink_emulator.control
+    await control.clear_requests()
+    ids = sample_identifiers()
+    await client.load_track(ids["track"])
+    await control.faults()  # control calls are not logged
+    loads = await control.requests("/v4/loadtracks")
+    assert loads == [
+        {"method": "GET", "path": "/v4/loadtracks", "query": {"identifier": ids["track"]}}
+    ]
+    async with LavalinkControlClient(lavalink_emulator.control_url) as remote:
+        assert await remote.requests("/v4/loadtracks") == loads
+        assert await remote.requests("/v4/nothing") == []
+        await remote.clear_requests()
+    assert await control.requests() == []
