@@ -18,6 +18,7 @@ from backbeat.domain.permissions import (
 from backbeat.gateway.context import voice_channel_of
 from backbeat.gateway.ui.manager import UiManager
 from backbeat.gateway.voice import bot_channel
+from backbeat.observability.metrics import gateway_command_refusals_total
 
 Param = str | int | float | bool
 
@@ -82,6 +83,7 @@ class Gate:
         )
         if denial is None:
             return None
+        gateway_command_refusals_total.labels(denial.name.lower()).inc()
         params: dict[str, Param] = {}
         if denial is Denial.OTHER_CHANNEL and bot_voice is not None:
             params["channel_id"] = str(bot_voice)

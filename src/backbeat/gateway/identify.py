@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from backbeat.cache import CacheKeys, CacheStore
 from backbeat.errors import BackbeatError
 from backbeat.observability.logging import get_logger
+from backbeat.observability.metrics import gateway_identify_wait_seconds_total
 
 _log = get_logger(__name__)
 
@@ -79,4 +80,5 @@ class IdentifyPacer:
                 return
             wait = max(left, _MIN_WAIT_S)
             self.waited_s += wait
+            gateway_identify_wait_seconds_total.inc(wait)
             await asyncio.sleep(wait)

@@ -296,3 +296,17 @@ panel_access_refused_total = Counter(
     ["reason"],
     registry=REGISTRY,
 )
+
+# -- gateway commands: permission refusals, identify pacing (gateway/gate.py, identify.py) -----
+gateway_command_refusals_total = Counter(
+    "gateway_command_refusals_total",
+    "Commands and clicks refused by the permission rules before anything was published, by "
+    "reason (not_in_voice, other_channel, dj_only, vote_instead, managers_only).",
+    ["reason"],
+    registry=REGISTRY,
+)
+gateway_identify_wait_seconds_total = Counter(
+    "gateway_identify_wait_seconds_total",
+    "Seconds shards waited for their concurrency bucket's identify lease.",
+    registry=REGISTRY,
+)

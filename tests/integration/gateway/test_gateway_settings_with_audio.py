@@ -27,6 +27,7 @@ from backbeat.db.engine import create_engine
 from backbeat.db.models import AuditLog, ServerConfiguration
 from backbeat.domain.messages import Channel
 from backbeat.domain.permissions import MANAGE_GUILD
+from backbeat.observability.metrics import REGISTRY
 from backbeat.testing.discord import DiscordEmulator
 from backbeat.testing.lavalink.control_client import LavalinkControlClient
 
@@ -109,6 +110,7 @@ async def test_settings_dj_role_gates_skip_in_the_distributed_setup(
                 # Without the role: refused at once (no command reaches the bus).
                 assert "Queued" in await slash.text(bob, "play", {"query": "techno"})
                 assert "Queued" in await slash.text(bob, "play", {"query": "rock"})
+                refused_before = _refusals("dj_only")
                 async with Watch(bus, Channel.COMMANDS) as commands:
                     denied = await slash.text(dave, "skip")
                     assert denied.startswith("🗳️ Only the requester or a DJ"), denied
@@ -129,6 +131,7 @@ async def test_settings_dj_role_gates_skip_in_the_distributed_setup(
                     await asyncio.sleep(0.3)
                     assert not commands.of_type("skip")
                     assert not commands.of_type("pause")
+                assert _refusals("dj_only") == refused_before + 2  # /pause and the button
                 # The requester skips their own track, not the queue behind it; the DJ skips.
                 assert await slash.text(bob, "skip", {"count": 2}) == expected
                 first = await playing_title(rig.lavalink, place.guild)
@@ -183,6 +186,11 @@ async def test_settings_dj_role_gates_skip_in_the_distributed_setup(
             finally:
                 await store.close()
                 await engine.dispose()
+
+
+def _refusals(reason: str) -> float:
+    value = REGISTRY.get_sample_value("gateway_command_refusals_total", {"reason": reason})
+    return value or 0.0
 
 
 async def _now_playing(emu: DiscordEmulator, channel_id: int) -> list[dict[str, object]]:

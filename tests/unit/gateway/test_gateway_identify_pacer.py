@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from backbeat.cache import CacheKeys, MemoryCacheStore
 from backbeat.gateway.identify import IdentifyPacer
+from backbeat.observability.metrics import REGISTRY
 
 
 async def _two() -> int:
@@ -18,8 +21,11 @@ async def test_one_bucket_waits_for_the_lease_other_buckets_do_not() -> None:
     await pacer.wait(0)
     await pacer.wait(1)  # bucket 1: free
     assert pacer.waited_s == 0
+    before = REGISTRY.get_sample_value("gateway_identify_wait_seconds_total") or 0.0
     await pacer.wait(2)  # bucket 0 again: waits out shard 0's lease
     assert 0 < pacer.waited_s <= 0.2 + 0.05
+    after = REGISTRY.get_sample_value("gateway_identify_wait_seconds_total") or 0.0
+    assert after - before == pytest.approx(pacer.waited_s)
 
 
 async def test_concurrent_shards_of_one_bucket_take_turns() -> None:
