@@ -6,7 +6,6 @@ user whose Discord speaks German."""
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,6 @@ from gateway_harness import make_place, until
 
 from backbeat.db.engine import create_engine
 from backbeat.db.migrate import migrate_to
-from backbeat.testing.backends import create_database, drop_database
 from backbeat.testing.discord import DiscordEmulator
 from backbeat.testing.lavalink.control_client import LavalinkControlClient
 
@@ -31,29 +29,25 @@ pytestmark = pytest.mark.slow
 
 
 async def test_every_music_command_end_to_end(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_backend: str, bus_backend: str
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    db_backend: str,
+    bus_backend: str,
 ) -> None:
     database_url = None
     if db_backend != "sqlite":
-        database_url = await create_database(
-            db_backend, f"bbgwcmd_{uuid.uuid4().hex[:12]}", sqlite_dir=tmp_path
-        )
-    try:
-        await _every_command(monkeypatch, tmp_path, database_url)
-    finally:
-        if database_url is not None:
-            await drop_database(db_backend, database_url)
-
-
-async def _every_command(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str | None
-) -> None:
+        database_url = request.getfixturevalue("fresh_database_url")
+        engine = create_engine(database_url)
+        await migrate_to(engine, "head")
+        await engine.dispose()
+    redis = None
+    if bus_backend == "redis":
+        redis = (request.getfixturevalue("redis_url"), request.getfixturevalue("redis_key_prefix"))
     async with emulator_pair() as (emu, node):
-        settings = environment(monkeypatch, tmp_path, emu, node, database_url=database_url)
-        if database_url is not None:
-            engine = create_engine(database_url)
-            await migrate_to(engine, "head")
-            await engine.dispose()
+        settings = environment(
+            monkeypatch, tmp_path, emu, node, database_url=database_url, redis=redis
+        )
         place = await make_place(emu)
         control = emu.control
         carol = int((await control.create_user("carol", locale="de"))["id"])
