@@ -112,6 +112,13 @@ async def test_every_music_command_end_to_end(
             assert queue["title"] == "Queue"
             assert "1." in queue["description"]
             assert "Now playing" in await slash.text(bob, "nowplaying")
+            # In German for carol: an embed, a notice and an error reply from its code.
+            german_queue = await slash.embed(carol, "queue")
+            assert german_queue["title"] == "Warteschlange"
+            assert "Es läuft" in await slash.text(carol, "nowplaying")
+            assert await slash.text(carol, "remove", {"position": 99}) == (
+                "⚠️ An dieser Position ist kein Titel."
+            )
 
             # Controls.
             assert "Paused" in await slash.text(alice, "pause")
