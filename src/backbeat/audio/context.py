@@ -184,9 +184,11 @@ class Audio:
 
         async def transaction(conn: AsyncConnection) -> Effect:
             now = time.monotonic()
+            snapshot = self.players.snapshot(guild_id)
             if (
                 state.playing is not None
-                and self.players.snapshot(guild_id) is not None
+                and snapshot is not None
+                and snapshot.position_time_ms  # a reading to extrapolate from (else 0 is stale)
                 and now - state.position_saved >= POSITION_SAVE_INTERVAL_S
             ):
                 await self.queue.set_session(

@@ -190,11 +190,24 @@ class Restorer:
                 )
                 return None
         await audio.connect(state, session.voice_channel_id)
-        position = resume_position(session, entry, utc_now())
+        position = resume_position(await self._read_since_start(session, entry), entry, utc_now())
         await audio.start_entry(state, entry, session, start_ms=position)
+        await audio.queue.set_session(guild_id=state.guild_id, position_ms=position)
         await audio.publish_ui(state, "update")
         log.info("player_restored", position_ms=position)
         return None
+
+    async def _read_since_start(self, session: QueueSession, entry: QueueEntry) -> QueueSession:
+        """The session with a position reading: with none since the track started (it died
+        before the first ``playerUpdate``), the start of its open PlaybackHistory row."""
+        if session.position_at is not None or session.paused:
+            return session
+        record = await self.audio.history.last(guild_id=session.guild_id)
+        if record is None or record.ended_at is not None:
+            return session
+        if record.identifier != entry.track.identifier:
+            return session
+        return replace(session, position_at=record.started_at)
 
     async def _take_over(
         self,
