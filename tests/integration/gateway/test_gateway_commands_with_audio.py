@@ -65,6 +65,14 @@ async def test_every_music_command_end_to_end(
             assert synced["play"]["name_localizations"]["de"] == "abspielen"
             [preset] = [o for o in synced["filters"]["options"] if o["name"] == "preset"]
             assert [c["value"] for c in preset["choices"]][:3] == ["off", "bassboost", "nightcore"]
+            [time] = synced["seek"]["options"]
+            assert time["description_localizations"]["de"].startswith("1:23 oder 83")
+            [mode] = synced["loop"]["options"]
+            assert [c["name_localizations"]["de"] for c in mode["choices"]] == [
+                "aus",
+                "Titel",
+                "Warteschlange",
+            ]
 
             # /play: refused outside voice, else the bot joins and plays.
             outsider = int((await control.create_user("dave"))["id"])

@@ -19,6 +19,7 @@ from typing import Final
 
 from backbeat.domain.i18n.catalog_de import GERMAN
 from backbeat.domain.i18n.catalog_en import ENGLISH
+from backbeat.domain.i18n.commands_de import COMMAND_TEXTS_DE
 
 Param = str | int | float | bool
 
@@ -26,6 +27,10 @@ DEFAULT_LANGUAGE: Final = "en"
 
 CATALOGUES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType({"en": ENGLISH, "de": GERMAN})
 """Every catalogue by language code."""
+
+COMMAND_TEXTS: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType({"de": COMMAND_TEXTS_DE})
+"""Slash-command option and subcommand descriptions and choice names by language, keyed by
+their English text (English itself needs none)."""
 
 
 def language_of(locale: str | None) -> str:
@@ -100,4 +105,12 @@ class Translator:
         return values
 
 
-__all__ = ["CATALOGUES", "DEFAULT_LANGUAGE", "Translator", "duration", "fields_of", "language_of"]
+__all__ = [
+    "CATALOGUES",
+    "COMMAND_TEXTS",
+    "DEFAULT_LANGUAGE",
+    "Translator",
+    "duration",
+    "fields_of",
+    "language_of",
+]
