@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.async_api import expect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "sandbox"))
 
@@ -35,6 +36,23 @@ def _shots(tmp_path: Path) -> Path:
     return target
 
 
+async def _sent(page: Any, *, within_ms: float = WAIT_MS) -> bool:
+    """True once the command box is empty again (the page clears it when the command went)."""
+    try:
+        await expect(page.locator("#command")).to_have_value("", timeout=within_ms)
+    except AssertionError:
+        return False
+    return True
+
+
+async def _act_as(page: Any, name: str) -> None:
+    """Switch to ``name`` and wait until the messages shown are that user's view."""
+    label = page.locator(f'label[data-user="{name}"]')
+    user_id = await label.locator("input").get_attribute("value")
+    await label.click()
+    await page.locator(f'#messages[data-viewer="{user_id}"]').wait_for(state="attached")
+
+
 async def _command(page: Any, text: str) -> None:
     """Type a command and press Enter until it is sent (a first Enter may take a suggestion)."""
     box = page.locator("#command")
@@ -42,7 +60,7 @@ async def _command(page: Any, text: str) -> None:
     await box.type(text)
     for _ in range(3):
         await box.press("Enter")
-        if not await box.input_value():
+        if await _sent(page, within_ms=5_000):
             return
     raise AssertionError(f"{text!r} was not sent: {await box.input_value()!r}")
 
@@ -78,18 +96,19 @@ async def test_play_pause_queue_and_a_denial_in_the_sandbox_page(
         await page.keyboard.press("Enter")
         assert await box.input_value() == "/play "
 
-        # The query is asked of the bot's autocomplete; its answer is shown (choices to pick,
-        # or the note that it has none), and Enter sends the command.
+        # The query is asked of the bot's autocomplete as alice; Enter takes its first
+        # suggestion (a catalogue link under a readable name), Enter again sends.
         await page.keyboard.type("lofi")
         answer = page.locator("#suggestions li:not(.pending)").first
         await answer.wait_for()
-        if await answer.get_attribute("aria-disabled") != "true":
-            picked = await answer.inner_text()
-            await page.keyboard.press("Enter")  # take the bot's first suggestion
-            assert await box.input_value() == f"/play {picked}"
-        else:
-            assert "no suggestions" in await answer.inner_text()
+        await page.screenshot(path=str(shots / "sandbox-autocomplete.png"))
+        assert await answer.get_attribute("aria-disabled") is None, await answer.inner_text()
+        picked = await answer.inner_text()
+        assert "lofi" in picked.lower()
         await page.keyboard.press("Enter")
+        assert await box.input_value() == f"/play {picked}"
+        await page.keyboard.press("Enter")
+        assert await _sent(page)
 
         # The now-playing message, for everyone; the acknowledgement, for alice only.
         message = page.locator(NOW_PLAYING).last
@@ -133,7 +152,7 @@ async def test_play_pause_queue_and_a_denial_in_the_sandbox_page(
 
         # bob: no server manager, not in the voice channel. He does not see alice's
         # ephemeral replies; the controls and /settings refuse him, to him only.
-        await page.locator('label[data-user="bob"]').click()
+        await _act_as(page, "bob")
         await page.locator(f"{NOW_PLAYING} {RESUME}").last.wait_for()
         assert await page.locator('li.message[data-ephemeral="true"]').count() == 0
         await page.locator(NOW_PLAYING).last.locator(RESUME).click()
@@ -147,7 +166,7 @@ async def test_play_pause_queue_and_a_denial_in_the_sandbox_page(
         await page.screenshot(path=str(shots / "sandbox-denied.png"))
 
         # Back to alice: her own replies are there again, bob's are not.
-        await page.locator('label[data-user="alice"]').click()
+        await _act_as(page, "alice")
         await page.locator('li.message[data-ephemeral="true"]', has_text="Queue").first.wait_for()
         assert await page.locator("li.message", has_text="server managers").count() == 0
 

@@ -94,6 +94,7 @@ async def run_sandbox(
             lavalink_control_url=lavalink.control_url,
             host=HOST,
             port=page_port,
+            panel_url=panel_url if "panel" in names else None,
         )
         await page.start()
         started: asyncio.Future[ProcessContext] = asyncio.get_running_loop().create_future()

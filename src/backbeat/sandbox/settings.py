@@ -2,8 +2,9 @@
 
 Whatever the user's environment says about Discord, Lavalink, Redis, the database URL, the
 status server and the panel is replaced: the sandbox talks only to its own emulators on
-127.0.0.1, keeps its SQLite database in its data directory and uses the in-process bus.
-Logging settings are kept.
+127.0.0.1, keeps its SQLite database in its data directory and uses the in-process bus. The
+emulated catalogue's link hosts join the URL allowlist (:data:`CATALOGUE_HOSTS`). Logging and
+the other settings are kept.
 """
 
 from __future__ import annotations
@@ -18,6 +19,18 @@ from backbeat.config import LavalinkNode, Settings
 
 HOST = "127.0.0.1"
 NODE_NAME = "sandbox"
+CATALOGUE_HOSTS = (
+    "www.youtube.com",
+    "youtube.com",
+    "music.youtube.com",
+    "youtu.be",
+    "soundcloud.com",
+    "open.spotify.com",
+    "*.backbeat.invalid",
+)
+"""Hosts of the Lavalink emulator's catalogue links. The sandbox has no DNS for them, and its
+Lavalink never fetches a URL (it answers from its catalogue), so the URL-safety guard admits
+them without resolving: a link from the bot's own autocomplete plays."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,8 @@ def sandbox_settings(base: Settings, emulated: Emulated, data_dir: Path) -> Sett
         name=NODE_NAME, url=emulated.lavalink_url, password=SecretStr(emulated.lavalink_password)
     )
     lavalink = base.lavalink.model_copy(update={"lavalink_nodes": [node]})
+    allowlist = list(dict.fromkeys([*base.audio.url_allowlist, *CATALOGUE_HOSTS]))
+    audio = base.audio.model_copy(update={"url_allowlist": allowlist})
     status = base.status.model_copy(update={"status_host": HOST, "status_port": 0})
     panel = base.panel.model_copy(
         update={
@@ -69,6 +84,7 @@ def sandbox_settings(base: Settings, emulated: Emulated, data_dir: Path) -> Sett
             "database": database,
             "bus": bus,
             "lavalink": lavalink,
+            "audio": audio,
             "status": status,
             "panel": panel,
         }

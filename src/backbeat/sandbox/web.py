@@ -4,7 +4,8 @@ The page (``static/``: plain HTML, CSS and JavaScript, no dependencies) never ta
 emulators itself: this server answers it from the Discord emulator's control API and the
 Lavalink emulator's control API, so the page stays same-origin.
 
-* ``GET /api/sandbox``: the guild, its text and voice channels, the three sandbox users.
+* ``GET /api/sandbox``: the guild, its text and voice channels, the three sandbox users, the
+  control panel's address (when the panel runs).
 * ``GET /api/view?user=U&channel=C``: what user U sees now: the channel's messages (ephemeral
   ones only when U's interaction made them), everyone's voice state, the synced commands.
 * ``POST /api/command``, ``/api/autocomplete``, ``/api/click``, ``/api/voice``: what a Discord
@@ -95,8 +96,10 @@ class SandboxPage:
         lavalink_control_url: str,
         host: str = "127.0.0.1",
         port: int = 0,
+        panel_url: str | None = None,
     ) -> None:
         self.guild = guild
+        self.panel_url = panel_url
         self.discord_control_url = discord_control_url.rstrip("/")
         self.discord = ControlClient(self.discord_control_url)
         self.lavalink = LavalinkControlClient(lavalink_control_url)
@@ -189,6 +192,7 @@ class SandboxPage:
     async def _sandbox(self, request: web.Request) -> web.Response:
         data = self.guild.to_json()
         data["discord_control"] = self.discord_control_url
+        data["panel"] = self.panel_url
         return web.json_response(data)
 
     def _user(self, value: Any) -> SandboxUser:

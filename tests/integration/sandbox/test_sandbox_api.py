@@ -40,6 +40,7 @@ async def test_play_through_the_page_api(monkeypatch: pytest.MonkeyPatch, tmp_pa
             ("bob", False),
             ("carol", False),
         ]
+        assert sandbox["panel"] == line["panel"]
         alice, bob = sandbox["users"][0]["id"], sandbox["users"][1]["id"]
         general = sandbox["text_channels"][0]["id"]
         lounge = sandbox["voice_channels"][0]["id"]
@@ -63,13 +64,21 @@ async def test_play_through_the_page_api(monkeypatch: pytest.MonkeyPatch, tmp_pa
                 "focused": "query",
             },
         )
-        assert isinstance(answer["choices"], list)  # the bot answered (choices may be none)
+        choices = answer["choices"]
+        assert choices, "the bot's autocomplete offered nothing for 'lofi'"
+        assert "lofi" in choices[0]["name"].lower()
 
         events = asyncio.create_task(_first_player_event(http, f"{base}/api/events"))
         await post_json(
             http,
             f"{base}/api/command",
-            {"user": alice, "channel": general, "name": "play", "options": {"query": "lofi"}},
+            # The choice's value (a catalogue link) plays: the sandbox admits those hosts.
+            {
+                "user": alice,
+                "channel": general,
+                "name": "play",
+                "options": {"query": choices[0]["value"]},
+            },
         )
 
         async def now_playing(user: str) -> dict[str, Any] | None:

@@ -81,9 +81,12 @@ async function refresh() {
     do {
       S.again = false;
       const query = new URLSearchParams({ user: S.user, channel: S.channel });
+      const viewer = S.user, channel = S.channel;
       S.view = await api(`/api/view?${query}`);
       S.commands = S.view.commands;
       render();
+      $("messages").dataset.viewer = viewer;  // whose view is shown (tests wait on it)
+      $("messages").dataset.channel = channel;
     } while (S.again);
   } catch (error) {
     showError(`Could not load the channel: ${error.message}`);
@@ -517,6 +520,7 @@ function listen() {
 async function main() {
   S.sandbox = await api("/api/sandbox");
   $("guild-name").textContent = S.sandbox.guild.name;
+  if (S.sandbox.panel) { $("panel-link").href = S.sandbox.panel; $("panel-link").hidden = false; }
   const saved = localStorage.getItem("sandbox.user");
   S.user = S.sandbox.users.some((u) => u.id === saved) ? saved : S.sandbox.users[0].id;
   S.channel = S.sandbox.text_channels[0].id;
