@@ -45,6 +45,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "backbeat.db.cli",
     "backbeat.bus.cli",
     "backbeat.sandbox.cli",
+    "backbeat.benchmark.cli",
 )
 
 BUILTIN_COMMANDS: list[Command] = [

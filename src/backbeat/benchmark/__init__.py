@@ -1,0 +1,1 @@
+"""``backbeat bench``: the whole bot measured on this machine against both emulators."""
