@@ -60,7 +60,8 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
         "--output",
         type=Path,
         default=Path("bench/reports"),
-        help="directory of backbeat_bench.md and .json (default bench/reports)",
+        help="directory of backbeat_bench.md and .json (--quick: backbeat_bench.quick.md, "
+        ".json; default bench/reports)",
     )
 
 
@@ -82,7 +83,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"backbeat bench: failed: {error!r}", file=sys.stderr)
         return EXIT_FAILED
     report.seconds = time.monotonic() - started
-    md, js = report.write(args.output)
+    md, js = report.write(args.output, "backbeat_bench.quick" if args.quick else "backbeat_bench")
     print(report.to_markdown())
     print(f"written: {md} {js}", file=sys.stderr)
     return EXIT_OK
