@@ -93,6 +93,22 @@ def test_progress_is_written_as_discord_timestamps() -> None:
     assert factory.now_playing(NowPlayingState(track=None)).title == "Nothing playing"
 
 
+def test_the_now_playing_message_in_the_guilds_language() -> None:
+    factory = EmbedFactory(Branding(), clock=lambda: 10_000.0)
+    state = playing(autoplay=True, autoplay_mode=AutoplayMode.ARTIST, queue_length=1)
+    english = {f.name: f.value for f in factory.now_playing(state, "en-US").fields}
+    german_embed = factory.now_playing(state, "de")
+    german = {f.name: f.value for f in german_embed.fields}
+    assert german_embed.title == "🎶 Es läuft"
+    assert "Begonnen <t:9950:R> · endet <t:10150:R> (3:20)" in (german_embed.description or "")
+    assert german["Autoplay"] == "an (Künstler)"
+    assert german["Wiederholen"] == "aus"
+    assert german["Als Nächstes"].startswith("1 Titel")
+    assert english["Up next"].startswith("1 track")
+    assert len(german) == len(english)
+    assert factory.progress(playing(paused=True), "de") == "⏸️ Pausiert bei 0:50 / 3:20"
+
+
 def test_notice_texts_and_durations() -> None:
     tr = Translator()
     assert tr.text("en-US", "volume.set", {"percent": 80}) == "🔊 Volume set to 80%"

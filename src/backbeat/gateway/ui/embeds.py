@@ -59,50 +59,67 @@ class EmbedFactory:
         embed.set_footer(text=self.branding.footer, icon_url=self.branding.icon_url)
         return embed
 
-    def progress(self, state: NowPlayingState) -> str:
+    def progress(self, state: NowPlayingState, locale: str = "en-US") -> str:
         """Elapsed and remaining time; timestamps while playing, fixed text when paused."""
         track = state.track
         if track is None:
             return ""
+        tr = self.tr
         if track.is_stream:
-            return "🔴 Live"
+            return tr(locale, "np.live")
         total = duration(track.length_ms)
         if state.paused:
-            return f"⏸️ Paused at {duration(state.position_ms)} / {total}"
+            return tr(locale, "np.paused_at", position=duration(state.position_ms), total=total)
         started = int(self._clock() - state.position_ms / 1000)
         ends = started + track.length_ms // 1000
-        return f"Started <t:{started}:R> · ends <t:{ends}:R> ({total})"
+        return tr(locale, "np.progress", started=started, ends=ends, total=total)
 
-    def now_playing(self, state: NowPlayingState) -> discord.Embed:
-        """The now-playing message: track, progress, requester and the player's settings."""
+    def now_playing(self, state: NowPlayingState, locale: str = "en-US") -> discord.Embed:
+        """The now-playing message: track, progress, requester and the player's settings, in
+        the guild's language (``locale``: its preferred locale)."""
+        tr = self.tr
         track = state.track
         if track is None:
-            embed = self._embed(title="Nothing playing", description="The queue is empty.")
-        else:
-            heading = "⏸️ Paused" if state.paused else "🎶 Now playing"
-            if state.is_autoplay_track:
-                heading += " · ♾️ autoplay pick"
             embed = self._embed(
-                title=heading, description=f"{_link(track)}\n{self.progress(state)}"
+                title=tr(locale, "np.nothing"), description=tr(locale, "queue.empty")
             )
-            embed.add_field(name="Artist", value=track.author or "unknown", inline=True)
+        else:
+            heading = tr(locale, "np.paused" if state.paused else "np.playing")
+            if state.is_autoplay_track:
+                heading += tr(locale, "np.autoplay_pick")
+            embed = self._embed(
+                title=heading, description=f"{_link(track)}\n{self.progress(state, locale)}"
+            )
+            embed.add_field(
+                name=tr(locale, "np.artist"),
+                value=track.author or tr(locale, "np.unknown"),
+                inline=True,
+            )
             if state.requester_id is not None:
-                embed.add_field(name="Requested by", value=f"<@{state.requester_id}>", inline=True)
+                embed.add_field(
+                    name=tr(locale, "np.requested_by"),
+                    value=f"<@{state.requester_id}>",
+                    inline=True,
+                )
             if track.artwork_url:
                 embed.set_thumbnail(url=track.artwork_url)
-        embed.add_field(name="Volume", value=f"{state.volume}%", inline=True)
-        embed.add_field(name="Loop", value=_LOOP_LABEL[state.loop], inline=True)
-        autoplay = f"on ({state.autoplay_mode.value})" if state.autoplay else "off"
-        embed.add_field(name="Autoplay", value=autoplay, inline=True)
-        embed.add_field(
-            name="Filters", value=", ".join(state.filters) if state.filters else "none", inline=True
+        embed.add_field(name=tr(locale, "np.volume"), value=f"{state.volume}%", inline=True)
+        loop = tr(locale, f"value.mode.{_LOOP_LABEL[state.loop]}")
+        embed.add_field(name=tr(locale, "np.loop"), value=loop, inline=True)
+        mode = tr(locale, f"value.mode.{state.autoplay_mode.value}")
+        autoplay = (
+            f"{tr(locale, 'value.on')} ({mode})" if state.autoplay else tr(locale, "value.off")
         )
-        queued = f"{state.queue_length} track{'s' if state.queue_length != 1 else ''}"
-        if state.queue_length:
+        embed.add_field(name=tr(locale, "np.autoplay"), value=autoplay, inline=True)
+        filters = ", ".join(state.filters) if state.filters else tr(locale, "settings.none")
+        embed.add_field(name=tr(locale, "np.filters"), value=filters, inline=True)
+        count = state.queue_length
+        queued = tr(locale, "np.track_one") if count == 1 else tr(locale, "np.tracks", count=count)
+        if count:
             queued += f" · {duration(state.queue_length_ms)}"
-        embed.add_field(name="Up next", value=queued, inline=True)
+        embed.add_field(name=tr(locale, "np.up_next"), value=queued, inline=True)
         if state.stay:
-            embed.add_field(name="24/7", value="on", inline=True)
+            embed.add_field(name="24/7", value=tr(locale, "value.on"), inline=True)
         return embed
 
     def queue_page(self, page: QueuePagePayload, locale: str = "en-US") -> discord.Embed:

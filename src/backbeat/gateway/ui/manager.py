@@ -24,6 +24,7 @@ from enum import Enum
 import discord
 
 from backbeat.bus.interface import Delivery
+from backbeat.domain.i18n import language_of
 from backbeat.domain.messages import NowPlayingState
 from backbeat.domain.messages.ui import UiCreate, UiDelete, UiError, UiUpdate
 from backbeat.gateway.ops import (
@@ -157,7 +158,7 @@ class UiManager:
             return
         if ui.state is not None:
             ui.busy = Render(
-                self._embeds.now_playing(ui.state),
+                self._embeds.now_playing(ui.state, self.locale_of(guild_id)),
                 controls(guild_id, ui.state, disabled=True),
                 ui.seq,
                 busy=True,
@@ -201,9 +202,16 @@ class UiManager:
                     ui.loaded = True
         return ui
 
+    def locale_of(self, guild_id: int) -> str:
+        """The guild's preferred locale (the message is everyone's, not one user's)."""
+        guild = self._bot.get_guild(guild_id)
+        locale = getattr(guild, "preferred_locale", None) if guild is not None else None
+        return str(getattr(locale, "value", locale) or "en-US")
+
     def _render(self, ui: GuildUi) -> Render:
         assert ui.state is not None
-        return Render(self._embeds.now_playing(ui.state), controls(ui.guild_id, ui.state), ui.seq)
+        embed = self._embeds.now_playing(ui.state, self.locale_of(ui.guild_id))
+        return Render(embed, controls(ui.guild_id, ui.state), ui.seq)
 
     def _wish(self, ui: GuildUi, want: Want) -> None:
         if ui.want is not None:
@@ -336,7 +344,15 @@ class UiManager:
         channel_id = payload.text_channel_id or (ui.ref.channel_id if ui.ref else None)
         if channel_id is None:
             return
-        text = error_text(payload.message) + (" — skipped." if payload.skipped else "")
+        locale = self.locale_of(ui.guild_id)
+        tr = self._embeds.tr
+        # English keeps audio's own, more precise sentence; other languages say it by code.
+        translated = (
+            None if language_of(locale) == "en" else tr.text(locale, f"error.{payload.code}")
+        )
+        text = translated or error_text(payload.message)
+        if payload.skipped:
+            text += tr(locale, "np.skipped")
         channel = self._bot.get_partial_messageable(channel_id, guild_id=ui.guild_id)
         await self._pacer.wait()
         try:
