@@ -1,7 +1,8 @@
 """The sandbox page in headless Chromium, used as a person would, by keyboard where it can be:
 join a voice channel, ``/play lofi`` through the command box's autocomplete, see the
-now-playing message and the Lavalink player, pause with the message's button, queue a second
-track, then switch to a member without rights and be refused; and the page at phone width.
+now-playing message and the Lavalink player, pause with the message's button, queue tracks
+(one through a select menu), set a filter, then switch to a member without rights and be
+refused; and the page at phone width.
 
 Screenshots go to ``BACKBEAT_SANDBOX_SCREENSHOTS`` when set (``docs/images`` refreshes the
 documentation's), else to the test's temporary directory.
@@ -142,13 +143,26 @@ async def test_play_pause_queue_and_a_denial_in_the_sandbox_page(
         assert await page.locator("#player-position").inner_text() == paused_at
         await page.screenshot(path=str(shots / "sandbox-paused.png"))
 
-        # A second track joins the queue; /queue shows both (to alice only).
+        # A second track joins the queue, a third through /search's select menu; /queue
+        # shows them (to alice only).
         await _command(page, "/play jazz")
         await page.locator("li.message", has_text="Queued").first.wait_for()
+        await _command(page, "/search jazz")
+        menu = page.locator('li.message[data-ephemeral="true"] select[data-custom-id]').last
+        await menu.wait_for()
+        options = await menu.locator("option:not([disabled])").all_inner_texts()
+        assert len(options) >= 2
+        await menu.select_option(index=2)  # the second track (index 0 is the placeholder)
+        await page.locator("li.message", has_text="at position 2").first.wait_for()
         await _command(page, "/queue")
         queue = page.locator('li.message[data-ephemeral="true"] .embed', has_text="Queue")
         await queue.last.wait_for()
+        assert "2 tracks" in await queue.last.inner_text()
         await page.screenshot(path=str(shots / "sandbox-queue.png"))
+
+        # A filter preset from the option's choices reaches the player.
+        await _command(page, "/filters nightcore")
+        await expect(page.locator("#player-filters")).to_contain_text("timescale", timeout=WAIT_MS)
 
         # bob: no server manager, not in the voice channel. He does not see alice's
         # ephemeral replies; the controls and /settings refuse him, to him only.

@@ -469,6 +469,18 @@ function clock(ms) {
   return h ? `${h}:${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}` : `${m}:${String(s).padStart(2, "0")}`;
 }
 
+function describeFilters(filters) {
+  // Lavalink's filters object: "timescale (speed 1.25, pitch 1.25); rotation (rotationHz 0.2)".
+  const parts = Object.entries(filters || {}).filter(([k, v]) => k !== "pluginFilters" && v !== null)
+    .map(([name, value]) => {
+      if (typeof value !== "object") return `${name} ${value}`;
+      const inner = Object.entries(value).filter(([, v]) => typeof v !== "object")
+        .map(([k, v]) => `${k} ${typeof v === "number" ? Math.round(v * 100) / 100 : v}`);
+      return inner.length ? `${name} (${inner.join(", ")})` : name;
+    });
+  return parts.length ? parts.join("; ") : "none";
+}
+
 function setPlayer(player) {
   S.player = player;
   S.playerAt = performance.now();
@@ -488,8 +500,7 @@ function setPlayer(player) {
   } else art.hidden = true;
   $("player-length").textContent = info ? (info.isStream ? "live" : clock(info.length)) : "0:00";
   $("player-volume").textContent = player ? `${player.volume}%` : "–";
-  const filters = player ? Object.keys(player.filters || {}).filter((k) => k !== "pluginFilters") : [];
-  $("player-filters").textContent = filters.length ? filters.join(", ") : "none";
+  $("player-filters").textContent = describeFilters(player ? player.filters : null);
   const channel = player && player.voice && player.voice.channelId;
   $("player-voice").textContent = channel ? `🔊 ${channelName(channel)}${player.state.connected ? "" : " (connecting)"}` : "–";
   tick();
