@@ -184,6 +184,22 @@ async def test_play_pause_queue_and_a_denial_in_the_sandbox_page(
         await page.locator('li.message[data-ephemeral="true"]', has_text="Queue").first.wait_for()
         assert await page.locator("li.message", has_text="server managers").count() == 0
 
+        # Escape closes the suggestions; alice leaves the Lounge by keyboard.
+        await box.focus()
+        await page.keyboard.type("/vol")
+        await page.locator("#suggestions li").first.wait_for()
+        await page.keyboard.press("Escape")
+        await expect(page.locator("#suggestions")).to_be_hidden()
+        await box.fill("")
+        leave = page.locator('[data-channel="Lounge"] button[data-voice]')
+        assert await leave.inner_text() == "Leave"
+        await leave.focus()
+        await page.keyboard.press("Enter")
+        await expect(page.locator('[data-channel="Lounge"] .members')).not_to_contain_text(
+            "alice", timeout=WAIT_MS
+        )
+        await expect(leave).to_have_text("Join")
+
         # Phone width: nothing wider than the screen, the command box reachable.
         await page.set_viewport_size(PHONE)
         width = await page.evaluate("document.documentElement.scrollWidth")
