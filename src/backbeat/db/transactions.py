@@ -79,6 +79,8 @@ async def in_transaction(
                     async with connection.begin():
                         return await work(connection)
             except DBAPIError as error:
+                if error.connection_invalidated:  # the server went away (cut, restart)
+                    raise BackendUnavailableError("database", str(error.orig)) from error
                 if attempt == max_attempts or not is_retryable(error, integrity=retry_integrity):
                     raise
                 db_operation_retries_total.labels(operation).inc()

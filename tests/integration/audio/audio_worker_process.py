@@ -27,12 +27,14 @@ from backbeat.bus.interface import BusConfig
 from backbeat.config import AudioSettings, LavalinkNode
 from backbeat.db.engine import create_engine
 from backbeat.domain.messages.commands import CommandEnvelope
+from backbeat.observability.logging import configure_logging
 from backbeat.testing.dns import FakeResolver
 
 BOT = 424_242
 
 
 async def main(args: argparse.Namespace) -> None:
+    configure_logging(level="INFO", fmt="console")  # as ``backbeat run`` does (plain tracebacks)
     config = BusConfig(**{k: int(v) for k, v in (kv.split("=") for kv in args.bus_config)})
     bus = redis_bus(args.redis, prefix=args.prefix, config=config)
     engine = create_engine(args.db)

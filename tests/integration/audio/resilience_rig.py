@@ -126,7 +126,7 @@ class WorkerProcess:
             "--node", f"http://{emulator.host}:{emulator.port}",
             "--password", emulator.password, "--worker-id", worker_id,
             "--resume-timeout", str(resume_timeout_s), *extra, "--bus-config", *fields,
-            stdout=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )  # fmt: skip
         worker = cls(process, worker_id)
         await worker.wait_line(lambda line: line == "started", 60)
