@@ -88,3 +88,23 @@ async def test_run_without_a_token_points_at_the_sandbox(tmp_path: Path) -> None
         assert "BACKBEAT_DISCORD_TOKEN" in lines[0]
         assert "backbeat sandbox" in lines[0]
         assert out == b""
+
+
+async def test_a_data_dir_is_kept(tmp_path: Path) -> None:
+    data_dir = tmp_path / "kept"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "backbeat", "sandbox", "--port", "0", "--data-dir", str(data_dir),
+        env=_clean_env(), cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    assert process.stdout is not None
+    try:
+        line = json.loads(await asyncio.wait_for(process.stdout.readline(), READY_S))
+        assert line["data_dir"] == str(data_dir)
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), STOP_S) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert await asyncio.to_thread((data_dir / "backbeat.db").exists)
