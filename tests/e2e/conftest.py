@@ -29,3 +29,4 @@ async def deployment(
         prefix: str = request.getfixturevalue("redis_key_prefix")
         async with distributed(tmp_path, redis_url, prefix) as found:
             yield found
+            print(found.log_text())  # the processes' last log lines, shown when a test fails

@@ -1,7 +1,8 @@
 """Seed flow "Button interaction": the pause button is acknowledged at once (deferred
-update), ``pause`` crosses ``commands`` with the clicking user, Lavalink's player pauses,
-``ui:now`` carries the paused state, the message shows the resume button instead; the reply
-is tied to the command by correlation id, the audit row names the user, metrics move."""
+update) and the buttons show disabled while the command is in flight; ``pause`` crosses
+``commands`` with the clicking user, Lavalink's player pauses, ``ui:now`` carries the paused
+state, the message shows the resume button instead; the reply is tied to the command by
+correlation id, the audit row names the user, metrics move."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from backbeat.domain.messages import Channel
 pytestmark = pytest.mark.slow
 
 DEFERRED_UPDATE = 6
+HELD_MS = 2_000
 
 
 async def test_button_interaction_flow(deployment: Deployment) -> None:
@@ -45,6 +47,8 @@ async def test_button_interaction_flow(deployment: Deployment) -> None:
     assert pause in buttons_of(message)
 
     before = await d.metrics()
+    # Lavalink answers the pause late, so the message shows its in-flight state first.
+    await d.lavalink.delay(HELD_MS, path_prefix="/v4/sessions/", times=1)
     async with Taps(d.bus) as taps:
         click = await d.emu.control.click_component(
             message_id=message["id"], user_id=place.alice, custom_id=pause
@@ -72,6 +76,9 @@ async def test_button_interaction_flow(deployment: Deployment) -> None:
     assert pause not in buttons
     live = await live_messages(d.emu, place.text)
     assert [m["id"] for m in live] == [message["id"]]
+    # Meanwhile (Lavalink held the pause back) the buttons showed disabled, then ▶️.
+    shown = [buttons_of(h) for h in live[0]["history"]]
+    assert any(h.get(pause) is True for h in shown), shown
 
     # The bus: one pause from alice; the reply correlated; UI states after it in order.
     [command] = taps.of(Channel.COMMANDS, place.guild)

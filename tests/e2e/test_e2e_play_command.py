@@ -130,4 +130,6 @@ async def test_play_command_flow(deployment: Deployment) -> None:
     assert moved("audio_command_duration_seconds_count", command="play", outcome="ok") == 1
     assert moved("discord_operation_duration_seconds_count", operation="message.send") == 1
     assert moved("bus_messages_published_total", channel=Channel.COMMANDS.value) == 1
+    # the gateway checked the server's rate limit policies before publishing
+    assert moved("db_operation_duration_seconds_count", operation="rate_limits.get") >= 1
     assert moved("bus_messages_handled_total", channel=Channel.UI_NOW.value) >= len(ui)

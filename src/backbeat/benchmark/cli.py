@@ -35,7 +35,9 @@ class Plan:
     per_guild: int = 40
     in_voice: int = 30
     search_runs: int = 20_000
-    players: int = 1_000
+    #: Discord lets a shard send 120 gateway commands a minute (discord.py paces them):
+    #: each new player's voice join is one, so more than ~100 a minute cannot start.
+    players: int = 100
     idle_s: float = 10.0
 
 

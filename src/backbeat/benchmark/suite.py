@@ -155,7 +155,9 @@ async def run_suite(plan: Plan, redis_url: str, postgres_url: str, *, quick: boo
                 value=round(grown * per / 2**20, 1),
                 samples=players,
                 notes=f"{plan.players} guilds started playing, {players} Lavalink players "
-                "alive in all; scaled to 1,000.",
+                "alive in all; scaled to 1,000. Starting more is bounded by Discord's gateway "
+                "send limit: 120 commands a minute per shard (discord.py paces them), one voice "
+                "join (op 4) per new player, so one shard starts at most ~2 players a second.",
             )
         )
         report.measures.append(
