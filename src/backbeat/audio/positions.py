@@ -24,6 +24,10 @@ _log = get_logger(__name__)
 
 #: How often (per guild) a reported position is written to SQL.
 POSITION_RECORD_INTERVAL_S = 5.0
+#: Writes at once (each its own short transaction) and readings waiting at most: beyond that
+#: a reading is skipped (the guild's next one is taken), so many players never flood the pool.
+CONCURRENT_WRITES = 4
+MAX_WAITING = 256
 
 
 class PositionRecorder:
@@ -34,6 +38,7 @@ class PositionRecorder:
         self.interval_s = interval_s
         self._last: dict[int, float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(CONCURRENT_WRITES)
 
     def seen(self, event: PlayerPosition) -> None:
         """Called (without I/O) for every ``PlayerPosition``; spawns the write when due."""
@@ -43,6 +48,8 @@ class PositionRecorder:
         now = time.monotonic()
         if now - self._last.get(event.guild_id, float("-inf")) < self.interval_s:
             return
+        if len(self._tasks) >= MAX_WAITING:
+            return  # behind: this guild's next reading is taken instead
         self._last[event.guild_id] = now
         task = asyncio.create_task(self._record(event, state.playing.item_id))
         self._tasks.add(task)
@@ -68,7 +75,8 @@ class PositionRecorder:
             )
 
         try:
-            await in_transaction(audio.engine, "audio.position", work)
+            async with self._slots:
+                await in_transaction(audio.engine, "audio.position", work)
         except Exception:
             _log.warning("position_record_failed", guild_id=guild_id, exc_info=True)
 

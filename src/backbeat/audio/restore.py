@@ -6,7 +6,8 @@ from the position last recorded (extrapolated from when it was read while it was
 :mod:`backbeat.audio.positions` records the nodes' reports), paused if it was paused, with
 its volume and filters (the loop mode and the queue are read from SQL by every later step).
 Each guild is restored in a task of its own under the guild's lock (taken before the
-partition's consumers start), so its commands wait for it and other guilds do not. The
+partition's consumers start), so its commands wait for it and other guilds do not; at most
+:data:`RESTORE_CONCURRENCY` restore at once. The
 now-playing message of a restored session is *updated*, never created again.
 
 Whose player it was decides how:
@@ -51,6 +52,9 @@ _log = get_logger(__name__)
 NODE_READY_WAIT_S = 15.0
 #: Added to the resume timeout before a dead worker's session counts as expired.
 EXPIRY_MARGIN_S = 1.0
+#: Guilds restored at once (each a voice handshake through the gateway, then a play): a
+#: thousand handshakes at once would outlast the handshake timeout.
+RESTORE_CONCURRENCY = 32
 
 
 def resume_position(session: QueueSession, entry: QueueEntry, now: datetime) -> int:
@@ -84,6 +88,7 @@ class Restorer:
         self.own_sessions: Mapping[str, str] = own_sessions if own_sessions is not None else {}
         self.resume_timeout_s = resume_timeout_s
         self._tasks: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(RESTORE_CONCURRENCY)
         #: Guilds whose restore has not finished (a test and ``/stats`` may watch it).
         self.pending: set[int] = set()
 
@@ -141,10 +146,12 @@ class Restorer:
                 if not await self._node_ready():
                     log.warning("player_restore_failed", code="no_node")
                     return
-                wait_until = await self._restore_locked(state, gained_at)
+                async with self._slots:
+                    wait_until = await self._restore_locked(state, gained_at)
                 if wait_until is not None:  # the guild's commands wait too: never two players
                     await asyncio.sleep(max(0.0, wait_until - time.monotonic()))
-                    await self._restore_locked(state, gained_at, old_gone=True)
+                    async with self._slots:
+                        await self._restore_locked(state, gained_at, old_gone=True)
             await self._arm_timers(state)
         except CommandRefusedError as refused:
             log.warning("player_restore_failed", code=refused.code)
