@@ -158,8 +158,7 @@ db_operation_retries_total = Counter(
 
 audio_command_duration_seconds = Histogram(
     "audio_command_duration_seconds",
-    "Time from taking a command to its reply, by command type and outcome "
-    "(ok, refused, error).",
+    "Time from taking a command to its reply, by command type and outcome (ok, refused, error).",
     ["command", "outcome"],
     buckets=_LATENCY_BUCKETS,
     registry=REGISTRY,
