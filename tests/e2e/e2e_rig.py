@@ -364,7 +364,12 @@ async def distributed(
                     await child.start()
                 urls = [await child.status_url() for child in children]
                 for child, url in zip(children, urls, strict=True):
-                    await until(lambda url=url: _ready(url), within=WAIT_S, every=0.2)
+                    try:
+                        await until(lambda url=url: _ready(url), within=WAIT_S, every=0.2)
+                    except TimeoutError:
+                        raise AssertionError(
+                            f"{child.component} not ready:\n{child.tail()}"
+                        ) from None
                     assert child.proc is not None
                     assert child.proc.returncode is None
                 yield Deployment(

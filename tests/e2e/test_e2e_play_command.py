@@ -92,6 +92,14 @@ async def test_play_command_flow(deployment: Deployment) -> None:
     identifier = playing["track"]["info"]["identifier"]
 
     # SQL: the queue (with the message id and channels), its item, history and audit rows.
+    async def message_cached() -> bool:  # the gateway stores the id once the post returned
+        async with d.engine.connect() as conn:
+            stored = await conn.execute(
+                select(Queue.now_playing_message_id).where(Queue.guild_id == place.guild)
+            )
+            return stored.scalar_one_or_none() == int(message["id"])
+
+    await until(message_cached)
     async with d.engine.connect() as conn:
         [queue] = (await conn.execute(select(Queue).where(Queue.guild_id == place.guild))).all()
         items = (
@@ -117,7 +125,6 @@ async def test_play_command_flow(deployment: Deployment) -> None:
     assert audit[0].payload["message_id"] == command.id
     assert queue.voice_channel_id == place.voice
     assert queue.text_channel_id == place.text
-    assert queue.now_playing_message_id == int(message["id"])  # cached by the gateway
 
     # Metrics (from /metrics of every process): one acknowledgement, one play, one command.
     after = await d.metrics()
