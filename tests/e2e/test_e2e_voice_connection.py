@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import pytest
 from e2e_rig import Deployment, Taps, answered, bot_in, in_order, make_place, player, until
+from sqlalchemy import select
 
+from backbeat.db.models import Queue
 from backbeat.domain.messages import Channel
 
 pytestmark = pytest.mark.slow
@@ -62,6 +64,13 @@ async def test_voice_connection_flow(deployment: Deployment) -> None:
     assert any(r["path"].endswith(f"/players/{place.guild}") for r in patches), patches
     [started] = taps.of(Channel.TO_DISCORD, place.guild, "trackStart")
     assert started.ts >= max(m.ts for m in raw)  # the track started once voice was there
+
+    # SQL: the queue records the voice channel audio joined.
+    async with d.engine.connect() as conn:
+        stored = await conn.execute(
+            select(Queue.voice_channel_id).where(Queue.guild_id == place.guild)
+        )
+        assert stored.scalar_one() == place.voice
 
     # Audio plays: the position moves with the emulator's clock, not the wall clock.
     start = await d.lavalink.position(place.guild)
