@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from backbeat.audio.autoplay import AutoplayEngine
 from backbeat.audio.errors import CommandRefusedError, NoNodeAvailableError, VoiceTimeoutError
 from backbeat.audio.guilds import Guilds, GuildState
 from backbeat.audio.ledger import Effect, Ledger, Replayed, Work
+from backbeat.audio.lyrics import LyricsService
 from backbeat.audio.ports import Players
 from backbeat.audio.replies import error_reply, summary
 from backbeat.audio.search import build_searcher
@@ -31,6 +33,7 @@ from backbeat.config import AudioSettings
 from backbeat.db.models import Queue, QueueItem
 from backbeat.db.repositories.configuration import ConfigurationRepository
 from backbeat.db.repositories.history import HistoryRepository
+from backbeat.db.repositories.lyrics import LyricsRepository
 from backbeat.db.repositories.queue import QueueRepository
 from backbeat.db.transactions import in_transaction
 from backbeat.domain.filters import preset_of
@@ -131,6 +134,10 @@ class Audio:
         self.history = HistoryRepository(engine)
         self.config = ConfigurationRepository(engine)
         self.timers: Timers | None = None
+        #: Autoplay at the queue end, candidates prepared while the last track plays.
+        self.autoplay = AutoplayEngine(self)
+        #: Lyrics from the node's lyrics route, cached in LyricsCache.
+        self.lyrics = LyricsService(players, LyricsRepository(engine))
         #: Test hook: awaited right after a command's transaction committed, before Lavalink
         #: follows and before the bus acknowledges (a crash there must not apply it twice).
         self.after_commit: Callable[[CommandEnvelope], Awaitable[None]] | None = None
@@ -324,6 +331,8 @@ class Audio:
             volume=session.volume,
             filters=dict(session.filters) or None,
         )
+        if session.upcoming == 0:
+            self.autoplay.prepare(state, entry)
 
     def position_ms(self, state: GuildState, session: QueueSession | None) -> int:
         """The playing track's position now, from the player's last report."""
@@ -347,7 +356,10 @@ class Audio:
             state.history_id = None
 
     async def queue_ended(self, state: GuildState, session: QueueSession | None) -> None:
-        """Nothing left to play: stop, tell the gateway, start the idle timer."""
+        """Nothing left to play: autoplay's pick when it has one; else stop, tell the
+        gateway, start the idle timer."""
+        if await self.autoplay.continue_queue(state, session):
+            return
         state.playing = None
         if self.players.snapshot(state.guild_id) is not None:
             await self.players.stop(state.guild_id)

@@ -189,6 +189,9 @@ class Players(Protocol):
     async def load(self, identifier: str) -> LoadResult:
         """Resolve an identifier (``ytsearch:…`` or a URL) on the best node."""
 
+    async def lyrics(self, encoded: str) -> Mapping[str, Any] | None:
+        """The node's lyrics of a track (LavaLyrics ``GET /v4/lyrics``), None when none."""
+
     async def connect(self, guild_id: int, channel_id: int) -> None:
         """Join ``channel_id`` (or move there) and return once Lavalink reports the voice
         connection as connected. Asks the gateway via the :data:`VoiceRequest` given at

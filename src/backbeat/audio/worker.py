@@ -210,6 +210,7 @@ class AudioWorker:
             await self.voice.close()
             await self.restorer.close()
             await self.positions.close()
+            await self.audio.autoplay.close()
             for state in self.audio.guilds:
                 state.cancel_timers()
 

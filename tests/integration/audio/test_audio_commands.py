@@ -25,8 +25,6 @@ from backbeat.domain.messages.commands import (
     FiltersPayload,
     Loop,
     LoopPayload,
-    Lyrics,
-    LyricsPayload,
     Move,
     MovePayload,
     Play,
@@ -240,13 +238,6 @@ async def test_disconnect_keeps_the_queue_and_summon_resumes(rig: AudioRig) -> N
     player = await rig.node_player(GUILD)
     assert player is not None
     assert player["voice"]["channelId"] == "9003"
-
-
-async def test_later_commands_are_answered_unsupported(rig: AudioRig) -> None:
-    lyrics = Lyrics(guild_id=GUILD, context=rig.context(), payload=LyricsPayload())
-    reply = await _refused(rig, lyrics)
-    assert reply.payload.code == "unsupported"
-    assert reply.payload.params == {"command": "lyrics"}
 
 
 async def test_queue_limits(make_rig: RigFactory) -> None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Final
 
-from backbeat.audio.handlers import controls, guild, play, queueing, search
+from backbeat.audio.handlers import autoplay_reject, controls, guild, lyrics, play, queueing, search
 
 CommandHandler = Callable[..., Awaitable[None]]
 
-#: Handlers by command type. Types missing here (lyrics, autoplay-reject) come in later
-#: issues and are answered ``unsupported``.
+#: Handlers by command type (a type missing here is answered ``unsupported``).
 HANDLERS: Final[Mapping[str, CommandHandler]] = {
     "play": play.play,
     "playnow": play.play,
@@ -35,6 +34,8 @@ HANDLERS: Final[Mapping[str, CommandHandler]] = {
     "queue": queueing.queue_page,
     "nowplaying": queueing.nowplaying,
     "autoplay": guild.autoplay,
+    "autoplay-reject": autoplay_reject.autoplay_reject,
+    "lyrics": lyrics.lyrics,
     "stay": guild.stay,
     "settings-changed": guild.settings_changed,
     "search": search.search,

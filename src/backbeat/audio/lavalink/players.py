@@ -225,6 +225,9 @@ class LavalinkPlayers:
     async def load(self, identifier: str) -> LoadResult:
         return load_result(await rest.load_tracks(self._best_node(), identifier))
 
+    async def lyrics(self, encoded: str) -> Mapping[str, Any] | None:
+        return await rest.lyrics(self._best_node(), encoded)
+
     # ----- taking over another worker's players -------------------------------------------
 
     async def release_sessions(

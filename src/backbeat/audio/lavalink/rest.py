@@ -93,6 +93,16 @@ async def load_tracks(node: Any, identifier: str) -> JsonObject:
     return result
 
 
+async def lyrics(node: Any, encoded: str) -> JsonObject | None:
+    """``GET /v4/lyrics?track=`` (LavaLyrics): the lyrics object, None for 204 (none found)."""
+    result = await request(node, "GET", "lyrics", params={"track": encoded})
+    if result is True:
+        return None
+    if not isinstance(result, dict):
+        raise LavalinkRequestError(node_name(node), "GET", "lyrics", None, "answer is not lyrics")
+    return result
+
+
 async def update_session(node: Any, *, resuming: bool, timeout_s: int) -> JsonObject:
     """``PATCH /v4/sessions/{sid}`` ``{resuming, timeout}``: Lavalink's Session object."""
     sid = session_id(node)

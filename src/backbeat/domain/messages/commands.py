@@ -106,9 +106,11 @@ class AutoplayPayload(Strict):
 
 
 class AutoplayRejectPayload(Strict):
-    """Reject a track autoplay chose: skip it and never suggest it again for this guild."""
+    """Reject a track autoplay chose: skip it (when it plays) and never suggest it, or with
+    ``scope`` ``artist`` anything of its artist, again for this guild."""
 
     identifier: str = Field(min_length=1, max_length=limits.TRACK_IDENTIFIER)
+    scope: Literal["track", "artist"] = "track"
     reason: str | None = Field(default=None, max_length=200)
 
 

@@ -136,12 +136,23 @@ class SuggestionsPayload(Strict):
     choices: list[Choice] = Field(max_length=25)
 
 
+class LyricLine(Strict):
+    """One timed line: where in the track it starts (and for how long)."""
+
+    timestamp_ms: int = Field(ge=0)
+    duration_ms: int | None = Field(default=None, ge=0)
+    line: str = Field(max_length=500)
+
+
 class LyricsPayload(Strict):
     target: ReplyTarget
     title: str = Field(max_length=limits.TRACK_TITLE)
     author: str | None = Field(default=None, max_length=limits.TRACK_AUTHOR)
     text: str | None = Field(default=None, max_length=20_000, description="None: not found.")
     source: str | None = Field(default=None, max_length=limits.LYRICS_SOURCE)
+    lines: list[LyricLine] = Field(
+        default_factory=list, max_length=500, description="Timed lines; empty: plain text."
+    )
 
 
 class NoticePayload(Strict):
