@@ -66,8 +66,17 @@ class AutoplayEngine:
         self.audio = audio
         self._prepared: dict[int, Prepared] = {}
         self._turns: dict[int, int] = {}
-        #: The reason shown for each guild's current autoplay track ("similar to X").
-        self.reasons: dict[int, str] = {}
+        #: Each guild's latest pick: its queue item id and why ("similar to X").
+        self.reasons: dict[int, tuple[int, str]] = {}
+
+    def reason_for(self, guild_id: int, entry: QueueEntry | None) -> str | None:
+        """The reason line of ``entry`` when autoplay chose it (None otherwise)."""
+        if entry is None or not entry.is_autoplay:
+            return None
+        picked = self.reasons.get(guild_id)
+        if picked is None or picked[0] != entry.item_id:
+            return None
+        return picked[1][:100]
 
     # --- before the track ends ---------------------------------------------------------------
 
@@ -153,7 +162,7 @@ class AutoplayEngine:
         current = await audio.queue.current(guild_id=guild_id)
         if current is None or current.item_id != entry.item_id or after is None:
             return False  # the queue moved meanwhile (should not happen under the lock)
-        self.reasons[guild_id] = pick.reason
+        self.reasons[guild_id] = (entry.item_id, pick.reason)
         autoplay_triggers_total.labels(mode.value, "queued").inc()
         _log.info(
             "autoplay_queued",

@@ -434,6 +434,7 @@ class Audio:
             autoplay=settings.autoplay_enabled,
             autoplay_mode=settings.autoplay_mode,
             is_autoplay_track=entry.is_autoplay if entry is not None else False,
+            autoplay_reason=self.autoplay.reason_for(state.guild_id, entry),
             stay=settings.twenty_four_seven,
             filters=_filter_names(session),
             queue_length=view.upcoming,

@@ -19,7 +19,7 @@ from backbeat.domain.messages.commands import (
     QueryPayload,
 )
 from backbeat.domain.messages.to_discord import Notice, QueueEnd, TrackStart
-from backbeat.domain.messages.ui import UiError
+from backbeat.domain.messages.ui import UiError, UiUpdate
 from backbeat.testing.lavalink.catalog import Catalog
 from backbeat.testing.lavalink.catalog_data import CatalogTrack
 
@@ -194,3 +194,15 @@ async def test_rejecting_a_track_blacklists_it_by_id(rig: AudioRig) -> None:
     assert rejected.payload.params["entry"] == f"track:{first.youtube_id}"
     after = (await rig.discord.count(TrackStart, 3, GUILD))[2]
     assert after.payload.track.identifier != first.youtube_id
+
+
+async def test_the_now_playing_state_says_why_autoplay_chose_the_track(rig: AudioRig) -> None:
+    seed = _by_id("t0001")
+    await _start(rig, "artist", seed)
+    await _picks(rig, 1)
+    update = await rig.ui.wait(
+        UiUpdate, lambda m: m.guild_id == GUILD and m.payload.state.is_autoplay_track
+    )
+    assert update.payload.state.autoplay_reason == f"more from {seed.artist}"
+    first = rig.ui.of(UiUpdate, GUILD)[0]
+    assert first.payload.state.autoplay_reason is None  # the user's own track

@@ -27,6 +27,8 @@ class NowPlayingState(Strict):
     autoplay: bool = False
     autoplay_mode: AutoplayMode = AutoplayMode.SIMILAR
     is_autoplay_track: bool = False
+    #: Why autoplay chose the track ("similar to X", "more from Y", "genre: lofi").
+    autoplay_reason: str | None = Field(default=None, max_length=100)
     stay: bool = False
     filters: list[str] = Field(default_factory=list, max_length=16)
     queue_length: int = Field(default=0, ge=0)

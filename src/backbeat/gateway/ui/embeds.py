@@ -87,6 +87,8 @@ class EmbedFactory:
             heading = tr(locale, "np.paused" if state.paused else "np.playing")
             if state.is_autoplay_track:
                 heading += tr(locale, "np.autoplay_pick")
+                if state.autoplay_reason:  # why autoplay chose it: "similar to X"
+                    heading += f" ({state.autoplay_reason})"
             embed = self._embed(
                 title=heading, description=f"{_link(track)}\n{self.progress(state, locale)}"
             )
