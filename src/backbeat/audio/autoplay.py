@@ -97,13 +97,6 @@ class AutoplayEngine:
             return None
         return await self._gather(state.guild_id, seed, wide=False)
 
-    def forget(self, guild_id: int) -> None:
-        prepared = self._prepared.pop(guild_id, None)
-        if prepared is not None:
-            prepared.task.cancel()
-        self._turns.pop(guild_id, None)
-        self.reasons.pop(guild_id, None)
-
     async def close(self) -> None:
         tasks = [p.task for p in self._prepared.values()]
         self._prepared.clear()
@@ -120,6 +113,9 @@ class AutoplayEngine:
         settings = await audio.guild_settings(state)
         if not settings.autoplay_enabled or session is None:
             return False
+        streak = state.failures.streak
+        if streak.count >= streak.limit:
+            return False  # playback stopped at the failure streak: do not play on by itself
         mode = settings.autoplay_mode
         history = await audio.history.recent(guild_id=guild_id, limit=REPEAT_WINDOW)
         if not history:

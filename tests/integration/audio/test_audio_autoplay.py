@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from audio_rig import AudioRig, RigFactory
+from audio_rig import AudioRig, RigFactory, fast_settings
 
 from backbeat.db.repositories.configuration import ConfigurationRepository
 from backbeat.domain.messages.commands import (
@@ -206,3 +206,14 @@ async def test_the_now_playing_state_says_why_autoplay_chose_the_track(rig: Audi
     assert update.payload.state.autoplay_reason == f"more from {seed.artist}"
     first = rig.ui.of(UiUpdate, GUILD)[0]
     assert first.payload.state.autoplay_reason is None  # the user's own track
+
+
+async def test_a_stop_at_the_failure_streak_does_not_autoplay(make_rig: RigFactory) -> None:
+    rig = await make_rig(fast_settings(play_failure_streak_limit=1))
+    seed = _by_id("t0101")
+    await rig.emulator.control.fail_load(str(seed.youtube_id), kind="private", stage="play")
+    await _start(rig, "similar", seed)
+    notice = await rig.ui.wait(UiError, lambda m: m.guild_id == GUILD)
+    assert notice.payload.code == "failure_streak"
+    await rig.discord.wait(QueueEnd, lambda m: m.guild_id == GUILD)
+    assert len(rig.discord.of(TrackStart, GUILD)) == 1
