@@ -9,6 +9,8 @@ All keys start with the deployment's ``BACKBEAT_REDIS_KEY_PREFIX``:
 ``<prefix>bus:fence:<pool>:<p>``      last fencing token handed out for that partition
                                       (never expires, so tokens only rise)
 ``<prefix>bus:workers:<pool>``        sorted set of live workers, score = heartbeat expiry (ms)
+``<prefix>bus:changes:<pool>``        counter bumped whenever a lease is released or a worker
+                                      joins or leaves, so the others rebalance at once
 """
 
 from __future__ import annotations
@@ -64,3 +66,6 @@ class Keys:
 
     def workers(self, pool: str) -> str:
         return f"{self.prefix}bus:workers:{pool}"
+
+    def changes(self, pool: str) -> str:
+        return f"{self.prefix}bus:changes:{pool}"

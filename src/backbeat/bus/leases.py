@@ -66,6 +66,7 @@ return 0
 """
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('INCR', KEYS[2])
   return redis.call('DEL', KEYS[1])
 end
 return 0
@@ -80,13 +81,20 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if ARGV[2] ~= '0' then
-  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+  if redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1]) == 1 then
+    redis.call('INCR', KEYS[2])
+  end
   redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 10)
-else
-  redis.call('ZREM', KEYS[1], ARGV[1])
+elseif redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+  redis.call('INCR', KEYS[2])
 end
 return redis.call('ZRANGE', KEYS[1], 0, -1)
 """
+
+
+#: How often a worker between lease rounds looks whether the pool changed (a release, a
+#: worker joining or leaving).
+CHANGES_POLL_S = 0.2
 
 
 def lease_value(owner: str, token: int) -> str:
@@ -131,6 +139,10 @@ class LeaseStore(Protocol):
     async def workers(self) -> list[str]:
         """Workers whose heartbeat has not expired (read only)."""
 
+    async def changes(self) -> int:
+        """A counter that rises whenever a lease is released or a worker joins or leaves the
+        pool, so the others rebalance at once instead of at their next round."""
+
 
 class RedisLeaseStore:
     """Leases as Redis keys, the registry as a sorted set scored by heartbeat expiry."""
@@ -158,8 +170,8 @@ class RedisLeaseStore:
         return bool(await self._renew(keys=[key], args=[lease_value(owner, token), ttl_ms]))
 
     async def release(self, partition: int, owner: str, token: int) -> bool:
-        key = self._keys.lease(self._pool, partition)
-        return bool(await self._release(keys=[key], args=[lease_value(owner, token)]))
+        keys = [self._keys.lease(self._pool, partition), self._keys.changes(self._pool)]
+        return bool(await self._release(keys=keys, args=[lease_value(owner, token)]))
 
     async def holds(self, partition: int, owner: str, token: int) -> bool:
         value = await self._redis.get(self._keys.lease(self._pool, partition))
@@ -169,13 +181,16 @@ class RedisLeaseStore:
         return FenceCheck(self._keys.lease(self._pool, partition), lease_value(owner, token))
 
     async def heartbeat(self, owner: str, ttl_ms: int) -> list[str]:
-        key = self._keys.workers(self._pool)
-        live = await self._heartbeat(keys=[key], args=[owner, ttl_ms])
+        keys = [self._keys.workers(self._pool), self._keys.changes(self._pool)]
+        live = await self._heartbeat(keys=keys, args=[owner, ttl_ms])
         return [item.decode() if isinstance(item, bytes) else str(item) for item in live]
 
     async def workers(self) -> list[str]:
         live = await self._workers(keys=[self._keys.workers(self._pool)])
         return sorted(item.decode() if isinstance(item, bytes) else str(item) for item in live)
+
+    async def changes(self) -> int:
+        return int(await self._redis.get(self._keys.changes(self._pool)) or 0)
 
     async def owners(self, partitions: int) -> dict[int, tuple[str, int]]:
         keys = [self._keys.lease(self._pool, p) for p in range(partitions)]
@@ -214,6 +229,7 @@ class MemoryLeaseStore:
         self._leases: dict[int, _MemoryLease] = {}
         self._fences: dict[int, int] = {}
         self._workers: dict[str, float] = {}
+        self._changes = 0
 
     def clock(self) -> float:
         return self._clock()
@@ -247,6 +263,7 @@ class MemoryLeaseStore:
         if not self._is(partition, owner, token):
             return False
         del self._leases[partition]
+        self._changes += 1
         return True
 
     async def holds(self, partition: int, owner: str, token: int) -> bool:
@@ -262,15 +279,20 @@ class MemoryLeaseStore:
     async def heartbeat(self, owner: str, ttl_ms: int) -> list[str]:
         now = self._clock()
         if ttl_ms > 0:
+            if owner not in self._workers:
+                self._changes += 1
             self._workers[owner] = now + ttl_ms / 1000
-        else:
-            self._workers.pop(owner, None)
+        elif self._workers.pop(owner, None) is not None:
+            self._changes += 1
         self._workers = {name: until for name, until in self._workers.items() if until > now}
         return sorted(self._workers)
 
     async def workers(self) -> list[str]:
         now = self._clock()
         return sorted(name for name, until in self._workers.items() if until > now)
+
+    async def changes(self) -> int:
+        return self._changes
 
     async def owners(self, partitions: int) -> dict[int, tuple[str, int]]:
         now = self._clock()
@@ -479,16 +501,39 @@ class PartitionLeases:
 
     async def _lease_loop(self) -> None:
         interval = self._ttl / 3
+        seen: int | None = None
         while not self._stopped.is_set():
             try:
+                seen = await self._store.changes()
                 await self.tick()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("lease round failed", worker=self.worker_id)
                 self._drop_expired()
+            await self._pause(interval, seen)
+
+    async def _pause(self, interval: float, seen: int | None) -> None:
+        """Wait until the next round, cut short when another worker released a lease or
+        joined or left the pool (polled every :data:`CHANGES_POLL_S`), so a graceful hand-over
+        or a new worker moves partitions within a poll instead of a third of the TTL."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + interval
+        while not self._stopped.is_set():
+            left = deadline - loop.time()
+            if left <= 0:
+                return
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopped.wait(), interval)
+                await asyncio.wait_for(self._stopped.wait(), min(left, CHANGES_POLL_S))
+            if seen is None or self._stopped.is_set():
+                continue
+            try:
+                if await self._store.changes() != seen:
+                    return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                return  # the store is unreachable: the next round reports it
 
     async def _reconcile_loop(self) -> None:
         stopped = asyncio.ensure_future(self._stopped.wait())

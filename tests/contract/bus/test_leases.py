@@ -239,3 +239,31 @@ async def test_a_slow_on_change_does_not_let_leases_lapse(make_bus: MakeBus) -> 
             assert token is not None
             assert await worker.leases.verify(partition, token)  # held all along, never lapsed
             assert worker.leases.held[partition] == token
+
+
+async def test_partitions_move_within_a_poll_when_a_worker_joins_or_stops(
+    make_bus: MakeBus,
+) -> None:
+    # Lease rounds every 20 s: without the pool-change signal partitions would move only at
+    # the next round, up to 20 s later; with it they move within a poll.
+    ttl_ms = 60_000
+    a = LeasedWorker(
+        make_bus(), worker_id="a", handlers={Channel.COMMANDS: Recorder()}, ttl_ms=ttl_ms
+    )
+    b = LeasedWorker(
+        make_bus(), worker_id="b", handlers={Channel.COMMANDS: Recorder()}, ttl_ms=ttl_ms
+    )
+    async with running(a):
+        await eventually(lambda: a.owned == {0, 1, 2, 3} and a.leases.settled)
+        task = asyncio.create_task(b.run())
+        try:
+            # b joining prompts a's round at once, a's release prompts b's
+            joined = time.monotonic()
+            await eventually(lambda: len(a.owned) == 2 and len(b.owned) == 2, seconds=15)
+            assert time.monotonic() - joined < 3
+            await b.stop()
+            stopped = time.monotonic()
+            await eventually(lambda: a.owned == {0, 1, 2, 3}, seconds=15)
+            assert time.monotonic() - stopped < 3
+        finally:
+            await kill(task)
