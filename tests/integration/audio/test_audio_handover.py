@@ -26,8 +26,9 @@ from backbeat.domain.messages.to_discord import TrackStart
 from backbeat.testing.lavalink.fixtures import EmulatorFactory
 
 GUILDS = [1_000_000_200 + i for i in range(6)]  # three in each of the two partitions
-#: Renewal (and so acquisition) every TTL/3 = 0.7 s: a released lease is taken within that.
-CONFIG = dataclasses.replace(AUDIO_BUS_CONFIG, lease_ttl_ms=2_100)
+#: The default lease TTL: lease rounds every 3.3 s, so a hand-over well under that shows the
+#: pool-change signal at work (the other worker takes released leases within a 200 ms poll).
+CONFIG = dataclasses.replace(AUDIO_BUS_CONFIG, lease_ttl_ms=10_000)
 ALL = frozenset({0, 1})
 
 
