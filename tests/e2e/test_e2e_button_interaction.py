@@ -26,7 +26,7 @@ from backbeat.domain.messages import Channel
 pytestmark = pytest.mark.slow
 
 DEFERRED_UPDATE = 6
-HELD_MS = 2_000
+HELD_MS = 6_000  # long enough for the disabling edit to land on a loaded machine
 
 
 async def test_button_interaction_flow(deployment: Deployment) -> None:

@@ -300,7 +300,8 @@ def _suggest(rig: AudioRig, partial: str, **fields: Any) -> Suggest:
 async def test_suggest_is_answered_within_its_budget_or_not_at_all(
     search_rig: SearchRig,
 ) -> None:
-    rig = await search_rig(fast_settings(suggest_budget_s=0.5))
+    # a budget a live search fits in on a loaded machine
+    rig = await search_rig(fast_settings(suggest_budget_s=2.0))
     # a live search within the budget
     live = await _answer(rig, _suggest(rig, "lofi"))
     assert isinstance(live, Suggestions), live
@@ -314,7 +315,7 @@ async def test_suggest_is_answered_within_its_budget_or_not_at_all(
     assert await _loads(rig) == ["ytsearch:lofi"]
 
     # a node slower than the budget: no answer at all, but its result fills the cache
-    await rig.emulator.control.delay(1_500, path_prefix="/v4/loadtracks", times=1)
+    await rig.emulator.control.delay(5_000, path_prefix="/v4/loadtracks", times=1)
     slow = await rig.send(_suggest(rig, "chill"))
     await _settled(rig)
     assert [m for m in rig.discord.seen if m.correlation_id == slow.id] == []
