@@ -32,7 +32,7 @@ from backbeat.domain.autoplay import (
     vote_genre,
 )
 from backbeat.domain.messages import Channel
-from backbeat.domain.messages.ui import ErrorNoticePayload, UiError
+from backbeat.domain.messages.ui import AutoplayReason, ErrorNoticePayload, UiError
 from backbeat.domain.queue import NewQueueItem, QueueSession, QueueTrack
 from backbeat.observability.logging import get_logger
 from backbeat.observability.metrics import autoplay_triggers_total
@@ -49,6 +49,13 @@ _log = get_logger(__name__)
 REPEAT_WINDOW = 50
 #: How long the queue end waits for candidates still being prepared.
 PREPARE_WAIT_S = 5.0
+#: The English reason line of each source, before its subject (the reason's kind is the
+#: source's value, so :meth:`AutoplayEngine.why_for` can give it in parts).
+REASON_PREFIX = {
+    Source.SIMILAR: "similar to ",
+    Source.ARTIST: "more from ",
+    Source.GENRE: "genre: ",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,17 +73,30 @@ class AutoplayEngine:
         self.audio = audio
         self._prepared: dict[int, Prepared] = {}
         self._turns: dict[int, int] = {}
-        #: Each guild's latest pick: its queue item id and why ("similar to X").
-        self.reasons: dict[int, tuple[int, str]] = {}
+        #: Each guild's latest pick: its queue item id, how it was found and why.
+        self.reasons: dict[int, tuple[int, Source, str]] = {}
 
     def reason_for(self, guild_id: int, entry: QueueEntry | None) -> str | None:
         """The reason line of ``entry`` when autoplay chose it (None otherwise)."""
+        picked = self._picked(guild_id, entry)
+        return None if picked is None else picked[2][:100]
+
+    def why_for(self, guild_id: int, entry: QueueEntry | None) -> AutoplayReason | None:
+        """The same reason as kind and subject (for the gateway to translate)."""
+        picked = self._picked(guild_id, entry)
+        if picked is None:
+            return None
+        _, source, reason = picked
+        subject = reason.removeprefix(REASON_PREFIX[source]).strip()[:100]
+        if not subject:
+            return None
+        return AutoplayReason.model_validate({"kind": source.value, "subject": subject})
+
+    def _picked(self, guild_id: int, entry: QueueEntry | None) -> tuple[int, Source, str] | None:
         if entry is None or not entry.is_autoplay:
             return None
         picked = self.reasons.get(guild_id)
-        if picked is None or picked[0] != entry.item_id:
-            return None
-        return picked[1][:100]
+        return picked if picked is not None and picked[0] == entry.item_id else None
 
     # --- before the track ends ---------------------------------------------------------------
 
@@ -158,7 +178,7 @@ class AutoplayEngine:
         current = await audio.queue.current(guild_id=guild_id)
         if current is None or current.item_id != entry.item_id or after is None:
             return False  # the queue moved meanwhile (should not happen under the lock)
-        self.reasons[guild_id] = (entry.item_id, pick.reason)
+        self.reasons[guild_id] = (entry.item_id, pick.source, pick.reason)
         autoplay_triggers_total.labels(mode.value, "queued").inc()
         _log.info(
             "autoplay_queued",
@@ -220,7 +240,7 @@ class AutoplayEngine:
         return found.tracks
 
     async def _similar(self, guild_id: int, seed: QueueTrack, *, wide: bool) -> list[Candidate]:
-        reason = f"similar to {seed.title}"[:100]
+        reason = f"{REASON_PREFIX[Source.SIMILAR]}{seed.title}"[:100]
         if seed.source_name == "youtube" and seed.identifier:
             mix = f"https://www.youtube.com/watch?v={seed.identifier}&list=RD{seed.identifier}"
             tracks = await self._search(guild_id, mix)
@@ -244,7 +264,7 @@ class AutoplayEngine:
             return []
         tracks = await self._search(guild_id, artist)
         name = _display_artist(seed)
-        reason = f"more from {name}"[:100]
+        reason = f"{REASON_PREFIX[Source.ARTIST]}{name}"[:100]
         return [
             Candidate(t, Source.ARTIST, reason)
             for t in tracks
@@ -268,7 +288,7 @@ class AutoplayEngine:
             return []
         query = genre.replace("-", " ")
         tracks = await self._search(guild_id, f"{query} mix" if wide else query)
-        reason = f"genre: {genre}"
+        reason = f"{REASON_PREFIX[Source.GENRE]}{genre}"
         return [Candidate(t, Source.GENRE, reason) for t in tracks if genre_of(t) in (genre, None)]
 
 

@@ -435,6 +435,7 @@ class Audio:
             autoplay_mode=settings.autoplay_mode,
             is_autoplay_track=entry.is_autoplay if entry is not None else False,
             autoplay_reason=self.autoplay.reason_for(state.guild_id, entry),
+            autoplay_why=self.autoplay.why_for(state.guild_id, entry),
             stay=settings.twenty_four_seven,
             filters=_filter_names(session),
             queue_length=view.upcoming,

@@ -16,6 +16,14 @@ from backbeat.domain.messages.common import AutoplayMode, LoopMode, TrackSummary
 from backbeat.domain.messages.envelope import Envelope, Snowflake, Strict
 
 
+class AutoplayReason(Strict):
+    """Why autoplay chose a track, as parts the gateway translates: ``similar`` to a track
+    (``subject``: its title), ``artist`` (more from ``subject``), ``genre`` (``subject``)."""
+
+    kind: Literal["similar", "artist", "genre"]
+    subject: str = Field(min_length=1, max_length=100)
+
+
 class NowPlayingState(Strict):
     """Everything the now-playing message shows."""
 
@@ -28,7 +36,11 @@ class NowPlayingState(Strict):
     autoplay_mode: AutoplayMode = AutoplayMode.SIMILAR
     is_autoplay_track: bool = False
     #: Why autoplay chose the track ("similar to X", "more from Y", "genre: lofi").
+    #: Why autoplay chose the track ("similar to X", "more from Y", "genre: lofi") in English,
+    #: for readers that predate :attr:`autoplay_why`.
     autoplay_reason: str | None = Field(default=None, max_length=100)
+    #: The same reason as kind and subject, so the gateway can say it in the guild's language.
+    autoplay_why: AutoplayReason | None = None
     stay: bool = False
     filters: list[str] = Field(default_factory=list, max_length=16)
     queue_length: int = Field(default=0, ge=0)
