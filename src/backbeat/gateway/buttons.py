@@ -2,8 +2,8 @@
 
 Deferred at once (callback type 6), checked (the guild of the button, the permission rules
 of :mod:`backbeat.gateway.gate` as for the slash command it stands for, the rate limit),
-shown disabled while in flight, then the command is published; the next ``ui:now`` state
-re-renders the message with its buttons enabled. Refusals are ephemeral and say why, in the
+shown disabled while in flight, then the command is published; its reply re-renders the
+message with its buttons enabled. Refusals are ephemeral and say why, in the
 clicker's locale.
 
 The reply components (queue page buttons, the search pick) are dispatched here too, by
@@ -263,13 +263,13 @@ class ButtonHandler:
             command.id, guild_id=guild_id, origin=Origin.BUTTON, interaction=interaction
         )
         if button.action is not Action.QUEUE:
-            await self._ui.busy(guild_id, interaction.message)
+            await self._ui.busy(guild_id, interaction.message, command.id)
         try:
             await self._bus.publish(Channel.COMMANDS, command)
         except Exception:
             _log.exception("button command not published", guild_id=guild_id)
             self._pending.pop(command.id)
-            self._ui.refresh(guild_id)
+            self._ui.refresh(guild_id, command.id)
             await self._tell(interaction, self._tr(locale_of(interaction), "unavailable"))
             return
         _log.info(

@@ -50,7 +50,7 @@ class ToDiscordHandler:
         elif isinstance(message, REPLY_TYPES):
             entry = await self._replies.deliver(message)
             if entry is not None and entry.origin is Origin.BUTTON:
-                self._ui.refresh(message.guild_id)
+                self._ui.refresh(message.guild_id, entry.command_id)
             elif entry is not None and entry.origin is Origin.AUTOCOMPLETE:
                 self._autocomplete.refused(entry)
         else:

@@ -191,12 +191,32 @@ async def test_play_ack_voice_and_now_playing_with_pause_button(
 
         await until(disabled)
 
-        # The next snapshot re-renders: a resume button, enabled.
+        # A snapshot while the pause is in flight re-renders with the buttons still disabled.
         await gateway_bus.publish(
             Channel.UI_NOW,
             UiUpdate(
                 guild_id=place.guild,
                 payload=StatePayload(state_seq=11, state=state(place, paused=True)),
+            ),
+        )
+
+        async def buttons_now() -> dict[str, bool]:
+            current = await control.message(message["id"])
+            return {b["custom_id"]: b.get("disabled", False) for b in buttons_of(current)}
+
+        async def resume_shown_disabled() -> bool:
+            return (await buttons_now()).get(f"bb:resume:{place.guild}") is True
+
+        await until(resume_shown_disabled)
+
+        # The pause's reply ends the flight: the resume button, enabled.
+        await gateway_bus.publish(
+            Channel.TO_DISCORD,
+            Notice(
+                **pause.reply_fields(),  # type: ignore[arg-type]
+                payload=NoticePayload(
+                    target=ReplyTarget(context=pause.context), key="pause.paused"
+                ),
             ),
         )
 

@@ -10,6 +10,9 @@
   process-wide :class:`~backbeat.gateway.ui.pacer.Pacer` keeps under the global limit. An
   edit refused with 429 after discord.py's own retries is tried again (unless newer came).
 * ``delete`` removes it; ``error`` posts a short self-deleting notice.
+* While a button click's command is in flight (from the click to its reply, at most
+  :data:`BUSY_MAX_S`), every render of the message shows the buttons disabled, whatever
+  state comes meanwhile; the reply (or the bound) brings them back.
 * A state whose ``state_seq`` is not newer than the one shown is ignored, across restarts too
   (the cache keeps the last one), and an ``update`` for a guild without a message posts one,
   so a restarted gateway converges on the player's state without a duplicate.
@@ -46,6 +49,9 @@ _log = get_logger(__name__)
 
 _GONE = (10003, 10008)  # Unknown Channel, Unknown Message
 
+#: How long a click's command may keep the buttons disabled when its reply never comes.
+BUSY_MAX_S = 15.0
+
 
 @dataclass
 class Render:
@@ -78,6 +84,8 @@ class GuildUi:
     busy: Render | None = None
     #: The message shows disabled buttons (a click's command in flight).
     shows_busy: bool = False
+    #: Clicks' commands in flight (command id -> the timer that gives up on its reply).
+    in_flight: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
     worker: asyncio.Task[None] | None = None
 
 
@@ -149,9 +157,13 @@ class UiManager:
 
     # -- buttons ----------------------------------------------------------------------------
 
-    async def busy(self, guild_id: int, message: discord.Message | None) -> None:
-        """Show the buttons disabled while a click's command is in flight."""
+    async def busy(self, guild_id: int, message: discord.Message | None, command_id: str) -> None:
+        """Show the buttons disabled while the click's command ``command_id`` is in flight."""
         ui = await self._loaded(guild_id)
+        if command_id not in ui.in_flight:
+            ui.in_flight[command_id] = asyncio.get_running_loop().call_later(
+                BUSY_MAX_S, self.refresh, guild_id, command_id
+            )
         if ui.ref is None and message is not None:
             ui.ref = MessageRef(message.channel.id, message.id, ui.seq)
         if ui.ref is None or ui.want in (Want.REPLACE, Want.DELETE):
@@ -170,16 +182,26 @@ class UiManager:
         ui.shows_busy = True  # from now on: a refresh must bring the buttons back
         self._wish(ui, Want.BUSY)
 
-    def refresh(self, guild_id: int) -> None:
-        """Render the latest state again (buttons enabled), e.g. after a click failed."""
+    def refresh(self, guild_id: int, command_id: str) -> None:
+        """The click's command ``command_id`` is answered (or failed, or given up on): once
+        none is in flight, render the latest state again with the buttons enabled."""
         ui = self._guilds.get(guild_id)
-        if ui is None or ui.state is None:
+        if ui is None:
+            return
+        timer = ui.in_flight.pop(command_id, None)
+        if timer is not None:
+            timer.cancel()
+        if ui.in_flight or ui.state is None:
             return
         if ui.want is Want.BUSY or (ui.want is None and ui.shows_busy):
             self._wish(ui, Want.SHOW)
 
     async def close(self) -> None:
         self._closed = True
+        for ui in self._guilds.values():
+            for timer in ui.in_flight.values():
+                timer.cancel()
+            ui.in_flight.clear()
         workers = [ui.worker for ui in self._guilds.values() if ui.worker is not None]
         workers.extend(self._notices)
         for worker in workers:
@@ -211,7 +233,8 @@ class UiManager:
     def _render(self, ui: GuildUi) -> Render:
         assert ui.state is not None
         embed = self._embeds.now_playing(ui.state, self.locale_of(ui.guild_id))
-        return Render(embed, controls(ui.guild_id, ui.state), ui.seq)
+        busy = bool(ui.in_flight)
+        return Render(embed, controls(ui.guild_id, ui.state, disabled=busy), ui.seq, busy=busy)
 
     def _wish(self, ui: GuildUi, want: Want) -> None:
         if ui.want is not None:
@@ -313,7 +336,7 @@ class UiManager:
             )
             return
         ui.ref = MessageRef(state.text_channel_id, sent.id, render.seq)
-        ui.shows_busy = False
+        ui.shows_busy = render.busy
         await self._store.put(ui.guild_id, ui.ref)
         _log.info("now-playing message posted", guild_id=ui.guild_id, message_id=sent.id)
 
