@@ -49,6 +49,7 @@ from backbeat.testing.voice import VoiceCredentialRegistry
 SETUPS = ("embedded", "distributed")
 EPHEMERAL = 64
 WAIT_S = 60.0
+_HTTP_TIMEOUT = aiohttp.ClientTimeout(total=10)
 
 
 async def until(probe: Callable[[], Any], within: float = 30.0, every: float = 0.05) -> Any:
@@ -143,7 +144,7 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 async def scrape(urls: Iterable[str]) -> Samples:
     """Every sample of every status server's ``/metrics``, summed over the servers."""
     samples: Samples = {}
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(timeout=_HTTP_TIMEOUT) as http:
         for base in urls:
             async with http.get(f"{base}/metrics") as response:
                 assert response.status == 200
@@ -227,9 +228,12 @@ def environment(
 
 async def _status(url: str) -> int:
     try:
-        async with aiohttp.ClientSession() as http, http.get(url) as response:
+        async with (
+            aiohttp.ClientSession(timeout=_HTTP_TIMEOUT) as http,
+            http.get(url) as response,
+        ):
             return response.status
-    except aiohttp.ClientError:
+    except (aiohttp.ClientError, TimeoutError):
         return 0
 
 

@@ -53,7 +53,8 @@ class ControlClient:
         self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None
     ) -> Any:
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            # Bounded: a wedged emulator fails the caller instead of stalling it.
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60))
             self._owns_session = True
         async with self._session.request(
             method, self.base_url + path, json=body, params=params
