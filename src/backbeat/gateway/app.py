@@ -40,8 +40,11 @@ from backbeat.gateway.pending import PendingReplies
 from backbeat.gateway.replies import ReplySender
 from backbeat.gateway.settings_command import SettingsWriter, settings_group
 from backbeat.gateway.shards import ShardState, ShardTracker
+from backbeat.gateway.ui.budget import ChannelBudget
 from backbeat.gateway.ui.embeds import Branding, EmbedFactory
+from backbeat.gateway.ui.lyrics_view import LyricsView
 from backbeat.gateway.ui.manager import UiManager
+from backbeat.gateway.ui.pacer import Pacer
 from backbeat.gateway.ui.store import NowPlayingStore
 from backbeat.gateway.voice import VoiceForwarder
 from backbeat.observability.logging import get_logger
@@ -117,14 +120,26 @@ class Gateway:
         self.settings_cache = SettingsCache(cache, ConfigurationRepository(engine), keys=keys)
         self.limiter = RateLimiter(cache, RateLimitRepository(engine), keys=keys)
         self.voice = VoiceForwarder(self.bot, bus)
+        # One pace for the process's message traffic, one edit budget per channel: the
+        # now-playing message and the live lyrics share both.
+        rest_pacer = Pacer()
+        budget = ChannelBudget()
         self.ui = UiManager(
             self.bot,
             NowPlayingStore(engine, cache, keys),
             embeds,
+            pacer=rest_pacer,
+            budget=budget,
             notice_delete_after_s=settings.gateway.reply_delete_after_s,
         )
+        self.lyrics = LyricsView(self.bot, embeds, budget, rest_pacer, self.ui.snapshot)
+        self.ui.watch(self.lyrics.on_state)
         self.replies = ReplySender(
-            self.bot, self.pending, embeds, delete_after_s=settings.gateway.reply_delete_after_s
+            self.bot,
+            self.pending,
+            embeds,
+            delete_after_s=settings.gateway.reply_delete_after_s,
+            live_lyrics=self.lyrics,
         )
         self.autocomplete = Autocomplete(
             bus, self.pending, budget_s=settings.gateway.autocomplete_budget_s
@@ -188,6 +203,7 @@ class Gateway:
         for consumer in self._consumers:
             with contextlib.suppress(Exception):
                 await consumer.stop()
+        await self.lyrics.close()
         await self.ui.close()
         await self.bot.close()
         for task in self._tasks:

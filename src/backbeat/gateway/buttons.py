@@ -6,6 +6,11 @@ shown disabled while in flight, then the command is published; its reply re-rend
 message with its buttons enabled. Refusals are ephemeral and say why, in the
 clicker's locale.
 
+"Not this track" / "not this artist" (only on a track autoplay chose) publish
+``autoplay-reject`` for the track the message shows, with that scope; they count as skip
+for the rules and as control for the rate limit, and their confirmation ("Autoplay will not
+suggest … again") is told to the clicker, since the message cannot show it.
+
 The reply components (queue page buttons, the search pick) are dispatched here too, by
 their custom ids (:mod:`backbeat.gateway.menus`); their reply replaces their message.
 """
@@ -32,6 +37,8 @@ from backbeat.domain.messages import Channel, DiscordContext, Envelope, NowPlayi
 from backbeat.domain.messages.commands import (
     MAX_VOLUME,
     Autoplay,
+    AutoplayReject,
+    AutoplayRejectPayload,
     CommandEnvelope,
     Loop,
     LoopPayload,
@@ -57,7 +64,7 @@ from backbeat.gateway.gate import Gate
 from backbeat.gateway.menus import PickId, QueuePageId, parse_menu
 from backbeat.gateway.ops import ACK, FOLLOWUP, discord_operation
 from backbeat.gateway.pending import Origin, PendingReplies
-from backbeat.gateway.ui.buttons import Action, ButtonId
+from backbeat.gateway.ui.buttons import REJECT_SCOPES, Action, ButtonId
 from backbeat.gateway.ui.manager import UiManager
 from backbeat.observability.logging import get_logger
 from backbeat.observability.metrics import gateway_interaction_ack_seconds
@@ -76,11 +83,23 @@ _NEXT_LOOP = {
 BUTTON_KINDS: dict[Action, CommandKind] = {
     Action.QUEUE: CommandKind.LISTEN,
     Action.SKIP: CommandKind.SKIP,
+    Action.NOT_THIS_TRACK: CommandKind.SKIP,
+    Action.NOT_THIS_ARTIST: CommandKind.SKIP,
 }
 
 
 def kind_of(action: Action) -> CommandKind:
     return BUTTON_KINDS.get(action, CommandKind.CONTROL)
+
+
+def rejectable(state: NowPlayingState | None) -> bool:
+    """Whether "not this" applies to what plays: a track autoplay chose."""
+    return (
+        state is not None
+        and state.track is not None
+        and state.is_autoplay_track
+        and bool(state.track.identifier)
+    )
 
 
 class Publisher(Protocol):
@@ -105,6 +124,13 @@ def command_for(
     }
     if action in simple:
         return simple[action](**common)
+    if action in REJECT_SCOPES:
+        if state is None or state.track is None or not rejectable(state):
+            raise ValueError("not this: no autoplay track plays")
+        payload = AutoplayRejectPayload(
+            identifier=state.track.identifier, scope=REJECT_SCOPES[action]
+        )
+        return AutoplayReject(**common, payload=payload)
     if action is Action.LOOP:
         mode = _NEXT_LOOP[state.loop] if state is not None else LoopMode.TRACK
         return Loop(**common, payload=LoopPayload(mode=mode))
@@ -256,6 +282,10 @@ class ButtonHandler:
         guild_id = button.guild_id
         context = discord_context(interaction, received_at=received_at)
         bucket = VIEW_BUCKET if button.action is Action.QUEUE else CONTROL_BUCKET
+        if button.action in REJECT_SCOPES and not rejectable(self._ui.state_of(guild_id)):
+            # The message was older than the track now playing (a user's, or none).
+            await self._tell(interaction, self._tr(locale_of(interaction), "autoplay.not_a_pick"))
+            return
         if not await self._allowed(interaction, kind_of(button.action), bucket):
             return
         command = command_for(button.action, guild_id, context, self._ui.state_of(guild_id))

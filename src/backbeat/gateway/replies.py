@@ -11,6 +11,10 @@ notices from their key and parameters, error replies from their code and paramet
 English ``message`` when no catalogue knows the code). Queue pages come with page buttons,
 search results with a select menu (:mod:`backbeat.gateway.menus`). A reply to a component
 that edits its own message (a page button, a pick) replaces that message.
+
+Lyrics with timed lines of the track playing now are handed to the live lyrics
+(:class:`~backbeat.gateway.ui.lyrics_view.LyricsView`): the user is told where they follow
+the song; other lyrics are shown as text, "no lyrics found" when there are none.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import discord
 
@@ -46,6 +50,9 @@ REPLY_TYPES = (QueuePage, SearchResults, LyricsReply, Notice, ErrorReply)
 #: or the component's message for page buttons and picks).
 _EDITS_ORIGINAL = frozenset({Origin.SLASH, Origin.MESSAGE})
 
+#: Notices a button click still gets told (the message cannot show what they say).
+_TOLD_FOR_BUTTONS = frozenset({"autoplay.rejected"})
+
 #: Tokens are used only this long before Discord's 15 minutes, to leave room for the call.
 _TOKEN_MARGIN_S = 30.0
 
@@ -55,6 +62,12 @@ class Rendered:
     content: str | None
     embed: discord.Embed | None
     view: discord.ui.View | None = None
+
+
+class LiveLyrics(Protocol):
+    async def start(self, reply: LyricsReply) -> str | None:
+        """Follow playback with the reply's timed lines; the live message's link, or None."""
+        ...
 
 
 class ReplySender:
@@ -68,12 +81,14 @@ class ReplySender:
         *,
         delete_after_s: float = 20.0,
         clock: Callable[[], float] = time.time,
+        live_lyrics: LiveLyrics | None = None,
     ) -> None:
         self._bot = bot
         self._pending = pending
         self._embeds = embeds
         self._delete_after_s = delete_after_s
         self._clock = clock
+        self._live_lyrics = live_lyrics
 
     def render(self, reply: Reply) -> Rendered:
         """The reply's text or embed (and components) in its user's locale."""
@@ -110,8 +125,13 @@ class ReplySender:
         """Show ``reply``; returns the pending command it answered, if this process knew it."""
         pending = self._pending.pop(reply.correlation_id)
         target: ReplyTarget = reply.payload.target
-        rendered = self.render(reply)
-        if pending is not None and pending.origin is Origin.BUTTON and isinstance(reply, Notice):
+        rendered = await self._live(reply) or self.render(reply)
+        if (
+            pending is not None
+            and pending.origin is Origin.BUTTON
+            and isinstance(reply, Notice)
+            and reply.payload.key not in _TOLD_FOR_BUTTONS
+        ):
             return pending  # the now-playing message shows what the click did
         if pending is not None and pending.origin is Origin.AUTOCOMPLETE:
             return pending  # an autocomplete is answered with choices, never a message
@@ -151,6 +171,18 @@ class ReplySender:
             if fresh:
                 await self._to_channel(reply, rendered)
         return pending
+
+    async def _live(self, reply: Reply) -> Rendered | None:
+        """Timed lyrics of the playing track: the live message, and a line saying where."""
+        if self._live_lyrics is None or not isinstance(reply, LyricsReply):
+            return None
+        link = await self._live_lyrics.start(reply)
+        if link is None:
+            return None
+        locale = reply.payload.target.context.locale
+        tr = self._embeds.tr
+        title = discord.utils.escape_markdown(reply.payload.title)
+        return Rendered(tr(locale, "lyrics.live", title=title, link=link), None)
 
     def _followup(self, application_id: int, token: str) -> discord.Webhook:
         """The interaction's followup webhook, from its token alone (after a restart)."""

@@ -44,6 +44,7 @@ async def lyrics(
                 target=target(command),
                 title=track.title[: limits.TRACK_TITLE],
                 author=track.author[: limits.TRACK_AUTHOR] or None,
+                identifier=track.identifier[: limits.TRACK_IDENTIFIER] or None,
                 text=result.text[:20_000] if result.text is not None else None,
                 source=result.source[: limits.LYRICS_SOURCE] if result.source else None,
                 lines=[

@@ -148,6 +148,11 @@ class LyricsPayload(Strict):
     target: ReplyTarget
     title: str = Field(max_length=limits.TRACK_TITLE)
     author: str | None = Field(default=None, max_length=limits.TRACK_AUTHOR)
+    identifier: str | None = Field(
+        default=None,
+        max_length=limits.TRACK_IDENTIFIER,
+        description="The track's identifier: the gateway follows timed lines only while it plays.",
+    )
     text: str | None = Field(default=None, max_length=20_000, description="None: not found.")
     source: str | None = Field(default=None, max_length=limits.LYRICS_SOURCE)
     lines: list[LyricLine] = Field(

@@ -1,16 +1,20 @@
 """The now-playing buttons and their custom ids, ``bb:<action>:<guild_id>``.
 
 Clicks are dispatched by custom id (not by a view bound to one message), so the buttons of a
-message posted before a gateway restart keep working.
+message posted before a gateway restart keep working. A track autoplay chose gets a third
+row: "not this track" and "not this artist" (``autoplay-reject`` with that scope), labelled
+in the guild's language.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
 import discord
 
+from backbeat.domain.i18n import Translator
 from backbeat.domain.messages import NowPlayingState
 from backbeat.domain.messages.common import LoopMode
 
@@ -29,6 +33,15 @@ class Action(StrEnum):
     VOLUME_UP = "volup"
     AUTOPLAY = "autoplay"
     QUEUE = "queue"
+    NOT_THIS_TRACK = "nottrack"
+    NOT_THIS_ARTIST = "notartist"
+
+
+#: The "not this" buttons and the ``autoplay-reject`` scope each stands for.
+REJECT_SCOPES: dict[Action, Literal["track", "artist"]] = {
+    Action.NOT_THIS_TRACK: "track",
+    Action.NOT_THIS_ARTIST: "artist",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +88,15 @@ def _button(
 
 
 def controls(
-    guild_id: int, state: NowPlayingState | None, *, disabled: bool = False
+    guild_id: int,
+    state: NowPlayingState | None,
+    *,
+    disabled: bool = False,
+    tr: Translator | None = None,
+    locale: str = "en-US",
 ) -> discord.ui.View:
-    """The control buttons for a state (all disabled while a click is in flight)."""
+    """The control buttons for a state (all disabled while a click is in flight); the "not
+    this" row only while an autoplay pick plays, its labels in ``locale``."""
     view = discord.ui.View(timeout=None)
     paused = state is not None and state.paused
     loop = state.loop if state is not None else LoopMode.OFF
@@ -121,7 +140,29 @@ def controls(
         ),
         _button(Action.QUEUE, guild_id, emoji="📜", disabled=disabled, row=1),
     ]
-    for item in first_row + second_row:
+    third_row = []
+    if state is not None and state.track is not None and state.is_autoplay_track:
+        texts = tr or Translator()
+        third_row = [
+            _button(
+                Action.NOT_THIS_TRACK,
+                guild_id,
+                label=texts(locale, "np.not_this_track"),
+                emoji="👎",
+                disabled=disabled,
+                row=2,
+            ),
+            _button(
+                Action.NOT_THIS_ARTIST,
+                guild_id,
+                label=texts(locale, "np.not_this_artist"),
+                emoji="🚫",
+                style=discord.ButtonStyle.danger,
+                disabled=disabled,
+                row=2,
+            ),
+        ]
+    for item in first_row + second_row + third_row:
         view.add_item(item)
     view.stop()  # rendered only: clicks are dispatched by custom id, not through this view
     return view

@@ -7,7 +7,7 @@ so a playing track's message needs no edits to move.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import discord
@@ -16,7 +16,11 @@ from backbeat.config import GatewaySettings
 from backbeat.domain.i18n import Translator
 from backbeat.domain.messages import NowPlayingState, TrackSummary
 from backbeat.domain.messages.common import LoopMode
-from backbeat.domain.messages.to_discord import QueuePagePayload, SearchResultsPayload
+from backbeat.domain.messages.to_discord import (
+    LyricLine,
+    QueuePagePayload,
+    SearchResultsPayload,
+)
 from backbeat.gateway.texts import duration
 
 _LOOP_LABEL = {LoopMode.OFF: "off", LoopMode.TRACK: "track", LoopMode.QUEUE: "queue"}
@@ -74,6 +78,16 @@ class EmbedFactory:
         ends = started + track.length_ms // 1000
         return tr(locale, "np.progress", started=started, ends=ends, total=total)
 
+    def autoplay_reason(self, state: NowPlayingState, locale: str = "en-US") -> str | None:
+        """Why autoplay chose the track, in ``locale`` ("similar to X", "more from Y",
+        "genre: lofi"); audio's English line when it sent no parts; None for users' tracks."""
+        if not state.is_autoplay_track:
+            return None
+        why = state.autoplay_why
+        if why is not None:
+            return self.tr(locale, f"np.reason.{why.kind}", subject=why.subject)
+        return state.autoplay_reason
+
     def now_playing(self, state: NowPlayingState, locale: str = "en-US") -> discord.Embed:
         """The now-playing message: track, progress, requester and the player's settings, in
         the guild's language (``locale``: its preferred locale)."""
@@ -87,10 +101,12 @@ class EmbedFactory:
             heading = tr(locale, "np.paused" if state.paused else "np.playing")
             if state.is_autoplay_track:
                 heading += tr(locale, "np.autoplay_pick")
-                if state.autoplay_reason:  # why autoplay chose it: "similar to X"
-                    heading += f" ({state.autoplay_reason})"
+                reason = self.autoplay_reason(state, locale)
+                if reason:  # why autoplay chose it: "similar to X"
+                    heading += f" ({reason})"
             embed = self._embed(
-                title=heading, description=f"{_link(track)}\n{self.progress(state, locale)}"
+                title=heading[:256],
+                description=f"{_link(track)}\n{self.progress(state, locale)}",
             )
             embed.add_field(
                 name=tr(locale, "np.artist"),
@@ -166,6 +182,28 @@ class EmbedFactory:
         body = text if text else self.tr(locale, "lyrics.none")
         if len(body) > _MAX_DESCRIPTION:
             body = body[: _MAX_DESCRIPTION - 1] + "…"
+        return self._embed(title=heading[:256], description=body)
+
+    def live_lyrics(
+        self,
+        title: str,
+        author: str | None,
+        lines: Sequence[LyricLine],
+        shown: tuple[int, int, int | None],
+        locale: str = "en-US",
+    ) -> discord.Embed:
+        """Live lyrics: the window ``shown`` (``first``, ``end``, the sung line or None) of
+        the timed ``lines``, the sung one bold and marked."""
+        first, end, current = shown
+        rows = ["…"] if first > 0 else []
+        for index in range(first, end):
+            text = discord.utils.escape_markdown(lines[index].line.strip()) or "♪"
+            rows.append(f"▶ **{text}**" if index == current else text)
+        if end < len(lines):
+            rows.append("…")
+        heading = "🎤 " + self.tr(locale, "lyrics.title", title=title)
+        heading += f" — {author}" if author else ""
+        body = "\n".join(rows)[:_MAX_DESCRIPTION] or "♪"
         return self._embed(title=heading[:256], description=body)
 
     def fields(

@@ -10,6 +10,9 @@
   process-wide :class:`~backbeat.gateway.ui.pacer.Pacer` keeps under the global limit. An
   edit refused with 429 after discord.py's own retries is tried again (unless newer came).
 * ``delete`` removes it; ``error`` posts a short self-deleting notice.
+* Each edit is noted in the channel's :class:`~backbeat.gateway.ui.budget.ChannelBudget`,
+  which the live lyrics share (they take only what the now-playing message leaves), and
+  every state is passed on to the watchers (:meth:`UiManager.watch`) with its time.
 * While a button click's command is in flight (from the click to its reply, at most
   :data:`BUSY_MAX_S`), every render of the message shows the buttons disabled, whatever
   state comes meanwhile; the reply (or the bound) brings them back.
@@ -21,6 +24,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
@@ -38,6 +42,7 @@ from backbeat.gateway.ops import (
     discord_operation,
 )
 from backbeat.gateway.texts import error_text
+from backbeat.gateway.ui.budget import ChannelBudget
 from backbeat.gateway.ui.buttons import controls, disabled_copy
 from backbeat.gateway.ui.embeds import EmbedFactory
 from backbeat.gateway.ui.pacer import Pacer
@@ -87,6 +92,12 @@ class GuildUi:
     #: Clicks' commands in flight (command id -> the timer that gives up on its reply).
     in_flight: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
     worker: asyncio.Task[None] | None = None
+    #: The Unix time ``state`` held (its envelope's ``ts``): where the position was measured.
+    state_at: float = 0.0
+
+
+#: Called with each guild's new state (None: the player stopped) and the time it held.
+StateWatcher = Callable[[int, NowPlayingState | None, float], None]
 
 
 class UiManager:
@@ -99,12 +110,15 @@ class UiManager:
         embeds: EmbedFactory,
         *,
         pacer: Pacer | None = None,
+        budget: ChannelBudget | None = None,
         notice_delete_after_s: float = 20.0,
     ) -> None:
         self._bot = bot
         self._store = store
         self._embeds = embeds
         self._pacer = pacer or Pacer()
+        self._budget = budget or ChannelBudget()
+        self._watchers: list[StateWatcher] = []
         self._delete_after_s = notice_delete_after_s
         self._guilds: dict[int, GuildUi] = {}
         self._notices: set[asyncio.Task[None]] = set()
@@ -115,6 +129,17 @@ class UiManager:
     def state_of(self, guild_id: int) -> NowPlayingState | None:
         ui = self._guilds.get(guild_id)
         return None if ui is None else ui.state
+
+    def snapshot(self, guild_id: int) -> tuple[NowPlayingState, float] | None:
+        """The guild's last state and the Unix time it held (None: no state known)."""
+        ui = self._guilds.get(guild_id)
+        if ui is None or ui.state is None:
+            return None
+        return ui.state, ui.state_at
+
+    def watch(self, watcher: StateWatcher) -> None:
+        """Have ``watcher`` called with every new state (after it is recorded)."""
+        self._watchers.append(watcher)
 
     def message_of(self, guild_id: int) -> MessageRef | None:
         ui = self._guilds.get(guild_id)
@@ -142,18 +167,24 @@ class UiManager:
                 return
             ui.seq = seq
         if isinstance(message, UiCreate):
-            ui.state = message.payload.state
+            ui.state, ui.state_at = message.payload.state, message.ts
             self._wish(ui, Want.REPLACE)
         elif isinstance(message, UiUpdate):
-            ui.state = message.payload.state
+            ui.state, ui.state_at = message.payload.state, message.ts
             self._wish(ui, Want.REPLACE if ui.want is Want.REPLACE else Want.SHOW)
         elif isinstance(message, UiDelete):
-            ui.state = None
+            ui.state, ui.state_at = None, message.ts
             self._wish(ui, Want.DELETE)
         elif isinstance(message, UiError):
             notice = asyncio.create_task(self._error(ui, message), name="np-notice")
             self._notices.add(notice)
             notice.add_done_callback(self._notices.discard)
+        if isinstance(message, UiCreate | UiUpdate | UiDelete):
+            for watcher in self._watchers:
+                try:
+                    watcher(ui.guild_id, ui.state, ui.state_at)
+                except Exception:
+                    _log.exception("state watcher failed", guild_id=ui.guild_id)
 
     # -- buttons ----------------------------------------------------------------------------
 
@@ -171,7 +202,7 @@ class UiManager:
         if ui.state is not None:
             ui.busy = Render(
                 self._embeds.now_playing(ui.state, self.locale_of(guild_id)),
-                controls(guild_id, ui.state, disabled=True),
+                self._controls(guild_id, ui.state, disabled=True),
                 ui.seq,
                 busy=True,
             )
@@ -234,7 +265,15 @@ class UiManager:
         assert ui.state is not None
         embed = self._embeds.now_playing(ui.state, self.locale_of(ui.guild_id))
         busy = bool(ui.in_flight)
-        return Render(embed, controls(ui.guild_id, ui.state, disabled=busy), ui.seq, busy=busy)
+        view = self._controls(ui.guild_id, ui.state, disabled=busy)
+        return Render(embed, view, ui.seq, busy=busy)
+
+    def _controls(
+        self, guild_id: int, state: NowPlayingState, *, disabled: bool
+    ) -> discord.ui.View:
+        return controls(
+            guild_id, state, disabled=disabled, tr=self._embeds.tr, locale=self.locale_of(guild_id)
+        )
 
     def _wish(self, ui: GuildUi, want: Want) -> None:
         if ui.want is not None:
@@ -274,6 +313,7 @@ class UiManager:
     async def _edit(self, ui: GuildUi, ref: MessageRef, render: Render) -> None:
         channel = self._bot.get_partial_messageable(ref.channel_id, guild_id=ui.guild_id)
         await self._pacer.wait()
+        self._budget.note(ref.channel_id)
         try:
             async with discord_operation(MESSAGE_EDIT):
                 await channel.get_partial_message(ref.message_id).edit(
