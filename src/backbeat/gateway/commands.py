@@ -2,9 +2,10 @@
 the flow with its permission kind and rate-limit bucket.
 
 Kinds (:class:`backbeat.domain.permissions.CommandKind`): adding and looking (``/play``,
-``/playnext``, ``/search``, ``/queue``, ``/nowplaying``) are for everyone, ``/voteskip`` for
-listeners, ``/skip`` for DJs and the requester, ``/summon`` and every other control for DJs
-(everyone when no DJ role is set); all but looking need the user where the bot plays.
+``/playnext``, ``/search``, ``/queue``, ``/nowplaying``, ``/lyrics``) are for everyone,
+``/voteskip`` for listeners, ``/skip`` for DJs and the requester, ``/summon`` and every
+other control for DJs (everyone when no DJ role is set); all but looking need the user
+where the bot plays.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from backbeat.domain.messages.commands import (
     FiltersPayload,
     Loop,
     LoopPayload,
+    Lyrics,
+    LyricsPayload,
     Move,
     MovePayload,
     NowPlaying,
@@ -98,6 +101,7 @@ COMMAND_NAMES = (
     "clear",
     "queue",
     "nowplaying",
+    "lyrics",
     "search",
     "filters",
     "autoplay",
@@ -275,6 +279,20 @@ def music_commands(flow: CommandFlow, suggest: Autocomplete) -> list[AppCommand]
     async def nowplaying(interaction: discord.Interaction) -> None:
         await flow.run(interaction, simple(NowPlaying), bucket=VIEW_BUCKET, kind=CommandKind.LISTEN)
 
+    @app_commands.command(
+        name="lyrics", description="Show the lyrics, in step with the song when they are timed"
+    )
+    @app_commands.describe(query="A song (leave out: the one playing)")
+    @app_commands.guild_only()
+    async def lyrics(interaction: discord.Interaction, query: QueryText | None = None) -> None:
+        payload = LyricsPayload(query=query)
+        await flow.run(
+            interaction,
+            lambda g, c: Lyrics(guild_id=g, context=c, payload=payload),
+            bucket=VIEW_BUCKET,
+            kind=CommandKind.LISTEN,
+        )
+
     @app_commands.command(name="search", description="Search and pick a track to queue")
     @app_commands.describe(query="What to look for")
     @app_commands.guild_only()
@@ -353,6 +371,7 @@ def music_commands(flow: CommandFlow, suggest: Autocomplete) -> list[AppCommand]
         clear,
         queue,
         nowplaying,
+        lyrics,
         search,
         filters,
         autoplay,

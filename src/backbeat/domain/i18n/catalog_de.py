@@ -165,6 +165,7 @@ GERMAN: Final[Mapping[str, str]] = {
     "cmd.clear": "Die Warteschlange leeren (der aktuelle Titel läuft weiter)",
     "cmd.queue": "Die Warteschlange zeigen",
     "cmd.nowplaying": "Zeigen, was gerade läuft",
+    "cmd.lyrics": "Den Songtext zeigen, im Takt des Songs, wenn er Zeitangaben hat",
     "cmd.search": "Suchen und einen Titel zum Einreihen wählen",
     "cmd.filters": "Einen Audiofilter anwenden",
     "cmd.autoplay": "Ähnliche Musik weiterspielen, wenn die Warteschlange endet",

@@ -161,6 +161,7 @@ ENGLISH: Final[Mapping[str, str]] = {
     "cmd.clear": "Clear the queue (the current track keeps playing)",
     "cmd.queue": "Show the queue",
     "cmd.nowplaying": "Show what is playing",
+    "cmd.lyrics": "Show the lyrics, in step with the song when they are timed",
     "cmd.search": "Search and pick a track to queue",
     "cmd.filters": "Apply an audio filter",
     "cmd.autoplay": "Keep playing similar music when the queue ends",

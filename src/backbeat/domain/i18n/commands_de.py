@@ -20,6 +20,7 @@ COMMAND_TEXTS_DE: Final[Mapping[str, str]] = {
     "Where it goes": "Wohin er kommt",
     "Which page": "Welche Seite",
     "What to look for": "Wonach gesucht wird",
+    "A song (leave out: the one playing)": "Ein Song (weglassen: der laufende)",
     "The filter (off clears every filter)": "Der Filter (off entfernt alle Filter)",
     "on or off (leave out to toggle)": "an oder aus (weglassen zum Umschalten)",
     "How it picks": "Wie gewählt wird",
