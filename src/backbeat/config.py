@@ -453,6 +453,14 @@ class AudioSettings(_Section):
         le=10,
         description="Seconds the URL-safety guard waits for a host name to resolve.",
     )
+    # --- lyrics (issue 18) ---
+    lyrics_cache_ttl_s: int = Field(
+        default=604_800,
+        ge=60,
+        le=31_536_000,
+        description="Seconds fetched lyrics (or that a track has none) stay in LyricsCache "
+        "before the node is asked again (default 7 days).",
+    )
 
     @field_validator("search_provider")
     @classmethod

@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import func, select
@@ -137,7 +138,11 @@ class Audio:
         #: Autoplay at the queue end, candidates prepared while the last track plays.
         self.autoplay = AutoplayEngine(self)
         #: Lyrics from the node's lyrics route, cached in LyricsCache.
-        self.lyrics = LyricsService(players, LyricsRepository(engine))
+        self.lyrics = LyricsService(
+            players,
+            LyricsRepository(engine),
+            ttl=timedelta(seconds=settings.lyrics_cache_ttl_s),
+        )
         #: Test hook: awaited right after a command's transaction committed, before Lavalink
         #: follows and before the bus acknowledges (a crash there must not apply it twice).
         self.after_commit: Callable[[CommandEnvelope], Awaitable[None]] | None = None

@@ -2,9 +2,9 @@
 
 A track's key is ``source:identifier``. What the node answered — lyrics, timed lines, or
 that there are none — is stored in ``lyrics_cache`` as JSON with a TTL
-(:data:`LYRICS_TTL`), so a second request for the same track within it never reaches the
-node. A node without the lyrics route (404) or one that fails counts as "none found" and
-is not cached.
+(``BACKBEAT_LYRICS_CACHE_TTL_S``, 7 days by default), so a second request for the same
+track within it never reaches the node. A node without the lyrics route (404) or one that
+fails counts as "none found" and is not cached.
 """
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ from backbeat.observability.logging import get_logger
 
 _log = get_logger(__name__)
 
-#: How long fetched lyrics (or their absence) stay cached.
-LYRICS_TTL = timedelta(days=7)
 #: The most timed lines kept (the reply's limit).
 MAX_LINES = 500
 
@@ -91,9 +89,11 @@ def _load(raw: str, source: str) -> Lyrics:
 class LyricsService:
     """Lyrics by track, cached in SQL."""
 
-    def __init__(self, players: Players, repository: LyricsRepository) -> None:
+    def __init__(self, players: Players, repository: LyricsRepository, *, ttl: timedelta) -> None:
         self.players = players
         self.repository = repository
+        #: How long fetched lyrics (or their absence) stay cached.
+        self.ttl = ttl
 
     async def for_track(self, track: QueueTrack) -> Lyrics:
         key = track_key(track)
@@ -113,6 +113,6 @@ class LyricsService:
             track_key=key,
             lyrics=_dump(found),
             source=(found.source or "")[: limits.LYRICS_SOURCE],
-            ttl=LYRICS_TTL,
+            ttl=self.ttl,
         )
         return found

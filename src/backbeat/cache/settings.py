@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from backbeat.cache.keys import GUILD_SETTINGS_TTL_S, CacheKeys
 from backbeat.cache.store import CacheStore
 from backbeat.db.repositories.configuration import ConfigurationRepository
-from backbeat.domain.guild_settings import AutoplayMode, GuildSettings, PremiumTier
+from backbeat.domain.guild_settings import AutoplayMode, BlacklistScope, GuildSettings, PremiumTier
 from backbeat.domain.messages import Channel, DiscordContext, Envelope
 from backbeat.domain.messages.commands import SettingsChanged, SettingsChangedPayload
 from backbeat.domain.messages.common import CommandSource
@@ -43,6 +43,8 @@ def load_settings(raw: bytes) -> GuildSettings:
     data["premium_tier"] = PremiumTier(data["premium_tier"])
     data["autoplay_mode"] = AutoplayMode(data["autoplay_mode"])
     data["blacklist"] = tuple(data["blacklist"])
+    # an entry cached before the setting existed has the default
+    data["blacklist_scope"] = BlacklistScope(data.get("blacklist_scope", "autoplay"))
     return GuildSettings(**data)
 
 

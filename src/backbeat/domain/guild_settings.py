@@ -26,6 +26,14 @@ class AutoplayMode(StrEnum):
     MIXED = "mixed"
 
 
+class BlacklistScope(StrEnum):
+    """Which tracks the guild's blacklist keeps out: autoplay's picks only (the default), or
+    also what members ask for with ``/play``, ``/playnext`` and ``/playnow``."""
+
+    AUTOPLAY = "autoplay"
+    ALL = "all"
+
+
 @dataclass(frozen=True, slots=True)
 class GuildSettings:
     """A guild's settings; a guild that never changed anything gets exactly these defaults."""
@@ -41,6 +49,7 @@ class GuildSettings:
     vote_skip_ratio: float = 0.5
     max_queue_per_user: int | None = None
     blacklist: tuple[str, ...] = field(default_factory=tuple)
+    blacklist_scope: BlacklistScope = BlacklistScope.AUTOPLAY
 
     def __post_init__(self) -> None:
         if not 0 <= self.default_volume <= MAX_VOLUME:

@@ -65,3 +65,10 @@ LAVALINK_SESSION_ID: Final = 64
 LEASE_POOL: Final = 64
 #: A rate-limit bucket name.
 RATE_LIMIT_BUCKET: Final = 64
+
+# --- guild settings ----------------------------------------------------------------------------
+
+#: Entries one guild's blacklist may hold (``/settings``, the panel, autoplay-reject).
+BLACKLIST_ENTRIES: Final = 100
+#: The longest value of one blacklist entry (after its ``kind:`` prefix).
+BLACKLIST_ENTRY: Final = 200

@@ -6,6 +6,12 @@ with its AuditLog row in one transaction; once committed the cached settings are
 embed. Nothing reaches audio's command handlers: settings are the guild's, not the player's.
 Only server managers (owner, Administrator, Manage Server) may use it: Discord hides the
 command from others (``default_member_permissions``) and the gateway checks again.
+
+The blacklist holds typed entries (``artist:``, ``channel:``, ``keyword:``, ``track:``,
+:mod:`backbeat.domain.blacklist`): ``blacklist-add`` takes a type or a ``kind:value`` text
+and refuses an unknown type, an empty or too long entry and a full list with a message,
+``blacklist-remove`` completes the guild's entries, ``blacklist-list`` shows them by type,
+and ``blacklist-scope`` says whether ``/play`` honours them too (default: autoplay only).
 """
 
 from __future__ import annotations
@@ -20,32 +26,49 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from backbeat.cache import SettingsCache
 from backbeat.db.repositories import AuditRepository, ConfigurationRepository
 from backbeat.db.transactions import in_transaction
-from backbeat.domain.guild_settings import AutoplayMode, GuildSettings
+from backbeat.domain import blacklist
+from backbeat.domain.guild_settings import AutoplayMode, BlacklistScope, GuildSettings
 from backbeat.domain.i18n import Translator
-from backbeat.domain.permissions import CommandKind
+from backbeat.domain.permissions import CommandKind, Situation, check_command
 from backbeat.domain.records import AuditSource
 from backbeat.errors import BackbeatError
 from backbeat.gateway.context import locale_of
 from backbeat.gateway.flow import Publisher
-from backbeat.gateway.gate import Gate
+from backbeat.gateway.gate import Gate, member_of
 from backbeat.gateway.ops import ACK, EDIT_ORIGINAL, discord_operation
 from backbeat.gateway.ui.embeds import EmbedFactory
 from backbeat.observability.logging import get_logger
 
 _log = get_logger(__name__)
 
-MAX_BLACKLIST = 100
+MAX_BLACKLIST = blacklist.MAX_ENTRIES
 """Entries a guild's blacklist may hold."""
-MAX_BLACKLIST_ENTRY = 200
+#: Longest text ``blacklist-add`` takes (a value plus its ``kind:``; longer values are
+#: refused with a message, not by Discord, so the user learns the limit).
+MAX_BLACKLIST_INPUT = 300
+#: Discord's limit on an autocomplete choice's name and value.
+MAX_CHOICE = 100
 AUDIT_ACTION = "settings.update"
 
 _ON_OFF = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
 _MODES = [app_commands.Choice(name=mode.value, value=mode.value) for mode in AutoplayMode]
+_KINDS = [app_commands.Choice(name=kind.value, value=kind.value) for kind in blacklist.EntryKind]
+_SCOPES = [
+    app_commands.Choice(name="autoplay only", value=BlacklistScope.AUTOPLAY.value),
+    app_commands.Choice(name="autoplay and /play", value=BlacklistScope.ALL.value),
+]
 
 Refused = tuple[str, dict[str, str | int]]
 Change = Callable[[GuildSettings], dict[str, Any] | Refused]
 """From the current settings, the changes to write, or a message key (and its values)
 refusing them."""
+View = Callable[[GuildSettings, str], discord.Embed]
+"""What a read-only subcommand shows of the settings, in a locale."""
+
+
+def refused(error: blacklist.BlacklistEntryError) -> Refused:
+    """A blacklist refusal as its message key (``settings.blacklist_<reason>``) and values."""
+    return f"settings.blacklist_{error.reason}", dict(error.params)
 
 
 class SettingsWriter:
@@ -77,7 +100,8 @@ class SettingsWriter:
         autoplay = f"{tr(locale, 'value.on' if settings.autoplay_enabled else 'value.off')} "
         autoplay += f"({tr(locale, f'value.mode.{settings.autoplay_mode.value}')})"
         limit = settings.max_queue_per_user
-        blacklist = ", ".join(f"`{entry}`" for entry in settings.blacklist) or none
+        listed = ", ".join(f"`{entry}`" for entry in settings.blacklist) or none
+        scope = tr(locale, f"value.scope.{settings.blacklist_scope.value}")
         rows = [
             (
                 tr(locale, "settings.dj_role"),
@@ -95,15 +119,62 @@ class SettingsWriter:
                 tr(locale, "settings.twenty_four_seven"),
                 tr(locale, "value.on" if settings.twenty_four_seven else "value.off"),
             ),
-            (tr(locale, "settings.blacklist"), blacklist[:1024]),
+            (tr(locale, "settings.blacklist"), listed[:1024]),
+            (tr(locale, "settings.blacklist_scope"), scope),
         ]
         return self._embeds.fields(tr(locale, "settings.title"), rows)
 
+    def blacklist_embed(self, settings: GuildSettings, locale: str) -> discord.Embed:
+        """The blacklist by type, with how full it is and where it applies."""
+        tr = self._tr
+        groups = blacklist.by_kind(settings.blacklist)
+        rows = [
+            (
+                tr(locale, f"settings.kind.{kind.value}"),
+                "\n".join(f"`{value}`" for value in values)[:1024],
+            )
+            for kind, values in groups.items()
+        ]
+        scope = tr(locale, f"value.scope.{settings.blacklist_scope.value}")
+        description = tr(locale, "settings.blacklist_scope") + f": {scope}"
+        if not rows:
+            description = tr(locale, "settings.blacklist_empty_list") + "\n" + description
+        title = tr(
+            locale, "settings.blacklist_title", count=len(settings.blacklist), limit=MAX_BLACKLIST
+        )
+        return self._embeds.fields(title, rows, description)
+
+    async def entries(self, interaction: discord.Interaction, current: str) -> list[str]:
+        """The guild's entries containing ``current`` (for a manager only; none when the
+        settings cannot be read)."""
+        guild_id = interaction.guild_id
+        if guild_id is None:
+            return []
+        situation = Situation(user_voice_channel_id=None, bot_voice_channel_id=None)
+        if check_command(member_of(interaction), CommandKind.MANAGE, situation, dj_role_id=None):
+            return []
+        try:
+            settings = await self._cache.get(guild_id)
+        except BackbeatError as error:
+            _log.warning("blacklist autocomplete failed", guild_id=guild_id, error=str(error))
+            return []
+        wanted = blacklist.plain(current)
+        return [e for e in settings.blacklist if wanted in blacklist.plain(e)][:25]
+
     async def run(
-        self, interaction: discord.Interaction, name: str, change: Change | None
+        self,
+        interaction: discord.Interaction,
+        name: str,
+        change: Change | None,
+        *,
+        view: View | None = None,
+        saved: Callable[[], Refused] | None = None,
     ) -> GuildSettings | None:
-        """The whole ``/settings`` flow; ``change`` None only shows them. Returns the
-        settings written (or shown), None when refused or failed."""
+        """The whole ``/settings`` flow; ``change`` None only shows them (as ``view``, by
+        default every setting). ``saved`` is the message key (and values) of a success, by
+        default "Saved: NAME". Returns the settings written (or shown), None when refused
+        or failed."""
+        show = view or self.embed
         locale = locale_of(interaction)
         guild_id = interaction.guild_id
         try:
@@ -125,7 +196,7 @@ class SettingsWriter:
         try:
             if change is None:
                 settings = await self._cache.get(guild_id)
-                await self._edit(interaction, None, self.embed(settings, locale))
+                await self._edit(interaction, None, show(settings, locale))
                 return settings
             result = await self._write(guild_id, actor, interaction.channel_id, change)
         except BackbeatError as error:
@@ -142,8 +213,9 @@ class SettingsWriter:
         except Exception:  # the write committed: audio reloads at the latest on cache expiry
             _log.exception("settings-changed not published", guild_id=guild_id)
         _log.info("settings changed", guild_id=guild_id, user_id=actor, names=names)
-        saved = self._tr(locale, "settings.saved", name=name)
-        await self._edit(interaction, saved, self.embed(settings, locale))
+        done: Refused = ("settings.saved", {"name": name})
+        key, params = saved() if saved is not None else done
+        await self._edit(interaction, self._tr(locale, key, **params), show(settings, locale))
         return settings
 
     async def _write(
@@ -191,13 +263,9 @@ class SettingsWriter:
 def _jsonable(value: Any) -> Any:
     if isinstance(value, tuple):
         return list(value)
-    if isinstance(value, AutoplayMode):
+    if isinstance(value, AutoplayMode | BlacklistScope):
         return value.value
     return value
-
-
-def _entry(text: str) -> str:
-    return " ".join(text.split()).lower()
 
 
 def settings_group(writer: SettingsWriter) -> app_commands.Group:
@@ -269,41 +337,107 @@ def settings_group(writer: SettingsWriter) -> app_commands.Group:
         await run(interaction, "twenty_four_seven", lambda _: {"twenty_four_seven": on})
 
     @group.command(name="blacklist-add", description="Never play tracks matching this")
-    @app_commands.describe(entry="A word, an artist or a link")
+    @app_commands.describe(
+        entry="A word, an artist or a link; or type:value, e.g. artist:Name",
+        kind="What the entry names (leave out to write type:value or a bare word or link)",
+    )
+    @app_commands.rename(kind="type")
+    @app_commands.choices(kind=_KINDS)
     async def blacklist_add(
         interaction: discord.Interaction,
-        entry: app_commands.Range[str, 1, MAX_BLACKLIST_ENTRY],
+        entry: app_commands.Range[str, 1, MAX_BLACKLIST_INPUT],
+        kind: app_commands.Choice[str] | None = None,
     ) -> None:
-        item = _entry(entry)
+        problem: Refused | None = None
+        item: blacklist.Entry | None = None
+        try:
+            item = blacklist.from_input(entry, None if kind is None else kind.value)
+        except blacklist.BlacklistEntryError as error:
+            _log.info("blacklist entry refused", guild_id=interaction.guild_id, reason=error.reason)
+            problem = refused(error)
 
         def change(current: GuildSettings) -> dict[str, Any] | Refused:
-            if item in current.blacklist:
-                return {"blacklist": current.blacklist}
-            if len(current.blacklist) >= MAX_BLACKLIST:
-                return "settings.blacklist_full", {"limit": MAX_BLACKLIST}
-            return {"blacklist": (*current.blacklist, item)}
+            if item is None:
+                return problem or ("settings.failed", {})
+            try:
+                return {"blacklist": blacklist.add(current.blacklist, item)}
+            except blacklist.BlacklistEntryError as error:
+                return refused(error)
 
-        await run(interaction, "blacklist", change)
+        await writer.run(
+            interaction,
+            "blacklist",
+            change,
+            view=writer.blacklist_embed,
+            saved=lambda: ("settings.blacklist_added", {"entry": str(item)}),
+        )
 
     @group.command(name="blacklist-remove", description="Take an entry off the blacklist")
+    @app_commands.describe(entry="The entry (as /settings blacklist-list shows it)")
     async def blacklist_remove(
         interaction: discord.Interaction,
-        entry: app_commands.Range[str, 1, MAX_BLACKLIST_ENTRY],
+        entry: app_commands.Range[str, 1, MAX_BLACKLIST_INPUT],
     ) -> None:
-        item = _entry(entry)
+        removed: list[str] = []
 
         def change(current: GuildSettings) -> dict[str, Any] | Refused:
-            if item not in current.blacklist:
-                return "settings.blacklist_absent", {"entry": item}
-            return {"blacklist": tuple(e for e in current.blacklist if e != item)}
+            try:
+                left, gone = blacklist.remove(current.blacklist, _chosen(current, entry))
+            except blacklist.BlacklistEntryError as error:
+                return refused(error)
+            removed.append(gone)
+            return {"blacklist": left}
 
-        await run(interaction, "blacklist", change)
+        await writer.run(
+            interaction,
+            "blacklist",
+            change,
+            view=writer.blacklist_embed,
+            saved=lambda: ("settings.blacklist_removed", {"entry": removed[-1]}),
+        )
+
+    @blacklist_remove.autocomplete("entry")
+    async def blacklist_entries(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [
+            app_commands.Choice(name=_shorten(e), value=e[:MAX_CHOICE])
+            for e in await writer.entries(interaction, current)
+        ]
 
     @group.command(name="blacklist-list", description="Show the blacklist")
     async def blacklist_list(interaction: discord.Interaction) -> None:
-        await run(interaction, "blacklist", None)
+        await writer.run(interaction, "blacklist", None, view=writer.blacklist_embed)
+
+    @group.command(name="blacklist-scope", description="Whether /play honours the blacklist")
+    @app_commands.describe(scope="autoplay only (the default), or autoplay and /play")
+    @app_commands.choices(scope=_SCOPES)
+    async def blacklist_scope(
+        interaction: discord.Interaction, scope: app_commands.Choice[str]
+    ) -> None:
+        chosen = BlacklistScope(scope.value)
+        await writer.run(
+            interaction,
+            "blacklist_scope",
+            lambda _: {"blacklist_scope": chosen},
+            view=writer.blacklist_embed,
+        )
 
     return group
 
 
-__all__ = ["AUDIT_ACTION", "MAX_BLACKLIST", "SettingsWriter", "settings_group"]
+def _chosen(current: GuildSettings, text: str) -> str:
+    """The entry a removal names: an autocomplete choice holds at most 100 characters, so a
+    100-character text that no entry equals names the one entry it begins."""
+    if len(text) == MAX_CHOICE and blacklist.find(current.blacklist, text) is None:
+        longer = [e for e in current.blacklist if e.startswith(text)]
+        if len(longer) == 1:
+            return longer[0]
+    return text
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= MAX_CHOICE else text[: MAX_CHOICE - 1] + "…"
+
+
+__all__ = ["AUDIT_ACTION", "MAX_BLACKLIST", "SettingsWriter", "refused", "settings_group"]

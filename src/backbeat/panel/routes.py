@@ -7,14 +7,14 @@ session's CSRF token: the form field ``csrf_token`` or the ``X-CSRF-Token`` head
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from backbeat.db.repositories.panel import GuildMembership
-from backbeat.domain.guild_settings import MAX_VOLUME, AutoplayMode, GuildSettings
+from backbeat.domain.guild_settings import MAX_VOLUME, AutoplayMode, BlacklistScope, GuildSettings
 from backbeat.observability.logging import get_logger
 from backbeat.panel import settings_edit
 from backbeat.panel.access import GuildAccess
@@ -24,6 +24,11 @@ from backbeat.panel.views import render
 
 _log = get_logger(__name__)
 router = APIRouter()
+#: The blacklist's scopes as the settings page offers them.
+SCOPES: Final = (
+    (BlacklistScope.AUTOPLAY.value, "Autoplay's picks only"),
+    (BlacklistScope.ALL.value, "Autoplay's picks and /play, /playnext, /playnow"),
+)
 
 
 def access_of(request: Request) -> GuildAccess:
@@ -46,6 +51,7 @@ def settings_json(settings: GuildSettings) -> dict[str, Any]:
         "vote_skip_ratio": settings.vote_skip_ratio,
         "max_queue_per_user": settings.max_queue_per_user,
         "blacklist": list(settings.blacklist),
+        "blacklist_scope": settings.blacklist_scope.value,
     }
 
 
@@ -127,6 +133,7 @@ async def _settings_page(
         ),
         "twenty_four_seven": settings.twenty_four_seven,
         "blacklist": "\n".join(settings.blacklist),
+        "blacklist_scope": settings.blacklist_scope.value,
         "vote_skip_ratio": str(round(settings.vote_skip_ratio * 100)),
         "max_queue_per_user": (
             "" if settings.max_queue_per_user is None else str(settings.max_queue_per_user)
@@ -148,6 +155,8 @@ async def _settings_page(
             "roles": roles,
             "channels": text_channels,
             "modes": [mode.value for mode in AutoplayMode],
+            "scopes": SCOPES,
+            "blacklist_limit": settings_edit.MAX_BLACKLIST,
             "max_volume": MAX_VOLUME,
         },
         status=status,

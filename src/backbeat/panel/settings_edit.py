@@ -2,7 +2,10 @@
 
 :func:`from_form` reads the settings page's form (every field present, a missing checkbox is
 off, the vote-skip ratio in percent); :func:`from_json` reads a PATCH body (only the keys
-sent). Both return the changes and a message per invalid field. :func:`apply` writes the
+sent). Both return the changes and a message per invalid field. The blacklist holds typed
+entries (``artist:``, ``channel:``, ``keyword:``, ``track:``, one a line in the form): each is
+checked as ``/settings blacklist-add`` checks it (:mod:`backbeat.domain.blacklist`), and a bad
+line is named in the field's message. :func:`apply` writes the
 changes and their AuditLog row (source ``panel``) in one transaction, then deletes the
 shared settings cache entry and publishes ``settings-changed`` so the bot applies them.
 """
@@ -18,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from backbeat.db.repositories.audit import AuditRepository
 from backbeat.db.repositories.configuration import ConfigurationRepository
 from backbeat.db.transactions import in_transaction
-from backbeat.domain.guild_settings import MAX_VOLUME, AutoplayMode, GuildSettings
+from backbeat.domain import blacklist
+from backbeat.domain.guild_settings import MAX_VOLUME, AutoplayMode, BlacklistScope, GuildSettings
 from backbeat.domain.messages import Channel, DiscordContext
 from backbeat.domain.messages.commands import SettingsChanged, SettingsChangedPayload
 from backbeat.domain.records import AuditSource
@@ -26,8 +30,8 @@ from backbeat.panel.deps import Invalidate, Publish
 from backbeat.panel.discord_api import GuildChannel, GuildInfo
 
 TEXT_CHANNEL_TYPES: Final = frozenset({0, 5})
-MAX_BLACKLIST: Final = 100
-MAX_BLACKLIST_ENTRY: Final = 200
+MAX_BLACKLIST: Final = blacklist.MAX_ENTRIES
+MAX_BLACKLIST_ENTRY: Final = blacklist.MAX_VALUE
 MAX_QUEUE_PER_USER: Final = 10_000
 EDITABLE: Final = (
     "autoplay_enabled",
@@ -37,6 +41,7 @@ EDITABLE: Final = (
     "announce_channel_id",
     "twenty_four_seven",
     "blacklist",
+    "blacklist_scope",
     "vote_skip_ratio",
     "max_queue_per_user",
 )
@@ -102,16 +107,14 @@ def _blacklist(value: object, errors: Errors) -> tuple[str, ...] | None:
     elif isinstance(value, list) and all(isinstance(item, str) for item in value):
         items = list(value)
     else:
-        errors["blacklist"] = "must be a list of words or links"
+        errors["blacklist"] = "must be a list of entries such as artist:Name or keyword:words"
         return None
-    cleaned = list(dict.fromkeys(item.strip() for item in items if item.strip()))
-    if len(cleaned) > MAX_BLACKLIST:
-        errors["blacklist"] = f"at most {MAX_BLACKLIST} entries"
+    entries, problems = blacklist.from_lines(items)
+    if problems:
+        shown = "; ".join(problems[:3]) + ("; …" if len(problems) > 3 else "")
+        errors["blacklist"] = shown
         return None
-    if any(len(item) > MAX_BLACKLIST_ENTRY for item in cleaned):
-        errors["blacklist"] = f"each entry at most {MAX_BLACKLIST_ENTRY} characters"
-        return None
-    return tuple(cleaned)
+    return entries
 
 
 def _validate(
@@ -158,6 +161,12 @@ def _validate(
         blacklist = _blacklist(raw["blacklist"], errors)
         if blacklist is not None:
             changes["blacklist"] = blacklist
+    if "blacklist_scope" in raw:
+        try:
+            changes["blacklist_scope"] = BlacklistScope(str(raw["blacklist_scope"]))
+        except ValueError:
+            scopes = ", ".join(scope.value for scope in BlacklistScope)
+            errors["blacklist_scope"] = f"must be one of {scopes}"
     if "vote_skip_ratio" in raw:
         value = raw["vote_skip_ratio"]
         if ratio_percent:
@@ -195,7 +204,7 @@ def from_json(body: Mapping[str, Any], choices: Choices) -> tuple[dict[str, Any]
 def _plain(value: Any) -> Any:
     if isinstance(value, tuple):
         return list(value)
-    if isinstance(value, AutoplayMode):
+    if isinstance(value, AutoplayMode | BlacklistScope):
         return value.value
     return value
 

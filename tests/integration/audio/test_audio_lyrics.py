@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from audio_rig import AudioRig
+from datetime import timedelta
 
+from audio_rig import AudioRig, RigFactory, fast_settings
+
+from backbeat.config import AudioSettings
+from backbeat.db.repositories.lyrics import LyricsRepository
 from backbeat.domain.messages.commands import Lyrics, LyricsPayload, Play, QueryPayload
 from backbeat.domain.messages.to_discord import ErrorReply, LyricsReply, Notice, TrackStart
 from backbeat.testing.lavalink.catalog import Catalog
@@ -76,3 +80,20 @@ async def test_nothing_playing_is_refused(rig: AudioRig) -> None:
     reply = await rig.reply(await rig.send(Lyrics(guild_id=GUILD, context=rig.context())))
     assert isinstance(reply, ErrorReply), reply
     assert reply.payload.code == "nothing_playing"
+
+
+async def test_the_cache_ttl_is_the_setting(make_rig: RigFactory) -> None:
+    """BACKBEAT_LYRICS_CACHE_TTL_S sets how long an answer stays: past it, the node is asked."""
+    rig = await make_rig(fast_settings(lyrics_cache_ttl_s=120))
+    track = _first("synced")
+    await _play(rig, track)
+    await _lyrics(rig)
+    repository = LyricsRepository(rig.engine)
+    key = f"youtube:{track.youtube_id}"
+    cached = await repository.get(track_key=key)
+    assert cached is not None
+    assert cached.expires_at is not None
+    assert cached.expires_at - cached.fetched_at == timedelta(seconds=120)
+    later = cached.fetched_at + timedelta(seconds=121)
+    assert await repository.get(track_key=key, now=later) is None
+    assert AudioSettings().lyrics_cache_ttl_s == 7 * 24 * 3600  # the default: 7 days

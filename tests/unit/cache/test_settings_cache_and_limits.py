@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -19,7 +20,12 @@ from backbeat.cache.settings import dump_settings, load_settings
 from backbeat.db.engine import create_engine
 from backbeat.db.migrate import migrate_to
 from backbeat.db.repositories import ConfigurationRepository, RateLimitRepository
-from backbeat.domain.guild_settings import AutoplayMode, GuildSettings, PremiumTier
+from backbeat.domain.guild_settings import (
+    AutoplayMode,
+    BlacklistScope,
+    GuildSettings,
+    PremiumTier,
+)
 from backbeat.domain.messages import Channel
 from backbeat.domain.messages.commands import SettingsChanged
 from backbeat.domain.records import RateLimitPolicy
@@ -41,9 +47,19 @@ def test_settings_survive_the_cache_encoding() -> None:
         premium_tier=PremiumTier.PRO,
         autoplay_mode=AutoplayMode.GENRE,
         blacklist=("a", "b"),
+        blacklist_scope=BlacklistScope.ALL,
         dj_role_id=9,
     )
     assert load_settings(dump_settings(settings)) == settings
+
+
+def test_an_entry_cached_before_the_blacklist_scope_existed_reads_as_the_default() -> None:
+    old = dump_settings(GuildSettings(guild_id=1, blacklist=("keyword:a",)))
+    data = json.loads(old)
+    del data["blacklist_scope"]
+    loaded = load_settings(json.dumps(data).encode())
+    assert loaded.blacklist_scope is BlacklistScope.AUTOPLAY
+    assert loaded.blacklist == ("keyword:a",)
 
 
 async def test_reads_are_cached_and_writers_invalidate_then_announce(sql: AsyncEngine) -> None:

@@ -25,6 +25,8 @@ from backbeat.bus.interface import Delivery
 from backbeat.cache.search import Loaded
 from backbeat.cache.searcher import Found
 from backbeat.db.models import Queue, QueueItem
+from backbeat.domain import blacklist
+from backbeat.domain.guild_settings import BlacklistScope, GuildSettings
 from backbeat.domain.messages.commands import CommandEnvelope, PlayNext, PlayNow
 from backbeat.domain.messages.commands import Play as PlayCommand
 from backbeat.domain.queue import NewQueueItem, QueueTrack
@@ -62,6 +64,20 @@ def chosen(loaded: Loaded, limit: int) -> tuple[QueueTrack, ...]:
     return loaded.tracks[:1]
 
 
+def allowed(settings: GuildSettings, tracks: tuple[QueueTrack, ...]) -> tuple[QueueTrack, ...]:
+    """The tracks the guild's blacklist lets ``/play`` add: all of them unless its scope is
+    ``all``; refused (``blacklisted``, naming the first track and its entry) when none is."""
+    if settings.blacklist_scope is not BlacklistScope.ALL or not settings.blacklist:
+        return tracks
+    kept = tuple(t for t in tracks if not blacklist.matches(settings.blacklist, t))
+    if not kept:
+        entry = blacklist.matching(settings.blacklist, tracks[0]) or ""
+        raise CommandRefusedError(
+            "blacklisted", "the track is blacklisted here", title=tracks[0].title, entry=entry
+        )
+    return kept
+
+
 async def _user_upcoming(conn: AsyncConnection, guild_id: int, user_id: int) -> int:
     """How many upcoming items of the guild ``user_id`` requested."""
     value = (
@@ -92,6 +108,7 @@ async def play(
     if not tracks:
         raise CommandRefusedError("no_results", "nothing found", query=command.payload.query)
     settings = await audio.guild_settings(state)
+    tracks = allowed(settings, tracks)
     channel_id = audio.voice_channel_for(state, command)
     user_id = command.context.user_id
     guild_id = state.guild_id

@@ -29,6 +29,10 @@ class ServerConfiguration(Base):
     vote_skip_ratio: Mapped[float] = mapped_column(Float, default=0.5)
     max_queue_per_user: Mapped[int | None] = mapped_column(Integer)
     blacklist: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    #: Which tracks the blacklist keeps out (``BlacklistScope``: ``autoplay`` or ``all``).
+    blacklist_scope: Mapped[str] = mapped_column(
+        String(16), default="autoplay", server_default="autoplay"
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 

@@ -20,7 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from backbeat.db.models import ServerConfiguration
 from backbeat.db.transactions import transact
 from backbeat.db.types import utc_now
-from backbeat.domain.guild_settings import SETTING_NAMES, AutoplayMode, GuildSettings, PremiumTier
+from backbeat.domain.guild_settings import (
+    SETTING_NAMES,
+    AutoplayMode,
+    BlacklistScope,
+    GuildSettings,
+    PremiumTier,
+)
 from backbeat.observability.logging import get_logger
 
 ChangeHook = Callable[[GuildSettings], Awaitable[None]]
@@ -43,6 +49,7 @@ def _settings(row: Row[Any]) -> GuildSettings:
         vote_skip_ratio=float(row.vote_skip_ratio),
         max_queue_per_user=row.max_queue_per_user,
         blacklist=tuple(row.blacklist or ()),
+        blacklist_scope=BlacklistScope(row.blacklist_scope or BlacklistScope.AUTOPLAY.value),
     )
 
 
@@ -51,6 +58,7 @@ def _columns(settings: GuildSettings) -> dict[str, Any]:
     values["premium_tier"] = settings.premium_tier.value
     values["autoplay_mode"] = settings.autoplay_mode.value
     values["blacklist"] = list(settings.blacklist)
+    values["blacklist_scope"] = settings.blacklist_scope.value
     return values
 
 
@@ -102,6 +110,8 @@ class ConfigurationRepository:
                 coerced["autoplay_mode"] = AutoplayMode(coerced["autoplay_mode"])
             if "blacklist" in coerced:
                 coerced["blacklist"] = tuple(coerced["blacklist"])
+            if "blacklist_scope" in coerced:
+                coerced["blacklist_scope"] = BlacklistScope(coerced["blacklist_scope"])
             new = dataclasses.replace(current, **coerced)
             now = utc_now()
             if row is None:

@@ -51,4 +51,22 @@ COMMAND_TEXTS_DE: Final[Mapping[str, str]] = {
     "artist": "Künstler",
     "genre": "Genre",
     "mixed": "gemischt",
+    # /settings blacklist (issue 18)
+    "A word, an artist or a link; or type:value, e.g. artist:Name": (
+        "Ein Wort, ein Künstler oder ein Link; oder Typ:Wert, z. B. artist:Name"
+    ),
+    "What the entry names (leave out to write type:value or a bare word or link)": (
+        "Was der Eintrag benennt (weglassen: Typ:Wert oder ein Wort oder Link)"
+    ),
+    "The entry (as /settings blacklist-list shows it)": (
+        "Der Eintrag (wie /settings blacklist-list ihn zeigt)"
+    ),
+    "Whether /play honours the blacklist": "Ob /play die Sperrliste beachtet",
+    "autoplay only (the default), or autoplay and /play": (
+        "nur Autoplay (Standard) oder Autoplay und /play"
+    ),
+    "channel": "Kanal",
+    "keyword": "Stichwort",
+    "autoplay only": "nur Autoplay",
+    "autoplay and /play": "Autoplay und /play",
 }
