@@ -151,7 +151,8 @@ async def test_settings_dj_role_gates_skip_in_the_distributed_setup(
                 assert "Saved" in await setting("247", {"enabled": "on"})
                 assert "Saved" in await setting("autoplay-mode", {"mode": "artist"})
                 assert "Saved" in await setting("announce-channel", {"channel": place.text})
-                assert "Saved" in await setting("blacklist-add", {"entry": "Bad  Song"})
+                added = await setting("blacklist-add", {"entry": "Bad  Song"})
+                assert added == "✅ Blacklisted: keyword:Bad Song"
                 absent = await setting("blacklist-remove", {"entry": "other"})
                 assert absent == "⚠️ other is not on the blacklist."
                 shown = await slash.embed(alice, "settings", None, subcommand="show")
@@ -162,7 +163,8 @@ async def test_settings_dj_role_gates_skip_in_the_distributed_setup(
                 assert values["24/7"] == "on"
                 assert values["Autoplay"] == "off (artist)"
                 assert values["Announcements"] == f"<#{place.text}>"
-                assert values["Blacklist"] == "`bad song`"
+                assert values["Blacklist"] == "`keyword:Bad Song`"
+                assert values["Blacklist applies to"] == "autoplay only"
                 async with engine.connect() as conn:
                     stored = (
                         await conn.execute(
@@ -180,9 +182,11 @@ async def test_settings_dj_role_gates_skip_in_the_distributed_setup(
                     )
                 assert stored.default_volume == 80
                 assert stored.max_queue_per_user == 5
-                assert stored.blacklist == ["bad song"]
+                assert stored.blacklist == ["keyword:Bad Song"]
+                assert stored.blacklist_scope == "autoplay"
                 assert count == 8  # dj role + seven more; the refused removal wrote nothing
-                assert "Saved" in await setting("blacklist-remove", {"entry": "bad song"})
+                removed = await setting("blacklist-remove", {"entry": "bad song"})
+                assert removed == "✅ No longer blacklisted: keyword:Bad Song"
             finally:
                 await store.close()
                 await engine.dispose()
