@@ -9,6 +9,8 @@ WebSocket handlers translate requests into calls on :class:`LavalinkNode`, and i
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import os
 import resource
 import time
@@ -87,6 +89,9 @@ class LavalinkNode:
         self.sessions: dict[str, Session] = {}
         self.failing_addresses: dict[str, int] = {}
         self.started_wall = time.time()
+        #: (due clock ms, order, player): what :meth:`tick` looks at, instead of every player.
+        self._schedule: list[tuple[float, int, Player]] = []
+        self._order = itertools.count()
         self._cpu_sample = (time.monotonic(), time.process_time())
 
     def now(self) -> float:
@@ -154,12 +159,27 @@ class LavalinkNode:
         self.started_wall = time.time()
 
     def make_player(self, session: Session, guild_id: int) -> Player:
-        return Player(
+        player = Player(
             guild_id,
             session.emit,
             now_ms=self.now(),
             cleanup_threshold_ms=self.config.cleanup_threshold_ms,
         )
+        player.wake = self.schedule
+        return player
+
+    def schedule(self, player: Player) -> None:
+        """Put ``player`` in the schedule at its next due time; an entry of an earlier call
+        stays in the heap and is skipped when it comes up."""
+        due = player.next_due_ms(self.now(), self.config.player_update_interval * 1000.0)
+        player.due_ms = due
+        if due is not None:
+            heapq.heappush(self._schedule, (due, next(self._order), player))
+
+    @property
+    def scheduled(self) -> int:
+        """Entries in the schedule (current and stale)."""
+        return len(self._schedule)
 
     # ----- playback ------------------------------------------------------------------
 
@@ -208,6 +228,18 @@ class LavalinkNode:
         """Fire everything due on the clock, then flush every session's messages."""
         now = self.now()
         interval_ms = self.config.player_update_interval * 1000.0
+        schedule = self._schedule
+        ticked: list[Player] = []
+        while schedule and schedule[0][0] <= now:
+            due, _, player = heapq.heappop(schedule)
+            if player.due_ms != due or player.destroyed:
+                continue  # rescheduled since, or gone
+            player.due_ms = None
+            player.tick(now, interval_ms)
+            ticked.append(player)
+        for player in ticked:  # after the loop: what is due again now waits for the next tick
+            if player.due_ms is None:  # (a change during the tick rescheduled it already)
+                self.schedule(player)
         for session in list(self.sessions.values()):
             expires = session.expires_at_ms
             if session.paused and expires is not None and now >= expires:
@@ -215,12 +247,24 @@ class LavalinkNode:
                 self.sessions.pop(session.id, None)
                 _log.info("lavalink_emulator.session_expired", session_id=session.id)
                 continue
-            for player in list(session.players.values()):
-                player.tick(now, interval_ms)
             if now >= session.next_stats_ms:
                 session.emit(self.stats_message(session))
                 session.next_stats_ms = now + self.config.stats_interval * 1000.0
+        if len(self._schedule) > 64 and len(self._schedule) > 4 * self._live_players():
+            self._compact()
         await self.flush_all()
+
+    def _live_players(self) -> int:
+        return sum(len(s.players) for s in self.sessions.values())
+
+    def _compact(self) -> None:
+        """Drop the stale entries (players rescheduled or destroyed since)."""
+        self._schedule = [
+            entry
+            for entry in self._schedule
+            if entry[2].due_ms == entry[0] and not entry[2].destroyed
+        ]
+        heapq.heapify(self._schedule)
 
     async def flush_all(self) -> None:
         await asyncio.gather(*(s.flush() for s in self.sessions.values() if not s.paused))

@@ -75,6 +75,10 @@ class CurrentTrack:
     faults: list[ArmedFault] = field(default_factory=list)
 
 
+def _no_wake(_player: Player) -> None:
+    return None
+
+
 def epoch_ms() -> int:
     """Wall-clock milliseconds, as Lavalink writes ``state.time``."""
     return int(time.time() * 1000)
@@ -105,6 +109,11 @@ class Player:
         self._last_update_clock = now_ms
         self._playing_since: float | None = None
         self._cleanup_threshold_ms = cleanup_threshold_ms
+        #: Told after a change that may make something due sooner (the node's schedule).
+        self.wake: Callable[[Player], None] = _no_wake
+        #: The clock time the node's schedule last put this player at (None: not scheduled).
+        self.due_ms: float | None = None
+        self.destroyed = False
 
     # ----- position -------------------------------------------------------------------
 
@@ -167,6 +176,7 @@ class Player:
             self._unattended_since = None
         elif self._unattended_since is None:
             self._unattended_since = now_ms
+        self.wake(self)
 
     # ----- JSON ----------------------------------------------------------------------
 
@@ -274,6 +284,7 @@ class Player:
             if limit is not None:
                 self._anchor_position = min(self._anchor_position, limit)
         self.send_player_update(now_ms)
+        self.wake(self)
 
     def set_paused(self, paused: bool, now_ms: float) -> None:
         self._rebase(now_ms)
@@ -289,10 +300,12 @@ class Player:
         self._rebase(now_ms)
         self.filters = dict(filters)
         self.send_player_update(now_ms)
+        self.wake(self)
 
     def set_end_time(self, end_time: int | None) -> None:
         if self.track is not None:
             self.track.end_time = end_time
+            self.wake(self)
 
     def set_user_data(self, user_data: dict[str, Any]) -> None:
         if self.track is not None:
@@ -329,6 +342,7 @@ class Player:
         """The player is removed: its track stops."""
         self.stop(now_ms, "stopped")
         self.connected = False
+        self.destroyed = True
 
     # ----- time ----------------------------------------------------------------------
 
@@ -338,6 +352,32 @@ class Player:
             return None
         played = min(60_000.0, now_ms - self._playing_since)
         return int(played / 60_000.0 * FRAMES_PER_MINUTE)
+
+    def next_due_ms(self, now_ms: float, update_interval_ms: float) -> float | None:
+        """The earliest clock time at which :meth:`tick` may have something to do (None:
+        nothing until a change wakes the player): its next playerUpdate, its track's end, the
+        next armed fault's track time, the cleanup of an unattended track."""
+        track = self.track
+        if track is None or self.destroyed:
+            return None
+        if track.load_failure is not None:
+            return now_ms
+        due = self._last_update_clock + update_interval_ms
+        unattended = self._unattended_since
+        if unattended is not None:
+            due = min(due, unattended + self._cleanup_threshold_ms)
+        position = self.position(now_ms)
+        rate = self._rate() if self.pulling else 0.0
+        targets: list[float] = [a.fault.after_ms for a in track.faults if not a.fired]
+        limit = self._limit()
+        if limit is not None and self.pulling:
+            targets.append(limit)
+        for target in targets:
+            if position >= target:
+                return now_ms
+            if rate > 0:
+                due = min(due, now_ms + (target - position) / rate)
+        return due
 
     def tick(self, now_ms: float, update_interval_ms: float) -> None:
         """Fire whatever became due by ``now_ms``: failures, faults, track end, updates."""

@@ -9,6 +9,7 @@ with the same ``Session-Id`` before the timeout.
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import secrets
 import string
@@ -49,7 +50,7 @@ class Session:
         self.lyrics_subscribed: set[int] = set()
         self.ws: web.WebSocketResponse | None = None
         self.request: web.Request | None = None
-        self._outbox: list[str] = []
+        self._outbox: collections.deque[str] = collections.deque()
         self._resume_queue: list[str] = []
         self._lock = asyncio.Lock()
 
@@ -76,7 +77,7 @@ class Session:
         """Send every queued message, in order; messages for a closed socket are dropped."""
         async with self._lock:
             while self._outbox:
-                payload = self._outbox.pop(0)
+                payload = self._outbox.popleft()
                 ws = self.ws
                 if ws is None or ws.closed:
                     continue
