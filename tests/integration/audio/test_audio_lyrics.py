@@ -50,6 +50,7 @@ async def test_timed_lyrics_of_the_current_track_are_fetched_once(rig: AudioRig)
     await rig.emulator.control.clear_requests()
     first = await _lyrics(rig)
     assert first.payload.title == track.youtube_title
+    assert first.payload.identifier == track.youtube_id  # the gateway follows it while it plays
     assert first.payload.text
     assert first.payload.lines
     stamps = [line.timestamp_ms for line in first.payload.lines]
