@@ -104,7 +104,6 @@ GERMAN: Final[Mapping[str, str]] = {
     "lyrics.title": "Songtext: {title}",
     "lyrics.none": "Kein Songtext gefunden.",
     "lyrics.live": "🎤 Der Songtext von **{title}** läuft hier mit: {link}",
-    "lyrics.live_ended": "Der Titel ist vorbei; der Songtext läuft nicht mehr mit.",
     "np.nothing": "Es läuft nichts",
     "np.playing": "🎶 Es läuft",
     "np.paused": "⏸️ Pausiert",

@@ -99,7 +99,6 @@ ENGLISH: Final[Mapping[str, str]] = {
     "lyrics.title": "Lyrics: {title}",
     "lyrics.none": "No lyrics found.",
     "lyrics.live": "🎤 The lyrics of **{title}** follow the song here: {link}",
-    "lyrics.live_ended": "The song moved on; the lyrics stopped following it.",
     # -- the now-playing message (in the guild's preferred locale) --
     "np.nothing": "Nothing playing",
     "np.playing": "🎶 Now playing",
