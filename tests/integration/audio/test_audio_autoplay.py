@@ -205,7 +205,8 @@ async def test_the_now_playing_state_says_why_autoplay_chose_the_track(rig: Audi
     )
     assert update.payload.state.autoplay_reason == f"more from {seed.artist}"
     why = update.payload.state.autoplay_why
-    assert why is not None and (why.kind, why.subject) == ("artist", seed.artist)
+    assert why is not None
+    assert (why.kind, why.subject) == ("artist", seed.artist)
     first = rig.ui.of(UiUpdate, GUILD)[0]
     assert first.payload.state.autoplay_reason is None  # the user's own track
 
