@@ -15,6 +15,7 @@ from panel_rig import PanelRig
 
 from backbeat.db.repositories.audit import AuditRepository
 from backbeat.db.repositories.queue import QueueRepository
+from backbeat.domain.guild_settings import BlacklistScope
 from backbeat.domain.queue import NewQueueItem, QueueTrack
 
 PHONE = {"width": 375, "height": 812}
@@ -71,6 +72,9 @@ async def test_login_choose_a_guild_and_change_a_setting(
     assert await page.locator("#autoplay_mode").is_enabled()
     await page.get_by_label("DJ role").select_option(label="DJ")
     await page.get_by_label("Default volume").fill("150")
+    # The blacklist takes typed entries, one a line, and says where it applies.
+    await page.get_by_label("Entries, one per line").fill("artist:Harbor Pilots\nnightcore")
+    await page.get_by_label("Applies to").select_option(value="all")
     await page.get_by_role("button", name="Save").click()
     await page.wait_for_url(f"{rig.url}/guilds/{gid}/settings?saved=1")
     assert await page.get_by_role("status").inner_text() == (
@@ -81,13 +85,22 @@ async def test_login_choose_a_guild_and_change_a_setting(
     assert settings.dj_role_id == rig.ids["dj"]
     assert settings.default_volume == 150
     assert settings.autoplay_enabled
+    assert settings.blacklist == ("artist:Harbor Pilots", "keyword:nightcore")
+    assert settings.blacklist_scope is BlacklistScope.ALL
+    assert await page.get_by_label("Entries, one per line").input_value() == (
+        "artist:Harbor Pilots\nkeyword:nightcore"
+    )
     [entry] = await AuditRepository(rig.engine).recent(guild_id=gid)
     assert entry.actor_id == rig.ids["bob"]
 
     await page.get_by_label("Default volume").fill("999")
+    await page.get_by_label("Entries, one per line").fill("genre:lofi")
     await page.get_by_role("button", name="Save").click()
     await page.wait_for_selector("#default_volume-error")
     assert "between 0 and 200" in await page.locator("#default_volume-error").inner_text()
+    assert (
+        "line 1: unknown entry type 'genre'" in await page.locator("#blacklist-error").inner_text()
+    )
     # Focus moves to the invalid field.
     assert await page.evaluate("document.activeElement.id") == "default_volume"
     await page.screenshot(path=str(shots / "panel-settings-errors.png"), full_page=True)

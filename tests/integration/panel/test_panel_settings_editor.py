@@ -9,7 +9,7 @@ from typing import Any
 from panel_rig import PanelRig, csrf_of, login
 
 from backbeat.db.repositories.audit import AuditRepository
-from backbeat.domain.guild_settings import AutoplayMode
+from backbeat.domain.guild_settings import AutoplayMode, BlacklistScope
 from backbeat.domain.messages import Channel, Envelope
 from backbeat.domain.messages.commands import SettingsChanged
 from backbeat.domain.records import AuditSource
@@ -60,7 +60,8 @@ async def test_a_saved_form_writes_audits_invalidates_and_publishes(rig: PanelRi
                 dj_role_id=str(rig.ids["dj"]),
                 announce_channel_id=str(rig.ids["music"]),
                 twenty_four_seven="on",
-                blacklist="rickroll\n  spam.example  \nrickroll\n",
+                blacklist="rickroll\n  artist:Harbor  Pilots  \nrickroll\nhttps://x.test/a\n",
+                blacklist_scope="all",
                 vote_skip_ratio="60",
                 max_queue_per_user="5",
             ),
@@ -78,7 +79,12 @@ async def test_a_saved_form_writes_audits_invalidates_and_publishes(rig: PanelRi
     assert settings.dj_role_id == rig.ids["dj"]
     assert settings.announce_channel_id == rig.ids["music"]
     assert settings.twenty_four_seven
-    assert settings.blacklist == ("rickroll", "spam.example")
+    assert settings.blacklist == (
+        "keyword:rickroll",
+        "artist:Harbor Pilots",
+        "track:https://x.test/a",
+    )
+    assert settings.blacklist_scope is BlacklistScope.ALL
     assert settings.vote_skip_ratio == 0.6
     assert settings.max_queue_per_user == 5
 
@@ -94,6 +100,7 @@ async def test_a_saved_form_writes_audits_invalidates_and_publishes(rig: PanelRi
         "announce_channel_id",
         "twenty_four_seven",
         "blacklist",
+        "blacklist_scope",
         "vote_skip_ratio",
         "max_queue_per_user",
     }
@@ -229,3 +236,37 @@ async def test_saving_unchanged_settings_audits_and_publishes_nothing(rig: Panel
         response = await client.post(f"/guilds/{gid}/settings", data=_form(rig, token))
         assert response.status_code == 303
     assert await AuditRepository(rig.engine).recent(guild_id=gid) == []
+
+
+async def test_bad_blacklist_lines_are_named_and_nothing_is_written(rig: PanelRig) -> None:
+    gid = rig.ids["sandbox"]
+    async with rig.client() as client:
+        await login(client, rig.ids["bob"])
+        token = await csrf_of(client)
+        page = await client.get(f"/guilds/{gid}/settings")
+        assert 'id="blacklist_scope"' in page.text
+        assert "<code>artist:Name</code>" in page.text
+        response = await client.post(
+            f"/guilds/{gid}/settings",
+            data=_form(
+                rig, token, blacklist="artist:Ok\ngenre:lofi\nchannel:", blacklist_scope="x"
+            ),
+        )
+        assert response.status_code == 422
+        assert "line 2: unknown entry type &#39;genre&#39;" in response.text
+        assert "line 3: the entry is empty" in response.text
+        assert "must be one of autoplay, all" in response.text
+        assert "genre:lofi" in response.text  # the user's text is kept in the form
+        api = await client.get(f"/api/guilds/{gid}/settings")
+        assert api.json()["blacklist"] == []
+        assert api.json()["blacklist_scope"] == "autoplay"
+        patched = await client.patch(
+            f"/api/guilds/{gid}/settings",
+            json={"blacklist": ["channel:Lofi Girl"], "blacklist_scope": "all"},
+            headers={"X-CSRF-Token": token},
+        )
+        assert patched.status_code == 200, patched.text
+        assert patched.json()["blacklist"] == ["channel:Lofi Girl"]
+    settings = await rig.deps.configuration.get(guild_id=gid)
+    assert settings.blacklist == ("channel:Lofi Girl",)
+    assert settings.blacklist_scope is BlacklistScope.ALL
