@@ -208,7 +208,7 @@ class Audio:
                 )
                 state.position_saved = now
             effect = await work(conn)
-            if effect.ui == "update":
+            if effect.ui == "update" and not self.ledger.batching:  # a batch reads it once
                 effect = replace(effect, view=await self.read_view(guild_id, conn))
             return effect
 
@@ -223,6 +223,8 @@ class Audio:
             await self.follow_committed(state)
             await self.to_discord(result.reply)
             return
+        if self.ledger.defer(state, command, result):
+            return  # in a batch: the processor follows, snapshots and replies after its commit
         if self.after_commit is not None:
             await self.after_commit(command)
         await self.finish(state, command, result)

@@ -1,4 +1,5 @@
-"""Exactly-once effects: one command, one SQL transaction, recognised when redelivered.
+"""Exactly-once effects: one command (or a batch of them), one SQL transaction, recognised
+when redelivered.
 
 The transaction of a state-changing command holds, in this order: the applied-id check (a
 message already applied is answered with its stored reply and changes nothing), the
@@ -6,13 +7,24 @@ partition's fencing-token check (a worker that lost its lease while stalled cann
 the command's effect on the queue and session, its AuditLog row, its domain events, and the
 applied row with the reply. Only after the commit does Lavalink follow and do the snapshot
 and the reply go out; the bus acknowledges the message when the handler returns.
+
+A **batch** (:meth:`Ledger.batch`, used by the processor's batch handler) runs many
+commands, of many guilds, in one transaction: the fencing token is advanced once per
+partition, the applied ids of every command are looked up in one query, each command's work
+runs under a savepoint (a refusal or a failure rolls back that command only), and the
+AuditLog, EventStoreEvent and applied rows are inserted together before the commit. While a
+batch is open in the current task, :meth:`Ledger.apply` runs the work inside it and
+:meth:`Ledger.defer` keeps what follows each commit (Lavalink, snapshot, reply) for the
+processor to do after the batch committed.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -20,13 +32,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from backbeat.bus.interface import Delivery
 from backbeat.bus.keys import AUDIO_POOL
 from backbeat.db.repositories.applied import AppliedMessagesRepository
-from backbeat.db.repositories.audit import AuditRepository
+from backbeat.db.repositories.audit import AuditRepository, NewAuditEntry
 from backbeat.db.repositories.event_store import EventStoreRepository
 from backbeat.db.repositories.fencing import advance_fence
 from backbeat.db.transactions import in_transaction
+from backbeat.db.types import utc_now
 from backbeat.domain.messages import Channel, Envelope, decode
 from backbeat.domain.messages.commands import CommandEnvelope
-from backbeat.domain.records import AuditSource
+from backbeat.domain.records import AppliedMessage, AuditSource
 from backbeat.errors import MessageAlreadyAppliedError
 
 FollowUp = Callable[[], Awaitable[None]]
@@ -72,6 +85,82 @@ def _stored_reply(data: Mapping[str, Any] | None) -> Envelope | None:
     return message if isinstance(message, Envelope) else None
 
 
+@dataclass(slots=True)
+class Committed:
+    """A command of a batch whose outcome is in the batch's transaction: its effect (None
+    when it was refused, failed, or was applied before) and the reply it gets."""
+
+    command: CommandEnvelope
+    state: Any
+    effect: Effect | None
+    reply: Envelope | None
+    #: Applied before (a redelivery): make the player follow SQL instead of an effect.
+    replayed: bool = False
+
+
+@dataclass(eq=False)
+class Batch:
+    """Many commands' one transaction (see the module docstring); open while ``conn`` is."""
+
+    conn: AsyncConnection
+    applied: dict[str, AppliedMessage]
+    audit: list[NewAuditEntry] = field(default_factory=list)
+    events: list[tuple[int, str, Mapping[str, Any]]] = field(default_factory=list)
+    records: list[AppliedMessage] = field(default_factory=list)
+    #: Outcomes in the order the commands ran, for the processor to finish after the commit.
+    committed: list[Committed] = field(default_factory=list)
+    #: Snapshot views read in the transaction, by guild (the processor fills it).
+    views: dict[int, object] = field(default_factory=dict)
+    closed: bool = False
+
+    def replayed(self, command: CommandEnvelope) -> Replayed | None:
+        """The stored reply when the command was applied before the batch, else None."""
+        found = self.applied.get(command.id)
+        return None if found is None else Replayed(_stored_reply(found.reply))
+
+    def answer(
+        self, state: Any, command: CommandEnvelope, reply: Envelope | None, *, replayed: bool
+    ) -> None:
+        """A command without an effect of its own: only its reply goes out after the commit."""
+        self.committed.append(Committed(command, state, None, reply, replayed=replayed))
+
+    def refuse(self, state: Any, command: CommandEnvelope, reply: Envelope | None) -> None:
+        """Record a refusal with its error reply in the batch (a redelivery answers the same)."""
+        self.records.append(_applied_record(command, reply))
+        self.committed.append(Committed(command, state, None, reply))
+
+    def _record(self, command: CommandEnvelope, effect: Effect) -> None:
+        context = command.context
+        if effect.audit is not None:
+            self.audit.append(
+                NewAuditEntry(
+                    action=command.type,
+                    source=AuditSource(command.source),
+                    guild_id=command.guild_id,
+                    actor_id=context.user_id,
+                    channel_id=context.text_channel_id,
+                    payload={"message_id": command.id, **effect.audit},
+                )
+            )
+        for kind, payload in effect.events:
+            self.events.append((command.guild_id, kind, payload))
+        self.records.append(_applied_record(command, effect.reply))
+
+
+#: The batch open in the current task (the processor's batch handler), if any.
+_BATCH: ContextVar[Batch | None] = ContextVar("audio_ledger_batch", default=None)
+
+
+def _applied_record(command: CommandEnvelope, reply: Envelope | None) -> AppliedMessage:
+    return AppliedMessage(
+        message_id=command.id,
+        guild_id=command.guild_id,
+        command_type=command.type,
+        applied_at=utc_now(),
+        reply=_reply_json(reply),
+    )
+
+
 class Ledger:
     """Runs state-changing commands exactly once on one engine."""
 
@@ -85,7 +174,13 @@ class Ledger:
     async def apply(
         self, delivery: Delivery | None, command: CommandEnvelope, work: Work
     ) -> Effect | Replayed:
-        """Run ``work`` in the command's transaction, or return the stored reply of a repeat."""
+        """Run ``work`` in the command's transaction, or return the stored reply of a repeat.
+
+        Inside an open :meth:`batch` the work runs in the batch's transaction, under a
+        savepoint of its own."""
+        batch = self.open_batch()
+        if batch is not None:
+            return await self._apply_in(batch, command, work)
 
         async def transaction(conn: AsyncConnection) -> Effect | Replayed:
             found = await self.applied.find(conn, command.id)
@@ -101,6 +196,67 @@ class Ledger:
         except MessageAlreadyAppliedError:
             # a concurrent delivery of the same message committed first
             return await self.replay(command) or Replayed(None)
+
+    # --- batches ------------------------------------------------------------------------------
+
+    def open_batch(self) -> Batch | None:
+        """The batch open in the current task, None outside one."""
+        batch = _BATCH.get()
+        return None if batch is None or batch.closed else batch
+
+    @property
+    def batching(self) -> bool:
+        return self.open_batch() is not None
+
+    def defer(self, state: Any, command: CommandEnvelope, result: Effect | Replayed) -> bool:
+        """Inside a batch, keep an applied effect for the processor to finish after the
+        commit (True); outside one, False: the caller finishes it now."""
+        batch = self.open_batch()
+        if batch is None or not isinstance(result, Effect):
+            return False
+        batch.committed.append(Committed(command, state, result, result.reply))
+        return True
+
+    @asynccontextmanager
+    async def batch(self, deliveries: Sequence[Delivery]) -> AsyncIterator[Batch]:
+        """One transaction for many commands: the fencing token of each partition advanced
+        once (first), every applied id looked up in one query, and on a normal exit the
+        staged AuditLog, EventStoreEvent and applied rows inserted before the commit.
+
+        An exception leaves nothing committed (the processor hands the commands back)."""
+        async with self._engine.connect() as conn, conn.begin():
+            fences = sorted({(d.partition, d.fence) for d in deliveries if d.fence is not None})
+            for partition, token in fences:
+                await advance_fence(conn, pool=self._pool, partition=partition, token=token)
+            ids = [d.message.id for d in deliveries]
+            batch = Batch(conn, await self.applied.find_many(conn, ids))
+            reset = _BATCH.set(batch)
+            try:
+                yield batch
+                batch.closed = True
+                await self.audit.append_many(conn, batch.audit)
+                await self.events.append_many(conn, batch.events)
+                await self.applied.record_many(conn, batch.records)
+            finally:
+                batch.closed = True
+                _BATCH.reset(reset)
+
+    async def _apply_in(
+        self, batch: Batch, command: CommandEnvelope, work: Work
+    ) -> Effect | Replayed:
+        replayed = batch.replayed(command)
+        if replayed is not None:
+            return replayed
+        savepoint = await batch.conn.begin_nested()
+        try:
+            effect = await work(batch.conn)
+        except BaseException:
+            if savepoint.is_active:
+                await savepoint.rollback()
+            raise
+        await savepoint.commit()
+        batch._record(command, effect)
+        return effect
 
     async def replay(self, command: CommandEnvelope) -> Replayed | None:
         """The stored reply when the command was applied already (checked before a

@@ -7,25 +7,52 @@ becomes the command's one error reply (``no_node`` while every Lavalink node is 
 command needs one); nothing a command does crashes the worker. Only a
 lost lease (stale fencing token) and an unreachable or failing database propagate, so the
 bus keeps the message for a retry or for the partition's next owner.
+
+**Batches** (:meth:`CommandProcessor.handle_batch`, the bus's batch handler): the bus
+hands over what the guilds' lanes of a partition have ready (state-changing commands only,
+and not ``play``/``playnow``/``playnext``/``summon``, whose search or handshake comes before
+the transaction: those, and read-only commands, go one at a time in their lanes). A batch
+is cut into rounds; a round takes, for each guild, its next commands in order up to
+and including the first that is not a plain control (pause, resume, toggle, volume, filters,
+loop, shuffle, remove, move, clear) — so no command in a round depends on a player change
+still to come — or a read-only command alone. A round's state-changing commands run under
+their guilds' locks in one transaction (:meth:`Ledger.batch <backbeat.audio.ledger.Ledger.batch>`),
+each under a savepoint, so a refusal or a failure is that command's error reply and the
+others commit. After the commit each guild follows in order (its controls' player changes
+coalesced into the final state), gets one snapshot and its replies; guilds finish
+concurrently, and the publishes go out pipelined. Read-only commands run after the round's
+commit. A round that fails as a whole (the database, a lost lease) leaves its commands and
+the later rounds' to the bus, which hands them one at a time (:class:`PartialBatch`).
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
 from time import perf_counter
+from typing import Final
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from backbeat.audio.context import Audio
+from backbeat.audio.context import Audio, View
 from backbeat.audio.errors import CommandRefusedError, NoNodeAvailableError
 from backbeat.audio.guilds import GuildState
 from backbeat.audio.handlers import HANDLERS, READ_ONLY
+from backbeat.audio.handlers.player_patch import CURRENT_PATCH, PlayerPatch
+from backbeat.audio.ledger import Batch, Committed
 from backbeat.audio.replies import error_reply
-from backbeat.bus.interface import Delivery
+from backbeat.bus.interface import Batching, Delivery
 from backbeat.domain.messages import Envelope
 from backbeat.domain.messages.commands import CommandEnvelope
 from backbeat.errors import BackendUnavailableError, StaleFencingTokenError
 from backbeat.observability.logging import get_logger
-from backbeat.observability.metrics import audio_command_duration_seconds
+from backbeat.observability.metrics import (
+    audio_batch_commands,
+    audio_batch_fallbacks_total,
+    audio_command_duration_seconds,
+)
 
 _log = get_logger(__name__)
 
@@ -33,12 +60,76 @@ _log = get_logger(__name__)
 #: owner takes the message) and an unreachable or failing database (the bus retries).
 _RETRY_ON_BUS = (StaleFencingTokenError, BackendUnavailableError, OperationalError, InterfaceError)
 
+#: Commands whose only player change (if any) is pause, volume or filters, and whose work
+#: reads nothing a player change of the same batch would alter: several of a guild's may
+#: share a round, their player changes coalesced.
+PLAIN_CONTROLS: Final = frozenset(
+    {"pause", "resume", "toggle", "volume", "filters", "loop", "shuffle", "remove", "move", "clear"}
+)
+
+Item = tuple[Delivery, CommandEnvelope]
+
+#: Batch transactions open at once per worker. Work in a batch may take a second connection
+#: (a search's cache, a guild's settings) while the batch holds one, so the batches must
+#: leave most of the engine's pool (5 + 10 overflow by default) to those.
+BATCH_TRANSACTIONS: Final = 4
+
+
+def _in_batch(command: CommandEnvelope) -> bool:
+    """State-changing commands run in a round's transaction; the others after its commit."""
+    return command.type in HANDLERS and command.type not in READ_ONLY
+
+
+#: Commands whose work waits for something outside SQL before the transaction (a search,
+#: a voice handshake): handled one at a time in their guild's lane, never inside a batch's
+#: transaction, so they hold up no other guild.
+_SLOW_BEFORE_WORK: Final = frozenset({"play", "playnow", "playnext", "summon"})
+
+
+def batchable(message: Envelope) -> bool:
+    """Whether the bus hands this message to the batch handler."""
+    return (
+        isinstance(message, CommandEnvelope)
+        and _in_batch(message)
+        and message.type not in _SLOW_BEFORE_WORK
+    )
+
+
+def joins(previous: Envelope, message: Envelope) -> bool:
+    """Whether a guild's command may share a batch (and a round) with the one before it."""
+    return previous.type in PLAIN_CONTROLS
+
+
+def rounds(items: Sequence[Item]) -> list[list[Item]]:
+    """Cut a batch into rounds (see the module docstring), keeping each guild's order."""
+    queues: dict[int, deque[Item]] = {}
+    for item in items:
+        queues.setdefault(item[1].guild_id, deque()).append(item)
+    cut: list[list[Item]] = []
+    while queues:
+        round_: list[Item] = []
+        for guild_id in list(queues):
+            queue = queues[guild_id]
+            if not _in_batch(queue[0][1]):
+                round_.append(queue.popleft())
+            else:
+                while queue and _in_batch(queue[0][1]):
+                    item = queue.popleft()
+                    round_.append(item)
+                    if item[1].type not in PLAIN_CONTROLS:
+                        break
+            if not queue:
+                del queues[guild_id]
+        cut.append(round_)
+    return cut
+
 
 class CommandProcessor:
     """Applies commands to the SQL queue and makes the players follow."""
 
-    def __init__(self, audio: Audio) -> None:
+    def __init__(self, audio: Audio, *, batch_transactions: int = BATCH_TRANSACTIONS) -> None:
         self.audio = audio
+        self._transactions = asyncio.Semaphore(batch_transactions)
 
     async def handle(self, delivery: Delivery) -> None:
         """The bus handler: returns once the command's effect is committed and answered."""
@@ -47,6 +138,177 @@ class CommandProcessor:
             _log.warning("not_a_command", type=command.type, message_id=command.id)
             return
         await self.apply(command, delivery)
+
+    def batching(self) -> Batching:
+        """The bus's batch mode for ``commands``: which commands go in batches, which may
+        share one with the guild's command before them."""
+        return Batching(handler=self.handle_batch, accepts=batchable, joins=joins)
+
+    async def handle_batch(self, deliveries: Sequence[Delivery]) -> None:
+        """The bus's batch handler: each delivery is finished (committed and answered) as
+        soon as its guild is; a round that fails as a whole raises, leaving its commands and
+        the later rounds' unfinished (the bus hands them one at a time)."""
+        items = [(d, d.message) for d in deliveries if isinstance(d.message, CommandEnvelope)]
+        if len(items) == 1:
+            await self.handle(items[0][0])
+            return
+        for round_ in rounds(items):
+            try:
+                await self._round(round_)
+            except Exception as error:
+                audio_batch_fallbacks_total.inc()
+                _log.warning(
+                    "command_batch_not_committed",
+                    commands=len(round_),
+                    error=type(error).__name__,
+                    exc_info=not isinstance(error, _RETRY_ON_BUS),
+                )
+                raise
+
+    async def _round(self, items: list[Item]) -> None:
+        writes = [item for item in items if _in_batch(item[1])]
+        reads = [item for item in items if not _in_batch(item[1])]
+        if writes:
+            started = perf_counter()
+            states = {c.guild_id: self.audio.guilds.get(c.guild_id) for _, c in writes}
+            async with AsyncExitStack() as locks:
+                for guild_id in sorted(states):
+                    await locks.enter_async_context(states[guild_id].lock)
+                async with (
+                    self._transactions,
+                    self.audio.ledger.batch([d for d, _ in writes]) as batch,
+                ):
+                    for delivery, command in writes:
+                        await self._run_in(batch, states[command.guild_id], command, delivery)
+                    await self._read_views(batch)
+                audio_batch_commands.observe(len(writes))
+                by_guild: dict[int, list[Committed]] = {}
+                for outcome in batch.committed:
+                    by_guild.setdefault(outcome.command.guild_id, []).append(outcome)
+                deliveries = {command.id: delivery for delivery, command in writes}
+                await asyncio.gather(
+                    *(
+                        self._finish_guild(states[guild_id], outcomes, batch, started, deliveries)
+                        for guild_id, outcomes in by_guild.items()
+                    )
+                )
+        if reads:
+            await asyncio.gather(*(self.apply(command, delivery) for delivery, command in reads))
+
+    async def _run_in(
+        self, batch: Batch, state: GuildState, command: CommandEnvelope, delivery: Delivery
+    ) -> None:
+        """One command in the round's transaction; its outcome goes to ``batch.committed``."""
+        log = _log.bind(guild_id=command.guild_id, message_id=command.id, type=command.type)
+        replayed = batch.replayed(command)
+        if replayed is not None:
+            log.info("command_replayed")
+            batch.answer(state, command, replayed.reply, replayed=True)
+            return
+        handler = HANDLERS[command.type]
+        try:
+            try:
+                await handler(self.audio, state, delivery, command)
+            except NoNodeAvailableError as error:
+                raise CommandRefusedError(
+                    "no_node", f"no audio node is available: {error}"
+                ) from error
+        except CommandRefusedError as refused:
+            log.info("command_refused", code=refused.code, reason=refused.message)
+            reply = error_reply(command, refused.code, refused.message, **refused.params)
+            batch.refuse(state, command, reply)
+        except _RETRY_ON_BUS:
+            log.warning("command_not_committed", exc_info=True)
+            raise
+        except Exception as error:
+            log.exception("command_failed")
+            reply = error_reply(command, "internal", f"the command failed: {type(error).__name__}")
+            batch.answer(state, command, reply, replayed=False)
+
+    async def _read_views(self, batch: Batch) -> None:
+        """Each guild's snapshot view, once, after its last command of the round."""
+        last: dict[int, str | None] = {}
+        for outcome in batch.committed:
+            if outcome.effect is not None and outcome.effect.ui is not None:
+                last[outcome.command.guild_id] = outcome.effect.ui
+        for guild_id, kind in last.items():
+            if kind == "update":
+                batch.views[guild_id] = await self.audio.read_view(guild_id, batch.conn)
+
+    async def _finish_guild(
+        self,
+        state: GuildState,
+        outcomes: list[Committed],
+        batch: Batch,
+        started: float,
+        deliveries: dict[str, Delivery],
+    ) -> None:
+        """After the commit, in the guild's order: follow (controls coalesced), one
+        snapshot, the replies; then the guild's deliveries are finished (the bus
+        acknowledges them and hands the guild's next commands on, whatever other guilds
+        of the batch still do)."""
+        audio = self.audio
+        patch = PlayerPatch(audio.players, state.guild_id)
+        CURRENT_PATCH.set(patch)  # this task's own context: the guild's follow-ups only
+        replies: list[Envelope | None] = [outcome.reply for outcome in outcomes]
+        ui: str | None = None
+        for index, outcome in enumerate(outcomes):
+            command, effect = outcome.command, outcome.effect
+            if audio.after_commit is not None and effect is not None:
+                await audio.after_commit(command)
+            if command.type not in PLAIN_CONTROLS:
+                await self._flush(patch, outcomes, replies)
+            patch.current = index
+            try:
+                if outcome.replayed:
+                    await audio.follow_committed(state)
+                elif effect is not None and effect.follow is not None:
+                    await effect.follow()
+            except CommandRefusedError as error:
+                replies[index] = error_reply(command, error.code, error.message, **error.params)
+            except Exception as error:
+                _log.exception(
+                    "command_follow_failed",
+                    guild_id=command.guild_id,
+                    message_id=command.id,
+                    type=command.type,
+                )
+                replies[index] = error_reply(command, "player_error", f"the player failed: {error}")
+            if effect is not None and effect.ui is not None:
+                ui = effect.ui
+        await self._flush(patch, outcomes, replies)
+        CURRENT_PATCH.set(None)
+        if ui is not None:
+            view = batch.views.get(state.guild_id)
+            await audio.publish_ui(state, ui, view=view if isinstance(view, View) else None)
+        for outcome, reply in zip(outcomes, replies, strict=True):
+            await audio.to_discord(reply)
+            kind = "ok" if outcome.effect is not None or outcome.replayed else "refused"
+            audio_command_duration_seconds.labels(outcome.command.type, kind).observe(
+                perf_counter() - started
+            )
+        for outcome in outcomes:
+            deliveries[outcome.command.id].finished()
+
+    async def _flush(
+        self, patch: PlayerPatch, outcomes: list[Committed], replies: list[Envelope | None]
+    ) -> None:
+        if not patch.pending:
+            return
+        contributors = list(patch.contributors)
+        try:
+            await patch.flush()
+        except Exception as error:
+            for index in contributors:
+                command = outcomes[index].command
+                _log.warning(
+                    "command_follow_failed",
+                    guild_id=command.guild_id,
+                    message_id=command.id,
+                    type=command.type,
+                    error=repr(error),
+                )
+                replies[index] = error_reply(command, "player_error", f"the player failed: {error}")
 
     async def apply(self, command: CommandEnvelope, delivery: Delivery | None = None) -> None:
         started = perf_counter()

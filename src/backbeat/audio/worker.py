@@ -1,7 +1,8 @@
 """An audio worker: a member of the audio lease pool with its processor, events and timers.
 
-It consumes ``discord-bot:commands`` (the processor) and ``discord-bot:to-audio`` (voice
-events, listener counts) for the partitions it leases, drains the players' events, and
+It consumes ``discord-bot:commands`` (the processor, in batches per partition) and
+``discord-bot:to-audio`` (voice events, listener counts) for the partitions it leases,
+drains the players' events, and
 publishes ``ui:now`` and ``to-discord``. When it gains partitions it restores their players from SQL
 (:mod:`backbeat.audio.restore`, taking over another worker's players by REST).
 
@@ -37,6 +38,7 @@ from backbeat.audio.takeover import SessionTakeover
 from backbeat.audio.timers import Timers
 from backbeat.audio.voice import VoiceEvents
 from backbeat.bus.interface import Delivery, Handler
+from backbeat.bus.publisher import BatchingPublisher
 from backbeat.bus.streams import StreamBus
 from backbeat.bus.worker import LeasedWorker
 from backbeat.cache.search import SearchCache
@@ -84,8 +86,10 @@ class AudioWorker:
         resume_timeout_s: float = 60.0,
     ) -> None:
         self.worker_id = worker_id or settings.audio_worker_id or default_worker_id()
+        #: Snapshots and replies of many guilds go out in pipelines (one round trip each).
+        self.publisher = BatchingPublisher(bus)
         self.audio = Audio(
-            bus=bus,
+            bus=self.publisher,
             engine=engine,
             players=players,
             settings=settings,
@@ -108,6 +112,7 @@ class AudioWorker:
                 Channel.COMMANDS: self._patient(self.processor.handle),
                 Channel.TO_AUDIO: self._patient(self.voice.handle),
             },
+            batching={Channel.COMMANDS: self.processor.batching()},
             on_change=self._partitions_changed,
             ttl_ms=lease_ttl_ms,
         )
@@ -211,6 +216,7 @@ class AudioWorker:
             await self.restorer.close()
             await self.positions.close()
             await self.audio.autoplay.close()
+            await self.publisher.close()
             for state in self.audio.guilds:
                 state.cancel_timers()
 

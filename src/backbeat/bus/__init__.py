@@ -7,6 +7,8 @@ See docs/bus.md. Services use :class:`Bus` (publish, consume, tap, leases); buil
 from backbeat.bus.dedupe import LatestState, RecentIds
 from backbeat.bus.factory import bus_config, create_bus, memory_bus, redis_bus
 from backbeat.bus.interface import (
+    BatchHandler,
+    Batching,
     Bus,
     BusConfig,
     Consumer,
@@ -22,6 +24,8 @@ from backbeat.bus.streams import StreamBus
 __all__ = [
     "AUDIO_POOL",
     "DEFAULT_GROUPS",
+    "BatchHandler",
+    "Batching",
     "Bus",
     "BusConfig",
     "Consumer",

@@ -39,8 +39,9 @@ from collections import deque
 from collections.abc import Awaitable, Iterable
 from typing import TypeVar
 
+from backbeat.bus.batcher import Acks, Batcher
 from backbeat.bus.dedupe import LatestState, RecentIds
-from backbeat.bus.interface import BusConfig, Delivery, Handler, LeaseGuard
+from backbeat.bus.interface import Batching, BusConfig, Delivery, Handler, LeaseGuard
 from backbeat.bus.keys import Keys
 from backbeat.bus.store import Entry, FenceCheck, StreamStore
 from backbeat.domain.messages import Channel, Envelope, Rejection, decode
@@ -81,9 +82,14 @@ class _PartitionReader:
         self._lane_tasks: dict[int, asyncio.Task[None]] = {}
         self._in_flight = 0
         self._room = asyncio.Event()
-        self._task = asyncio.create_task(
-            self._run(), name=f"bus:{owner.channel.value}:{partition}:{owner.consumer_name}"
+        name = f"bus:{owner.channel.value}:{partition}:{owner.consumer_name}"
+        self._batcher = (
+            None
+            if owner.batching is None
+            else Batcher(owner.batching.handler, channel=owner.channel.value, name=name)
         )
+        self._acks = Acks(owner.store, self.stream, owner.group)
+        self._task = asyncio.create_task(self._run(), name=name)
 
     @property
     def in_flight(self) -> int:
@@ -365,9 +371,13 @@ class _PartitionReader:
         """Hand one guild's entries to the handler in order until the lane is empty."""
         try:
             while lane and self._current():
-                entry, message = lane[0]
+                group = self._group(lane)
                 try:
-                    await self._deliver(entry, message)
+                    if group is None:
+                        await self._deliver(*lane[0])
+                        handed = 1
+                    else:
+                        handed = await self._deliver_group(group)
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
@@ -380,9 +390,12 @@ class _PartitionReader:
                     self._failure = self._failure or exc
                     self._halted = True
                     break
-                lane.popleft()
-                self._in_flight -= 1
+                for _ in range(handed):
+                    lane.popleft()
+                    self._in_flight -= 1
                 self._room.set()
+                if group is not None and handed < len(group):
+                    break  # the lease is gone: the rest stays pending
         finally:
             self._in_flight -= len(lane)  # left pending: the next take-back hands them
             lane.clear()
@@ -400,6 +413,75 @@ class _PartitionReader:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self._batcher is not None:
+            await self._batcher.cancel()
+
+    # -- batch mode -----------------------------------------------------------------------
+
+    def _group(self, lane: deque[tuple[Entry, Envelope]]) -> list[tuple[Entry, Envelope]] | None:
+        """The lane's head entries that go to the batch handler together (None: the head
+        goes to the single handler)."""
+        batching = self._owner.batching
+        if batching is None or not batching.accepts(lane[0][1]):
+            return None
+        group = [lane[0]]
+        while (
+            len(group) < min(len(lane), batching.group_max)
+            and batching.accepts(lane[len(group)][1])
+            and batching.joins(group[-1][1], lane[len(group)][1])
+        ):
+            group.append(lane[len(group)])
+        return group
+
+    async def _deliver_group(self, group: list[tuple[Entry, Envelope]]) -> int:
+        """Hand a guild's group to the batcher and acknowledge each entry once it is done;
+        an entry whose batch failed goes to the single handler (retries, dead letters).
+        Returns how many entries were disposed of (fewer when the lease went)."""
+        owner = self._owner
+        assert self._batcher is not None
+        wanted: list[tuple[Entry, Envelope]] = []
+        deliveries: list[Delivery] = []
+        now = time.time()
+        for entry, message in group:
+            if owner.skip_reason(message) is not None:
+                continue  # the single path below acknowledges and counts it
+            owner.latency.observe(max(0.0, now - message.ts))
+            wanted.append((entry, message))
+            deliveries.append(
+                Delivery(
+                    message,
+                    owner.channel,
+                    self.partition,
+                    entry.entry_id,
+                    entry.deliveries,
+                    fence=self._token,
+                    guard=owner.guard,
+                )
+            )
+        submitted = iter(self._batcher.submit(deliveries))
+        handed = 0
+        for entry, message in group:
+            if not wanted or wanted[0][0] is not entry:
+                await self._deliver(entry, message)  # duplicate or stale: acknowledged
+                handed += 1
+                continue
+            wanted.pop(0)
+            _, future = next(submitted)
+            try:
+                await future
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                if not self._current():
+                    return handed  # left pending: the next owner hands it
+                await self._deliver(entry, message, screened=True)  # alone, with retries
+                handed += 1
+                continue
+            await self._acks.ack(entry.entry_id)
+            owner.handled(message)
+            owner.handled_ok.inc()
+            handed += 1
+        return handed
 
     # -- one entry ------------------------------------------------------------------------
 
@@ -450,13 +532,14 @@ class _PartitionReader:
         if message is not None and self._current():
             await self._deliver(entry, message)
 
-    async def _deliver(self, entry: Entry, message: Envelope) -> None:
+    async def _deliver(self, entry: Entry, message: Envelope, *, screened: bool = False) -> None:
         """Hand a decoded entry to the handler (retrying in place) and acknowledge it.
 
-        Called only right after :meth:`_current` said yes; each retry checks again."""
+        Called only right after :meth:`_current` said yes; each retry checks again.
+        ``screened``: the duplicate and stale checks were made (a failed batch's entry)."""
         owner = self._owner
         channel = owner.channel.value
-        outcome = owner.skip_reason(message)
+        outcome = None if screened else owner.skip_reason(message)
         if outcome is not None:
             await owner.store.ack(self.stream, owner.group, [entry.entry_id])
             bus_messages_handled_total.labels(channel, outcome).inc()
@@ -520,12 +603,15 @@ class StreamConsumer:
         exclusive: bool,
         dedupe_size: int,
         guard: LeaseGuard | None = None,
+        batching: Batching | None = None,
     ) -> None:
         self.store = store
         self.keys = keys
         self.config = config
         self.channel = channel
         self.handler = handler
+        #: Batch mode (the lanes hand accepted entries to a batch handler), None: one by one.
+        self.batching = batching
         self.group = group
         self.consumer_name = consumer
         self.exclusive = exclusive

@@ -6,7 +6,7 @@ The :class:`Bus` protocol has two implementations over one consumer engine: Redi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -84,6 +84,14 @@ class Delivery:
     deliveries: int
     fence: int | None = None
     guard: LeaseGuard | None = field(default=None, repr=False, compare=False)
+    #: Batch mode: tells the consumer this delivery is done before the batch handler returns.
+    settle: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+
+    def finished(self) -> None:
+        """A batch handler's word that this delivery is done (committed and answered): the
+        consumer acknowledges it and hands its guild's next entries on (no-op otherwise)."""
+        if self.settle is not None:
+            self.settle()
 
     @property
     def redelivered(self) -> bool:
@@ -102,6 +110,29 @@ class Delivery:
 
 
 Handler = Callable[[Delivery], Awaitable[None]]
+#: Handles a batch of deliveries of one partition, at most one group of consecutive entries
+#: per guild, in stream order. It returns once every delivery is done (committed and
+#: answered), or calls :meth:`Delivery.finished` on one as soon as that one is done (so its
+#: guild's next entries are handed on meanwhile). Raising means every delivery not finished
+#: failed: the consumer hands those to the single handler one at a time, in order. A guild's
+#: deliveries must finish in order (once one fails, the later ones of its guild must not
+#: have been handled).
+BatchHandler = Callable[[Sequence[Delivery]], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Batching:
+    """Batch mode of a consumer: which entries go to ``handler`` in batches (``accepts``;
+    the others to the single handler, in their guild's order) and whether a guild's entry
+    may share a batch with the one before it (``joins(previous, message)``)."""
+
+    handler: BatchHandler
+    accepts: Callable[[Envelope], bool] = lambda _: True
+    joins: Callable[[Envelope, Envelope], bool] = lambda _previous, _message: False
+    #: Most consecutive entries of one guild in one batch.
+    group_max: int = 20
+
+
 PartitionsChanged = Callable[[frozenset[int]], Awaitable[None]]
 
 
@@ -183,6 +214,10 @@ class Bus(Protocol):
     async def publish(self, channel: Channel, message: Envelope) -> str:
         """Append a message to its guild's partition; returns the stream entry id."""
 
+    async def publish_many(self, messages: Sequence[tuple[Channel, Envelope]]) -> list[str]:
+        """Publish several messages in one round trip (each on its own guild's partition,
+        in the given order per partition); the entry ids in the same order."""
+
     async def publish_raw(self, channel: Channel, partition: int, data: bytes) -> str:
         """Append bytes as they are (tools and tests: replays, malformed input)."""
 
@@ -197,11 +232,15 @@ class Bus(Protocol):
         exclusive: bool = False,
         dedupe_size: int = 10_000,
         guard: LeaseGuard | None = None,
+        batching: Batching | None = None,
     ) -> Consumer:
         """A consumer handing each message to ``handler``, acknowledging after it returns.
 
         With a ``guard`` every message is handed only while ``guard.token(partition)`` is
-        the token the reader started with (see docs/bus.md, "One owner at a time")."""
+        the token the reader started with (see docs/bus.md, "One owner at a time"). With
+        ``batching``, the guilds' lanes hand the entries it accepts to its handler together
+        (one batch of what the lanes have ready at a time) and acknowledge them together;
+        ``handler`` still takes back pending entries and those of a failed batch."""
 
     def tap(self, channel: Channel) -> Tap:
         """Observe a channel without taking part in any consumer group."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from backbeat.bus.keys import DEAD_SUFFIX
@@ -99,6 +99,9 @@ class MemoryStreamStore:
             del log.entries[next(iter(log.entries))]
         self._notify(stream)
         return _id(log.seq)
+
+    async def append_many(self, items: Sequence[tuple[str, bytes]], maxlen: int) -> list[str]:
+        return [await self.append(stream, data, maxlen) for stream, data in items]
 
     async def ensure_group(self, stream: str, group: str) -> None:
         self._stream(stream).groups.setdefault(group, _Group())

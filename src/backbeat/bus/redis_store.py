@@ -9,7 +9,7 @@ checks the lease key and runs ``XREADGROUP`` (see :class:`~backbeat.bus.store.Fe
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import cast
 
 import redis.asyncio as aioredis
@@ -121,6 +121,15 @@ class RedisStreamStore:
             stream, {k.FIELD_MESSAGE: data}, maxlen=maxlen, approximate=True
         )
         return _text(entry_id)
+
+    async def append_many(self, items: Sequence[tuple[str, bytes]], maxlen: int) -> list[str]:
+        if not items:
+            return []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for stream, data in items:
+                pipe.xadd(stream, {k.FIELD_MESSAGE: data}, maxlen=maxlen, approximate=True)
+            ids = await pipe.execute()
+        return [_text(entry_id) for entry_id in ids]
 
     async def ensure_group(self, stream: str, group: str) -> None:
         if (stream, group) in self._groups:

@@ -7,7 +7,7 @@ Entry ids are strings that sort by append order within a stream.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -86,6 +86,10 @@ class StreamStore(Protocol):
     durable: bool
 
     async def append(self, stream: str, data: bytes, maxlen: int) -> str: ...
+
+    async def append_many(self, items: Sequence[tuple[str, bytes]], maxlen: int) -> list[str]:
+        """Append each ``(stream, data)`` in order, in one round trip (not atomically); the
+        entry ids in the same order."""
 
     async def ensure_group(self, stream: str, group: str) -> None: ...
 

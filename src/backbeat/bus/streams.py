@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from backbeat.bus.consumer import StreamConsumer
-from backbeat.bus.interface import BusConfig, Handler, LeaseGuard, PartitionsChanged
+from backbeat.bus.interface import (
+    Batching,
+    BusConfig,
+    Handler,
+    LeaseGuard,
+    PartitionsChanged,
+)
 from backbeat.bus.keys import DEAD_SUFFIX, DEFAULT_GROUPS, Keys
 from backbeat.bus.leases import LeaseStore, PartitionLeases
 from backbeat.bus.store import DeadLetter, StreamStats, StreamStore
@@ -163,6 +169,18 @@ class StreamBus:
         bus_messages_published_total.labels(channel.value).inc()
         return entry_id
 
+    async def publish_many(self, messages: Sequence[tuple[Channel, Envelope]]) -> list[str]:
+        items: list[tuple[str, bytes]] = []
+        for channel, message in messages:
+            if not channel_accepts(channel, message):
+                raise ValueError(f"{message.type!r} messages do not travel on {channel.value}")
+            partition = self._config.partition_of(channel, message.guild_id)
+            items.append((self.keys.stream(channel, partition), encode(message)))
+        ids = await self.store.append_many(items, self._config.maxlen)
+        for channel, _ in messages:
+            bus_messages_published_total.labels(channel.value).inc()
+        return ids
+
     async def publish_raw(self, channel: Channel, partition: int, data: bytes) -> str:
         if not 0 <= partition < self._config.partition_count(channel):
             raise ValueError(f"{channel.value} has no partition {partition}")
@@ -181,6 +199,7 @@ class StreamBus:
         exclusive: bool = False,
         dedupe_size: int = 10_000,
         guard: LeaseGuard | None = None,
+        batching: Batching | None = None,
     ) -> StreamConsumer:
         return StreamConsumer(
             self.store,
@@ -194,6 +213,7 @@ class StreamBus:
             exclusive=exclusive,
             dedupe_size=dedupe_size,
             guard=guard,
+            batching=batching,
         )
 
     def tap(self, channel: Channel) -> StreamTap:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 
-from backbeat.bus.interface import Handler, PartitionsChanged
+from backbeat.bus.interface import Batching, Handler, PartitionsChanged
 from backbeat.bus.keys import AUDIO_POOL
 from backbeat.bus.leases import PartitionLeases
 from backbeat.bus.streams import StreamBus
@@ -33,6 +33,7 @@ class LeasedWorker:
         *,
         worker_id: str,
         handlers: Mapping[Channel, Handler],
+        batching: Mapping[Channel, Batching] | None = None,
         on_change: PartitionsChanged | None = None,
         pool: str = AUDIO_POOL,
         ttl_ms: int | None = None,
@@ -43,7 +44,12 @@ class LeasedWorker:
         self.leases: PartitionLeases = bus.leases(pool, worker_id, self._changed, ttl_ms=ttl_ms)
         self.consumers = {
             channel: bus.consume(
-                channel, handler, consumer=worker_id, exclusive=True, guard=self.leases
+                channel,
+                handler,
+                consumer=worker_id,
+                exclusive=True,
+                guard=self.leases,
+                batching=(batching or {}).get(channel),
             )
             for channel, handler in handlers.items()
         }

@@ -118,6 +118,15 @@ bus_handle_duration_seconds = Histogram(
     buckets=_LATENCY_BUCKETS,
     registry=REGISTRY,
 )
+#: Batch sizes (entries per batch, commands per transaction).
+_BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 500)
+bus_batch_size = Histogram(
+    "bus_batch_size",
+    "Deliveries handed to a batch handler at once, by channel.",
+    ["channel"],
+    buckets=_BATCH_BUCKETS,
+    registry=REGISTRY,
+)
 bus_delivery_latency_seconds = Histogram(
     "bus_delivery_latency_seconds",
     "Time from publish to the start of handling, by channel.",
@@ -161,6 +170,17 @@ audio_command_duration_seconds = Histogram(
     "Time from taking a command to its reply, by command type and outcome (ok, refused, error).",
     ["command", "outcome"],
     buckets=_LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+audio_batch_commands = Histogram(
+    "audio_batch_commands",
+    "State-changing commands committed by one batch transaction of the command processor.",
+    buckets=_BATCH_BUCKETS,
+    registry=REGISTRY,
+)
+audio_batch_fallbacks_total = Counter(
+    "audio_batch_fallbacks_total",
+    "Batch rounds of the command processor that failed as a whole (handed back one by one).",
     registry=REGISTRY,
 )
 audio_players = Gauge(

@@ -1,7 +1,8 @@
 """Player controls: pause, resume, toggle, seek, volume, filters, stop, disconnect, summon.
 
 Each commits the session change first (with the message id, in one transaction), then makes
-the player follow.
+the player follow (in a batch, pause, volume and filters changes of one guild are coalesced:
+:mod:`backbeat.audio.handlers.player_patch`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from backbeat.audio.context import Audio
 from backbeat.audio.errors import CommandRefusedError
 from backbeat.audio.guilds import GuildState
+from backbeat.audio.handlers.player_patch import player_for
 from backbeat.audio.ledger import Effect
 from backbeat.audio.replies import notice
 from backbeat.bus.interface import Delivery
@@ -58,7 +60,7 @@ async def pause(
         async def follow() -> None:
             state.paused_by_bot = False
             if audio.players.snapshot(guild_id) is not None:
-                await audio.players.set_paused(guild_id, paused)
+                await player_for(audio.players, guild_id).set_paused(guild_id, paused)
 
         return Effect(
             reply=notice(command, "pause.paused" if paused else "pause.resumed"),
@@ -112,7 +114,7 @@ async def volume(
 
         async def follow() -> None:
             if audio.players.snapshot(guild_id) is not None:
-                await audio.players.set_volume(guild_id, percent)
+                await player_for(audio.players, guild_id).set_volume(guild_id, percent)
 
         return Effect(
             reply=notice(command, "volume.set", percent=percent),
@@ -137,7 +139,7 @@ async def filters(
 
         async def follow() -> None:
             if audio.players.snapshot(guild_id) is not None:
-                await audio.players.set_filters(guild_id, lavalink)
+                await player_for(audio.players, guild_id).set_filters(guild_id, lavalink)
 
         return Effect(
             reply=notice(command, "filters.set", preset=preset),

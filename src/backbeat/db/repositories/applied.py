@@ -11,7 +11,7 @@ batches, each its own short transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -104,6 +104,43 @@ class AppliedMessagesRepository:
             return applied
 
         return await transact(self._engine, "applied.record", work, conn=conn)
+
+    async def find_many(
+        self, conn: AsyncConnection, message_ids: Sequence[str]
+    ) -> dict[str, AppliedMessage]:
+        """The applied records among ``message_ids`` (one query, on the caller's ``conn``)."""
+        if not message_ids:
+            return {}
+        rows = await conn.execute(
+            select(_TABLE).where(AppliedMessageRow.message_id.in_(list(set(message_ids))))
+        )
+        return {row.message_id: _applied(row) for row in rows}
+
+    async def record_many(self, conn: AsyncConnection, applied: Sequence[AppliedMessage]) -> None:
+        """Record several applied ids in one statement on the caller's ``conn`` (the batch's
+        transaction). Raises :class:`MessageAlreadyAppliedError` when one is recorded
+        already (the whole statement fails: roll the transaction back)."""
+        if not applied:
+            return
+        for record in applied:
+            if len(record.message_id) != limits.MESSAGE_ID:
+                raise ValueError(f"message_id must be {limits.MESSAGE_ID} characters")
+            if not record.command_type or len(record.command_type) > limits.MESSAGE_TYPE:
+                raise ValueError(f"command_type must be 1..{limits.MESSAGE_TYPE} characters")
+        rows = [
+            {
+                "message_id": record.message_id,
+                "guild_id": record.guild_id,
+                "command_type": record.command_type,
+                "applied_at": record.applied_at,
+                "reply": record.reply,
+            }
+            for record in applied
+        ]
+        try:
+            await conn.execute(insert(AppliedMessageRow), rows)
+        except IntegrityError as error:
+            raise MessageAlreadyAppliedError(applied[0].message_id) from error
 
     async def purge(self, *, older_than: datetime, batch_size: int = PURGE_BATCH) -> int:
         """Delete records applied before ``older_than``, ``batch_size`` per transaction (so

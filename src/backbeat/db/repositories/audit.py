@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Row, insert, select
@@ -27,6 +28,18 @@ def _entry(row: Row[Any]) -> AuditEntry:
         payload=row.payload or {},
         created_at=row.created_at,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class NewAuditEntry:
+    """One action to record with :meth:`AuditRepository.append_many`."""
+
+    action: str
+    source: AuditSource
+    guild_id: int | None = None
+    actor_id: int | None = None
+    channel_id: int | None = None
+    payload: Mapping[str, Any] = field(default_factory=dict)
 
 
 class AuditRepository:
@@ -66,6 +79,29 @@ class AuditRepository:
             return _entry(row)
 
         return await transact(self._engine, "audit.append", work, conn=conn)
+
+    async def append_many(self, conn: AsyncConnection, entries: Sequence[NewAuditEntry]) -> None:
+        """Record several actions in one statement on the caller's ``conn`` (a batch of
+        commands' transaction); nothing is read back."""
+        if not entries:
+            return
+        now = utc_now()
+        rows = []
+        for entry in entries:
+            if not entry.action or len(entry.action) > 64:
+                raise ValueError("action must be 1..64 characters")
+            rows.append(
+                {
+                    "guild_id": entry.guild_id,
+                    "actor_id": entry.actor_id,
+                    "action": entry.action,
+                    "source": AuditSource(entry.source).value,
+                    "channel_id": entry.channel_id,
+                    "payload": dict(entry.payload),
+                    "created_at": now,
+                }
+            )
+        await conn.execute(insert(AuditLog), rows)
 
     async def recent(
         self,

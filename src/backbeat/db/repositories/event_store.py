@@ -7,7 +7,7 @@ are never skipped or shared.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Row, func, insert, select
@@ -83,6 +83,41 @@ class EventStoreRepository:
             max_attempts=MAX_ATTEMPTS * 4,
             conn=conn,
         )
+
+    async def append_many(
+        self, conn: AsyncConnection, events: Sequence[tuple[int, str, Mapping[str, Any]]]
+    ) -> None:
+        """Append ``(guild_id, type, payload)`` events in order on the caller's ``conn`` (a
+        batch of commands' transaction): one query for every guild's last sequence number,
+        one statement for the rows. A concurrent append to one of the guilds fails the
+        statement (the unique sequence number): roll back and run the work again."""
+        if not events:
+            return
+        for _, kind, _ in events:
+            if not kind or len(kind) > 64:
+                raise ValueError("type must be 1..64 characters")
+        guilds = sorted({guild_id for guild_id, _, _ in events})
+        found = await conn.execute(
+            select(EventStoreEvent.guild_id, func.max(EventStoreEvent.seq))
+            .where(EventStoreEvent.guild_id.in_(guilds))
+            .group_by(EventStoreEvent.guild_id)
+        )
+        last: dict[int, int] = {int(guild_id): int(seq or 0) for guild_id, seq in found.all()}
+        now = utc_now()
+        rows = []
+        for guild_id, kind, payload in events:
+            seq = (last.get(guild_id) or 0) + 1
+            last[guild_id] = seq
+            rows.append(
+                {
+                    "guild_id": guild_id,
+                    "seq": seq,
+                    "type": kind,
+                    "payload": dict(payload),
+                    "created_at": now,
+                }
+            )
+        await conn.execute(insert(EventStoreEvent), rows)
 
     async def read_from(
         self,
