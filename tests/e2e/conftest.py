@@ -3,9 +3,7 @@ the ``deployment`` fixture's two set-ups (embedded: one process; distributed: Re
 PostgreSQL, the gateway and audio as separate ``backbeat run`` processes).
 
 One test module per diagram: /play command, voice connection establishment, button
-interaction, search and cache, error propagation, metrics collection. The autoplay
-diagram has no test yet: the autoplay engine is not built, and its acceptance test lands
-with the autoplay issue.
+interaction, search and cache, error propagation, metrics collection, autoplay.
 """
 
 from __future__ import annotations

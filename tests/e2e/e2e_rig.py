@@ -42,6 +42,7 @@ from backbeat.observability.status import StatusServer
 from backbeat.runtime import ProcessContext
 from backbeat.testing.backends import create_database, drop_database
 from backbeat.testing.discord import DiscordEmulator
+from backbeat.testing.dns import CATALOG_HOSTS
 from backbeat.testing.lavalink.control_client import LavalinkControlClient
 from backbeat.testing.lavalink.server import LavalinkEmulator
 from backbeat.testing.voice import VoiceCredentialRegistry
@@ -103,9 +104,12 @@ class Taps:
     async def __aexit__(self, *exc: object) -> None:
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # bounded: a tap whose read does not end on cancellation must not hang the test
+        done, stuck = await asyncio.wait(self._tasks, timeout=WAIT_S)
+        assert not stuck, f"{len(stuck)} bus taps did not stop within {WAIT_S} s"
+        failed = [t.exception() for t in done if not t.cancelled() and t.exception()]
+        if failed:
+            raise failed[0]  # type: ignore[misc]
 
     async def _read(self, channel: Channel, opened: asyncio.Event) -> None:
         async with self._bus.tap(channel) as tap:
@@ -218,6 +222,8 @@ def environment(
         "SHARD_COUNT": "1",
         "LAVALINK_NODES": json.dumps(nodes),
         "VOICE_CONNECT_TIMEOUT_S": "10",
+        # The catalog's hosts (autoplay's YouTube Mix links) do not resolve here: admit them.
+        "URL_ALLOWLIST": json.dumps(sorted(CATALOG_HOSTS)),
     }
     if database_url is not None:
         values["DATABASE_URL"] = database_url
@@ -331,7 +337,7 @@ class Child:
             return await asyncio.wait_for(self.proc.wait(), 30)
         except TimeoutError:
             self.proc.kill()
-            await self.proc.wait()
+            await asyncio.wait_for(self.proc.wait(), 10)  # bounded even after SIGKILL
             return None
 
 
@@ -341,12 +347,14 @@ async def distributed(
 ) -> AsyncIterator[Deployment]:
     """Redis, PostgreSQL (migrated first, as ``backbeat migrate`` does), and the gateway and
     audio each in a process of its own."""
-    database_url = await create_database(
-        "postgresql", f"bbe2e_{uuid.uuid4().hex[:12]}", sqlite_dir=tmp_path
-    )
+    async with asyncio.timeout(WAIT_S):  # bounded: a database server that stalls fails here
+        database_url = await create_database(
+            "postgresql", f"bbe2e_{uuid.uuid4().hex[:12]}", sqlite_dir=tmp_path
+        )
     engine = create_engine(database_url)
     try:
-        await migrate_to(engine, "head")
+        async with asyncio.timeout(WAIT_S):
+            await migrate_to(engine, "head")
         async with emulator_pair() as (emu, node):
             base = {k: v for k, v in os.environ.items() if not k.startswith("BACKBEAT_")}
             base.update(
