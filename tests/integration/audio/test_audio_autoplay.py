@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 from audio_rig import AudioRig, RigFactory, fast_settings
 
@@ -103,19 +104,48 @@ async def test_candidates_are_ready_before_the_track_ends(rig: AudioRig) -> None
     # the preparation searches while the track plays (three searches: mix, artist, genre)
     await _until(rig, lambda n: n >= 3)
     await rig.emulator.control.clear_requests()
-    before = (await rig.emulator.control.clock())["nowMs"]
-    await rig.emulator.control.advance(start.payload.track.length_ms + 1_000)
+    control = rig.emulator.control
+    # The manual clock stands still unless moved: jump to the track's exact end, then let
+    # time flow in 20 ms steps (never faster than real time) until the pick plays, and
+    # read its start from the emulator (its clock minus the pick's position), not ours.
+    clock_ms, first = await _snapshot(rig)
+    assert first is not None
+    ended_at = clock_ms - first["track"]["info"]["position"] + start.payload.track.length_ms
+    await control.advance(ended_at - clock_ms)
+    picked: dict[str, Any] | None = None
+    for _ in range(int(STEPPED_MS / STEP_MS)):
+        clock_ms, playing = await _snapshot(rig)
+        if playing is not None and playing["track"]["info"]["identifier"] != seed.youtube_id:
+            picked = playing
+            break
+        await control.advance(STEP_MS)
+        await asyncio.sleep(STEP_MS / 1000)  # paces the emulated clock, waits for nothing
+    assert picked is not None, f"no pick within {STEPPED_MS} ms of the emulator's clock"
+    started_at = clock_ms - picked["track"]["info"]["position"]
+    assert 0 <= started_at - ended_at <= 500, started_at - ended_at
     nxt = (await rig.discord.count(TrackStart, 2, GUILD))[1]
     assert nxt.payload.is_autoplay
-    requests = await rig.emulator.control.requests("/v4/")
+    requests = await control.requests("/v4/")
     play_at = next(
         i for i, r in enumerate(requests) if r["method"] == "PATCH" and "players" in str(r["path"])
     )
     searches = [r for r in requests[:play_at] if str(r["path"]).startswith("/v4/loadtracks")]
     assert searches == [], "a search sat between the track's end and the next track"
-    after = (await rig.emulator.control.clock())["nowMs"]
-    ended_at = before + start.payload.track.length_ms + 1_000
-    assert after - ended_at <= 500
+
+
+#: How far the clock steps while the pick is awaited, and in what steps.
+STEPPED_MS = 10_000
+STEP_MS = 20
+
+
+async def _snapshot(rig: AudioRig) -> tuple[float, dict[str, Any] | None]:
+    """The emulator's clock and the guild's player (with a track), taken together."""
+    state = await rig.emulator.control.state()
+    for session in state["sessions"]:
+        for found in session.get("players", []):
+            if found["guildId"] == str(GUILD) and found.get("track"):
+                return float(state["clockMs"]), found
+    return float(state["clockMs"]), None
 
 
 async def _until(rig: AudioRig, check: Callable[[int], bool]) -> None:
