@@ -140,6 +140,18 @@ async def test_typed_entries_their_errors_and_the_play_scope(
                 assert record["initial_response"]["type"] == 8
                 choices = record["initial_response"]["data"]["choices"]
                 assert [c["value"] for c in choices] == ["artist:Harbor Pilots"]
+                # A member who may not change the settings is shown no entries.
+                asked = await control.invoke_autocomplete(
+                    guild_id=place.guild,
+                    channel_id=place.text,
+                    user_id=bob,
+                    name="settings",
+                    subcommand="blacklist-remove",
+                    options={"entry": ""},
+                    focused="entry",
+                )
+                record = await control.interaction(asked["id"], min_events=1)
+                assert record["initial_response"]["data"]["choices"] == []
                 assert await setting("blacklist-remove", {"entry": choices[0]["value"]}) == (
                     "✅ No longer blacklisted: artist:Harbor Pilots"
                 )
