@@ -149,19 +149,21 @@ def music_commands(flow: CommandFlow, suggest: Autocomplete) -> list[AppCommand]
 
         return command
 
+    def bare(name: str, description: str, kind: Callable[..., CommandEnvelope]) -> AppCommand:
+        """A control command without options (``/pause``, ``/stop``, ``/clear`` ...)."""
+
+        @app_commands.command(name=name, description=description)
+        @app_commands.guild_only()
+        async def command(interaction: discord.Interaction) -> None:
+            await control(interaction, simple(kind))
+
+        return command
+
     play = queries("play", "Play a song or add it to the queue", Play, False)
     playnext = queries("playnext", "Queue a song to play next", PlayNext, False)
     playnow = queries("playnow", "Play a song now, before the queue", PlayNow, True)
-
-    @app_commands.command(name="pause", description="Pause the music")
-    @app_commands.guild_only()
-    async def pause(interaction: discord.Interaction) -> None:
-        await control(interaction, simple(Pause))
-
-    @app_commands.command(name="resume", description="Resume the music")
-    @app_commands.guild_only()
-    async def resume(interaction: discord.Interaction) -> None:
-        await control(interaction, simple(Resume))
+    pause = bare("pause", "Pause the music", Pause)
+    resume = bare("resume", "Resume the music", Resume)
 
     @app_commands.command(name="skip", description="Skip the current track")
     @app_commands.describe(count="How many tracks to skip (1 = only this one)")
@@ -182,22 +184,9 @@ def music_commands(flow: CommandFlow, suggest: Autocomplete) -> list[AppCommand]
     async def voteskip(interaction: discord.Interaction) -> None:
         await flow.run(interaction, simple(VoteSkip), bucket=CONTROL_BUCKET, kind=CommandKind.VOTE)
 
-    @app_commands.command(name="previous", description="Play the previous track again")
-    @app_commands.guild_only()
-    async def previous(interaction: discord.Interaction) -> None:
-        await control(interaction, simple(Previous))
-
-    @app_commands.command(name="stop", description="Stop the music and clear the queue")
-    @app_commands.guild_only()
-    async def stop(interaction: discord.Interaction) -> None:
-        await control(interaction, simple(Stop))
-
-    @app_commands.command(
-        name="disconnect", description="Leave the voice channel (the queue is kept)"
-    )
-    @app_commands.guild_only()
-    async def disconnect(interaction: discord.Interaction) -> None:
-        await control(interaction, simple(Disconnect))
+    previous = bare("previous", "Play the previous track again", Previous)
+    stop = bare("stop", "Stop the music and clear the queue", Stop)
+    disconnect = bare("disconnect", "Leave the voice channel (the queue is kept)", Disconnect)
 
     @app_commands.command(name="seek", description="Jump to a time in the track")
     @app_commands.describe(time="1:23 or 83 (to that time), +10 or -10 (seconds from here)")
@@ -230,10 +219,7 @@ def music_commands(flow: CommandFlow, suggest: Autocomplete) -> list[AppCommand]
             interaction, lambda g, c: Loop(guild_id=g, context=c, payload=LoopPayload(mode=chosen))
         )
 
-    @app_commands.command(name="shuffle", description="Shuffle the queue")
-    @app_commands.guild_only()
-    async def shuffle(interaction: discord.Interaction) -> None:
-        await control(interaction, simple(Shuffle))
+    shuffle = bare("shuffle", "Shuffle the queue", Shuffle)
 
     @app_commands.command(name="remove", description="Remove a track from the queue")
     @app_commands.describe(position="Its position in /queue")
@@ -254,12 +240,7 @@ def music_commands(flow: CommandFlow, suggest: Autocomplete) -> list[AppCommand]
         payload = MovePayload(from_position=from_position, to_position=to_position)
         await control(interaction, lambda g, c: Move(guild_id=g, context=c, payload=payload))
 
-    @app_commands.command(
-        name="clear", description="Clear the queue (the current track keeps playing)"
-    )
-    @app_commands.guild_only()
-    async def clear(interaction: discord.Interaction) -> None:
-        await control(interaction, simple(Clear))
+    clear = bare("clear", "Clear the queue (the current track keeps playing)", Clear)
 
     @app_commands.command(name="queue", description="Show the queue")
     @app_commands.describe(page="Which page")
