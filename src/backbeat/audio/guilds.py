@@ -36,9 +36,9 @@ class PendingFailure:
     position_ms: int
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class GuildState:
-    """One guild's in-memory state."""
+    """One guild's in-memory state (slotted: a worker holds thousands)."""
 
     guild_id: int
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -5,9 +5,9 @@ voice channel with a current item, the worker plays the item again in its own no
 from the position last recorded (extrapolated from when it was read while it was playing:
 :mod:`backbeat.audio.positions` records the nodes' reports), paused if it was paused, with
 its volume and filters (the loop mode and the queue are read from SQL by every later step).
-Each guild is restored in a task of its own under the guild's lock (taken before the
-partition's consumers start), so its commands wait for it and other guilds do not; at most
-:data:`RESTORE_CONCURRENCY` restore at once. The
+Each guild is restored under the guild's lock (taken before the partition's consumers
+start), so its commands wait for it and other guilds do not; the guilds wait in a queue that
+at most :data:`RESTORE_CONCURRENCY` tasks drain. The
 now-playing message of a restored session is *updated*, never created again.
 
 Whose player it was decides how:
@@ -33,10 +33,12 @@ again).
 from __future__ import annotations
 
 import asyncio
+import collections
 import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from backbeat.audio.context import Audio
 from backbeat.audio.errors import CommandRefusedError
@@ -87,7 +89,10 @@ class Restorer:
         #: This worker's session id per node (kept current by the player events).
         self.own_sessions: Mapping[str, str] = own_sessions if own_sessions is not None else {}
         self.resume_timeout_s = resume_timeout_s
-        self._tasks: set[asyncio.Task[None]] = set()
+        #: Guilds locked and waiting for a restore: (state, gained at, playing).
+        self._waiting: collections.deque[tuple[GuildState, float, bool]] = collections.deque()
+        self._drains: set[asyncio.Task[None]] = set()
+        self._later: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(RESTORE_CONCURRENCY)
         #: Guilds whose restore has not finished (a test and ``/stats`` may watch it).
         self.pending: set[int] = set()
@@ -96,7 +101,9 @@ class Restorer:
         """Start restoring every guild of ``partitions`` that was playing or had a timer
         running. Returns after reading the sessions with each such guild's lock taken (and
         its UI marked as shown), so the partitions' consumers can start: each guild's
-        commands wait until its restore is done."""
+        commands wait until its restore is done. The guilds wait in a queue drained by at
+        most :data:`RESTORE_CONCURRENCY` tasks (not a task per guild: ten thousand waiting
+        tasks cost memory the process keeps)."""
         gained_at = time.monotonic()
         for partition in sorted(partitions):
             sessions = await self.audio.queue.sessions(
@@ -114,9 +121,19 @@ class Restorer:
                 if session.has_current:
                     state.ui_shown = True  # its now-playing message exists: update it
                 self.pending.add(state.guild_id)
-                task = asyncio.create_task(self._restore(state, gained_at, session.has_current))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
+                self._waiting.append((state, gained_at, session.has_current))
+        while self._waiting and len(self._drains) < RESTORE_CONCURRENCY:
+            self._spawn(self._drain(), self._drains)
+
+    def _spawn(self, work: Coroutine[Any, Any, None], into: set[asyncio.Task[None]]) -> None:
+        task = asyncio.create_task(work)
+        into.add(task)
+        task.add_done_callback(into.discard)
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            state, gained_at, playing = self._waiting.popleft()
+            await self._restore(state, gained_at, playing)
 
     async def _arm_timers(self, state: GuildState) -> None:
         """Arm the guild's idle and alone timers from their stored deadlines (locked)."""
@@ -139,8 +156,10 @@ class Restorer:
         return True
 
     async def _restore(self, state: GuildState, gained_at: float, playing: bool) -> None:
-        """Restore one guild; called with its lock held, releases it."""
+        """Restore one guild; called with its lock held, releases it (or hands it to the
+        task that waits for a dead worker's session to expire)."""
         log = _log.bind(guild_id=state.guild_id)
+        waits = False
         try:
             if playing:
                 if not await self._node_ready():
@@ -149,17 +168,36 @@ class Restorer:
                 async with self._slots:
                     wait_until = await self._restore_locked(state, gained_at)
                 if wait_until is not None:  # the guild's commands wait too: never two players
-                    await asyncio.sleep(max(0.0, wait_until - time.monotonic()))
-                    async with self._slots:
-                        await self._restore_locked(state, gained_at, old_gone=True)
+                    self._spawn(self._restore_after(state, gained_at, wait_until), self._later)
+                    waits = True
+                    return
             await self._arm_timers(state)
         except CommandRefusedError as refused:
             log.warning("player_restore_failed", code=refused.code)
         except Exception:
             log.exception("player_restore_failed")
         finally:
-            state.lock.release()
-            self.pending.discard(state.guild_id)
+            if not waits:
+                self._done(state)
+
+    async def _restore_after(self, state: GuildState, gained_at: float, at: float) -> None:
+        """Restore once the old session has certainly expired (lock held; released)."""
+        log = _log.bind(guild_id=state.guild_id)
+        try:
+            await asyncio.sleep(max(0.0, at - time.monotonic()))
+            async with self._slots:
+                await self._restore_locked(state, gained_at, old_gone=True)
+            await self._arm_timers(state)
+        except CommandRefusedError as refused:
+            log.warning("player_restore_failed", code=refused.code)
+        except Exception:
+            log.exception("player_restore_failed")
+        finally:
+            self._done(state)
+
+    def _done(self, state: GuildState) -> None:
+        state.lock.release()
+        self.pending.discard(state.guild_id)
 
     async def _restore_locked(
         self, state: GuildState, gained_at: float, *, old_gone: bool = False
@@ -274,6 +312,9 @@ class Restorer:
         )
 
     async def close(self) -> None:
-        for task in list(self._tasks):
+        tasks = [*self._drains, *self._later]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        while self._waiting:  # never started: their commands must not wait for ever
+            self._done(self._waiting.popleft()[0])
