@@ -289,18 +289,13 @@ class ControlApi:
 
     # ----- interactions ------------------------------------------------------------------------
     async def invoke_command(self, request: web.Request) -> web.Response:
-        body = await _body(request)
-        interaction = self.interactions.invoke_command(
-            guild_id=_id(body["guild_id"]),
-            channel_id=_id(body["channel_id"]),
-            user_id=_id(body["user_id"]),
-            name=str(body["name"]),
-            options=body.get("options"),
-            subcommand=body.get("subcommand"),
-        )
-        return json_response(self.interactions.record(interaction), status=201)
+        return await self._invoke(request, autocomplete=False)
 
     async def invoke_autocomplete(self, request: web.Request) -> web.Response:
+        return await self._invoke(request, autocomplete=True)
+
+    async def _invoke(self, request: web.Request, *, autocomplete: bool) -> web.Response:
+        """A slash command, or its autocomplete request (the body names the ``focused`` option)."""
         body = await _body(request)
         interaction = self.interactions.invoke_command(
             guild_id=_id(body["guild_id"]),
@@ -309,7 +304,7 @@ class ControlApi:
             name=str(body["name"]),
             options=body.get("options"),
             subcommand=body.get("subcommand"),
-            focused=str(body["focused"]),
+            focused=str(body["focused"]) if autocomplete else None,
         )
         return json_response(self.interactions.record(interaction), status=201)
 

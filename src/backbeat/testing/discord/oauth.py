@@ -151,21 +151,23 @@ class OAuthService:
             return "invalid_request"
         return None
 
-    def _client_and_redirect(self, params: dict[str, str]) -> web.Response | None:
+    def _refused(self, params: dict[str, str]) -> web.Response | None:
+        """An error page for an unknown client or redirect URI, None when the request may go
+        on; any other bad request raises the redirect back with its error code."""
         if params.get("client_id") != str(self.client_id):
             return _page("Unknown application", "<p>Invalid client_id.</p>", status=400)
         if params.get("redirect_uri") not in self.redirect_uris:
             return _page("Invalid redirect URI", "<p>Invalid OAuth2 redirect_uri.</p>", 400)
+        problem = self._check_authorize(params)
+        if problem is not None:
+            raise web.HTTPFound(self._redirect_error(params, problem))
         return None
 
     async def authorize_page(self, request: web.Request) -> web.Response:
         params = dict(request.query)
-        refused = self._client_and_redirect(params)
+        refused = self._refused(params)
         if refused is not None:
             return refused
-        problem = self._check_authorize(params)
-        if problem is not None:
-            raise web.HTTPFound(self._redirect_error(params, problem))
         hidden = "".join(
             f'<input type=hidden name="{html.escape(k)}" value="{html.escape(v)}">'
             for k, v in params.items()
@@ -196,12 +198,9 @@ class OAuthService:
 
     async def authorize_submit(self, request: web.Request) -> web.Response:
         params = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
-        refused = self._client_and_redirect(params)
+        refused = self._refused(params)
         if refused is not None:
             return refused
-        problem = self._check_authorize(params)
-        if problem is not None:
-            raise web.HTTPFound(self._redirect_error(params, problem))
         if params.get("deny"):
             raise web.HTTPFound(self._redirect_error(params, "access_denied"))
         try:
