@@ -17,7 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from backbeat.bus.interface import Bus
 from backbeat.cache import CacheKeys, CacheStore
 from backbeat.config import SECTIONS, DiscordSettings, GatewaySettings, Settings
-from backbeat.domain.messages import Channel, Envelope, NowPlayingState, TrackSummary
+from backbeat.domain.messages import Channel, Envelope, NowPlayingState, ReplyTarget, TrackSummary
+from backbeat.domain.messages.commands import CommandEnvelope
+from backbeat.domain.messages.to_discord import (
+    Notice,
+    NoticePayload,
+    QueueEntry,
+    QueuePage,
+    QueuePagePayload,
+)
+from backbeat.domain.messages.ui import StatePayload, UiCreate
 from backbeat.gateway.app import Gateway, GatewayOptions
 from backbeat.testing.discord import DiscordEmulator
 
@@ -163,6 +172,67 @@ async def make_place(emu: DiscordEmulator, shard: tuple[int, int] = (0, 1)) -> P
     voice = int((await control.create_channel(guild, "Lounge", "voice"))["id"])
     other = int((await control.create_channel(guild, "Studio", "voice"))["id"])
     return Place(guild, text, voice, alice, bob, other)
+
+
+def notice(command: CommandEnvelope, key: str, **params: str | int) -> Notice:
+    """Audio's confirmation (message ``key`` with ``params``) in reply to ``command``."""
+    return Notice(
+        **command.reply_fields(),  # type: ignore[arg-type]
+        payload=NoticePayload(target=ReplyTarget(context=command.context), key=key, params=params),
+    )
+
+
+def queue_page(
+    command: CommandEnvelope,
+    entries: list[QueueEntry],
+    *,
+    total: int,
+    total_length_ms: int,
+    page: int = 1,
+    pages: int = 1,
+    now_playing: TrackSummary | None = None,
+) -> QueuePage:
+    """Audio's ``/queue`` page in reply to ``command``."""
+    return QueuePage(
+        **command.reply_fields(),  # type: ignore[arg-type]
+        payload=QueuePagePayload(
+            target=ReplyTarget(context=command.context),
+            page=page,
+            pages=pages,
+            total=total,
+            total_length_ms=total_length_ms,
+            now_playing=now_playing,
+            entries=entries,
+        ),
+    )
+
+
+async def live_messages(emu: DiscordEmulator, place: Place) -> list[dict[str, Any]]:
+    """The place's text channel's messages with an embed, less the deleted ones."""
+    return [
+        m
+        for m in await emu.control.channel_messages(place.text)
+        if m["embeds"] and not m.get("deleted")
+    ]
+
+
+async def post_now_playing(
+    emu: DiscordEmulator,
+    bus: Bus,
+    place: Place,
+    current: NowPlayingState | None = None,
+    *,
+    seq: int = 1,
+) -> dict[str, Any]:
+    """Publishes audio's first ui:now state (``current``, else :func:`state`) and waits for
+    the now-playing message it posts."""
+    snapshot = current if current is not None else state(place)
+    await bus.publish(
+        Channel.UI_NOW,
+        UiCreate(guild_id=place.guild, payload=StatePayload(state_seq=seq, state=snapshot)),
+    )
+    [message] = await until(lambda: live_messages(emu, place))
+    return message  # type: ignore[no-any-return]
 
 
 def buttons_of(message: dict[str, Any]) -> list[dict[str, Any]]:

@@ -12,6 +12,7 @@ from gateway_harness import (
     Place,
     Watch,
     gateway_settings,
+    live_messages,
     make_place,
     running_gateway,
     state,
@@ -97,15 +98,7 @@ async def test_timed_lyrics_follow_the_position_and_stop_with_the_track(
         ),
     ):
         await player.show(state(place, position_ms=5_000))
-
-        async def embeds_in_channel() -> list[dict[str, Any]]:
-            return [
-                m
-                for m in await control.channel_messages(place.text)
-                if m["embeds"] and not m.get("deleted")
-            ]
-
-        [now_playing] = await until(embeds_in_channel)
+        [now_playing] = await until(lambda: live_messages(emu, place))
 
         asked = await control.invoke_command(
             guild_id=place.guild, channel_id=place.text, user_id=place.alice, name="lyrics"
@@ -127,7 +120,7 @@ async def test_timed_lyrics_follow_the_position_and_stop_with_the_track(
         assert answer.startswith("🎤 The lyrics of **Lofi Beats** follow the song here: "), answer
 
         async def live() -> dict[str, Any] | None:
-            for message in await embeds_in_channel():
+            for message in await live_messages(emu, place):
                 if message["id"] != now_playing["id"]:
                     return message
             return None

@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway_harness import Watch, gateway_settings, make_place, running_gateway, track, until
+from gateway_harness import (
+    Watch,
+    gateway_settings,
+    make_place,
+    notice,
+    queue_page,
+    running_gateway,
+    track,
+    until,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbeat.bus.interface import Bus
@@ -15,11 +24,8 @@ from backbeat.cache import CacheKeys, CacheStore
 from backbeat.domain.messages import Channel, ReplyTarget
 from backbeat.domain.messages.commands import CommandEnvelope, Play, QueueView, Search
 from backbeat.domain.messages.to_discord import (
-    Notice,
-    NoticePayload,
     QueueEntry,
     QueuePage,
-    QueuePagePayload,
     SearchResults,
     SearchResultsPayload,
 )
@@ -37,17 +43,7 @@ def page_reply(command: CommandEnvelope, page: int) -> QueuePage:
         QueueEntry(position=n, track=track(f"Song {n}"))
         for n in range((page - 1) * 10 + 1, min(page * 10, 15) + 1)
     ]
-    return QueuePage(
-        **command.reply_fields(),  # type: ignore[arg-type]
-        payload=QueuePagePayload(
-            target=ReplyTarget(context=command.context),
-            page=page,
-            pages=2,
-            total=15,
-            total_length_ms=15 * 180_000,
-            entries=entries,
-        ),
-    )
+    return queue_page(command, entries, total=15, total_length_ms=15 * 180_000, page=page, pages=2)
 
 
 async def test_search_pick_is_enqueued_and_queue_pages_turn(
@@ -119,14 +115,7 @@ async def test_search_pick_is_enqueued_and_queue_pages_turn(
         assert play.context.voice_channel_id == place.voice
         await gateway_bus.publish(
             Channel.TO_DISCORD,
-            Notice(
-                **play.reply_fields(),  # type: ignore[arg-type]
-                payload=NoticePayload(
-                    target=ReplyTarget(context=play.context),
-                    key="play.queued",
-                    params={"title": "Night Bus", "author": "Chill Artist", "position": 2},
-                ),
-            ),
+            notice(play, "play.queued", title="Night Bus", author="Chill Artist", position=2),
         )
 
         async def replaced() -> dict[str, Any] | None:

@@ -10,6 +10,8 @@ from gateway_harness import (
     Watch,
     buttons_of,
     gateway_settings,
+    notice,
+    post_now_playing,
     running_gateway,
     state,
     until,
@@ -19,10 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from backbeat.bus.interface import Bus
 from backbeat.cache import CONTROL_BUCKET, CacheKeys, CacheStore
 from backbeat.db.repositories import RateLimitRepository
-from backbeat.domain.messages import Channel, ReplyTarget
+from backbeat.domain.messages import Channel
 from backbeat.domain.messages.commands import AutoplayReject
-from backbeat.domain.messages.to_discord import Notice, NoticePayload
-from backbeat.domain.messages.ui import AutoplayReason, StatePayload, UiCreate, UiUpdate
+from backbeat.domain.messages.ui import AutoplayReason, StatePayload, UiUpdate
 from backbeat.domain.records import RateLimitPolicy
 from backbeat.testing.discord import DiscordEmulator
 
@@ -73,20 +74,8 @@ async def test_not_this_rejects_an_autoplay_pick_with_its_scope(
             gateway_settings(emu), bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys
         ),
     ):
-        await gateway_bus.publish(
-            Channel.UI_NOW,
-            UiCreate(guild_id=place.guild, payload=StatePayload(state_seq=1, state=pick)),
-        )
-
-        async def now_playing() -> list[dict[str, object]]:
-            return [
-                m
-                for m in await control.channel_messages(place.text)
-                if m["embeds"] and not m.get("deleted")
-            ]
-
-        [message] = await until(now_playing)
-        embed = message["embeds"][0]  # type: ignore[index]
+        message = await post_now_playing(emu, gateway_bus, place, pick)
+        embed = message["embeds"][0]
         assert embed["title"] == "🎶 Now playing · ♾️ autoplay pick (more from Chill Artist)"
         labels = {b["custom_id"]: b.get("label") for b in buttons_of(message)}
         assert labels[f"bb:nottrack:{place.guild}"] == "Not this track"
@@ -110,14 +99,7 @@ async def test_not_this_rejects_an_autoplay_pick_with_its_scope(
         # audio's confirmation is told to the clicker (the message cannot show it).
         await gateway_bus.publish(
             Channel.TO_DISCORD,
-            Notice(
-                **reject.reply_fields(),  # type: ignore[arg-type]
-                payload=NoticePayload(
-                    target=ReplyTarget(context=reject.context),
-                    key="autoplay.rejected",
-                    params={"scope": "artist", "entry": "artist:chill artist"},
-                ),
-            ),
+            notice(reject, "autoplay.rejected", scope="artist", entry="artist:chill artist"),
         )
         assert (
             await told(emu, click["id"])
@@ -126,7 +108,7 @@ async def test_not_this_rejects_an_autoplay_pick_with_its_scope(
 
         # The rate limit of the other controls: a second click within the minute slows down.
         async def enabled() -> bool:
-            current = await control.message(message["id"])  # type: ignore[arg-type]
+            current = await control.message(message["id"])
             return not any(b.get("disabled") for b in buttons_of(current))
 
         await until(enabled)
@@ -142,12 +124,12 @@ async def test_not_this_rejects_an_autoplay_pick_with_its_scope(
         )
 
         async def plain() -> bool:
-            current = await control.message(message["id"])  # type: ignore[arg-type]
+            current = await control.message(message["id"])
             ids = [b["custom_id"] for b in buttons_of(current)]
             return len(ids) == 10 and f"bb:nottrack:{place.guild}" not in ids
 
         await until(plain)
-        title = (await control.message(message["id"]))["embeds"][0]["title"]  # type: ignore[arg-type]
+        title = (await control.message(message["id"]))["embeds"][0]["title"]
         assert "autoplay" not in title
         old = await control.post_message(
             place.text,

@@ -6,10 +6,11 @@ from typing import Any
 
 import aiohttp
 from gateway_harness import (
-    Place,
     Watch,
     gateway_settings,
+    live_messages,
     make_place,
+    post_now_playing,
     running_gateway,
     state,
     until,
@@ -26,7 +27,6 @@ from backbeat.domain.messages.ui import (
     DeletePayload,
     ErrorNoticePayload,
     StatePayload,
-    UiCreate,
     UiDelete,
     UiError,
     UiUpdate,
@@ -37,14 +37,6 @@ from backbeat.testing.discord import DiscordEmulator
 EDIT_ROUTE = "PATCH /channels/{channel_id}/messages/{message_id}"
 
 
-async def live_messages(emu: DiscordEmulator, place: Place) -> list[dict[str, Any]]:
-    return [
-        m
-        for m in await emu.control.channel_messages(place.text)
-        if m["embeds"] and not m.get("deleted")
-    ]
-
-
 def volume_of(message: dict[str, Any]) -> str | None:
     fields = {f["name"]: f["value"] for f in message["embeds"][0]["fields"]}
     return fields.get("Volume")
@@ -53,15 +45,6 @@ def volume_of(message: dict[str, Any]) -> str | None:
 async def shown(emu: DiscordEmulator, message_id: str, volume: str) -> dict[str, Any] | None:
     current = await emu.control.message(message_id)
     return current if volume_of(current) == volume else None
-
-
-async def post_first(emu: DiscordEmulator, bus: Bus, place: Place) -> dict[str, Any]:
-    await bus.publish(
-        Channel.UI_NOW,
-        UiCreate(guild_id=place.guild, payload=StatePayload(state_seq=1, state=state(place))),
-    )
-    [message] = await until(lambda: live_messages(emu, place))
-    return message
 
 
 async def test_a_burst_of_states_is_coalesced_without_429_and_the_last_one_lands(
@@ -77,7 +60,7 @@ async def test_a_burst_of_states_is_coalesced_without_429_and_the_last_one_lands
     async with running_gateway(
         gateway_settings(emu), bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys
     ) as gateway:
-        message = await post_first(emu, gateway_bus, place)
+        message = await post_now_playing(emu, gateway_bus, place)
         for seq in range(2, 102):
             await gateway_bus.publish(
                 Channel.UI_NOW,
@@ -107,7 +90,7 @@ async def test_a_429_storm_on_edits_still_ends_with_the_final_state(
     async with running_gateway(
         gateway_settings(emu), bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys
     ):
-        message = await post_first(emu, gateway_bus, place)
+        message = await post_now_playing(emu, gateway_bus, place)
         retries_before = _sample("discord_operation_retries_total", operation="message.edit")
         errors_before = _sample("discord_api_errors_total", operation="message.edit", code="429")
         # More 429s than discord.py retries (5), so the gateway's own retry is needed too.
@@ -159,7 +142,7 @@ async def test_a_restarted_gateway_edits_its_message_and_old_buttons_still_work(
     async with running_gateway(
         settings, bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys
     ):
-        message = await post_first(emu, gateway_bus, place)
+        message = await post_now_playing(emu, gateway_bus, place)
         # The message is recorded in SQL just after Discord shows it: stop only once it is.
         await until(lambda: _recorded(engine, place.guild, int(message["id"])))
 
@@ -218,7 +201,7 @@ async def test_a_message_deleted_by_someone_else_is_posted_again(
     async with running_gateway(
         gateway_settings(emu), bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys
     ):
-        message = await post_first(emu, gateway_bus, place)
+        message = await post_now_playing(emu, gateway_bus, place)
         url = f"{emu.rest_url}/channels/{place.text}/messages/{message['id']}"
         async with (
             aiohttp.ClientSession() as http,

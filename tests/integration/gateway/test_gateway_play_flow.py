@@ -9,7 +9,10 @@ from gateway_harness import (
     Watch,
     buttons_of,
     gateway_settings,
+    live_messages,
     make_place,
+    notice,
+    post_now_playing,
     running_gateway,
     state,
     until,
@@ -21,23 +24,15 @@ from backbeat.bus.interface import Bus
 from backbeat.cache import CacheKeys, CacheStore
 from backbeat.db.models import Queue
 from backbeat.db.repositories import QueueRepository
-from backbeat.domain.messages import Channel, ReplyTarget
+from backbeat.domain.messages import Channel
 from backbeat.domain.messages.commands import Pause, Play
-from backbeat.domain.messages.to_discord import Notice, NoticePayload, VoiceJoin, VoiceJoinPayload
-from backbeat.domain.messages.ui import StatePayload, UiCreate, UiUpdate
+from backbeat.domain.messages.to_discord import VoiceJoin, VoiceJoinPayload
+from backbeat.domain.messages.ui import StatePayload, UiUpdate
 from backbeat.gateway.app import Gateway
 from backbeat.observability.metrics import REGISTRY
 from backbeat.testing.discord import DiscordEmulator
 
 EPHEMERAL = 64
-
-
-async def np_messages(emu: DiscordEmulator, place: Place) -> list[dict[str, Any]]:
-    return [
-        m
-        for m in await emu.control.channel_messages(place.text)
-        if m["embeds"] and not m.get("deleted")
-    ]
 
 
 async def create_queue_row(engine: AsyncEngine, guild_id: int) -> None:
@@ -133,14 +128,7 @@ async def test_play_ack_voice_and_now_playing_with_pause_button(
         # The correlated reply replaces "Processing…".
         await gateway_bus.publish(
             Channel.TO_DISCORD,
-            Notice(
-                **play.reply_fields(),  # type: ignore[arg-type]
-                payload=NoticePayload(
-                    target=ReplyTarget(context=play.context),
-                    key="play.queued",
-                    params={"title": "Lofi Beats", "author": "Chill Artist", "position": 1},
-                ),
-            ),
+            notice(play, "play.queued", title="Lofi Beats", author="Chill Artist", position=1),
         )
         record = await control.interaction(created["id"], min_events=2)
         assert [e["kind"] for e in record["events"]] == ["initial", "edit_original"]
@@ -150,11 +138,7 @@ async def test_play_ack_voice_and_now_playing_with_pause_button(
         )
 
         # The now-playing message from a ui:now snapshot.
-        await gateway_bus.publish(
-            Channel.UI_NOW,
-            UiCreate(guild_id=place.guild, payload=StatePayload(state_seq=10, state=state(place))),
-        )
-        [message] = await until(lambda: np_messages(emu, place))
+        message = await post_now_playing(emu, gateway_bus, place, seq=10)
         embed = message["embeds"][0]
         assert "Lofi Beats" in embed["description"]
         assert "<t:" in embed["description"]
@@ -212,12 +196,7 @@ async def test_play_ack_voice_and_now_playing_with_pause_button(
         # The pause's reply ends the flight: the resume button, enabled.
         await gateway_bus.publish(
             Channel.TO_DISCORD,
-            Notice(
-                **pause.reply_fields(),  # type: ignore[arg-type]
-                payload=NoticePayload(
-                    target=ReplyTarget(context=pause.context), key="pause.paused"
-                ),
-            ),
+            notice(pause, "pause.paused"),
         )
 
         async def resumed() -> dict[str, Any] | None:
@@ -227,7 +206,7 @@ async def test_play_ack_voice_and_now_playing_with_pause_button(
 
         current = await until(resumed)
         assert "Paused" in current["embeds"][0]["title"]
-        assert len(await np_messages(emu, place)) == 1
+        assert len(await live_messages(emu, place)) == 1
         await _stale_state_is_ignored(emu, gateway_bus, gateway, place, message["id"])
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 import asyncio
 import time
 
-from gateway_harness import Watch, gateway_settings, make_place, running_gateway, state, until
+from gateway_harness import (
+    Watch,
+    gateway_settings,
+    make_place,
+    post_now_playing,
+    queue_page,
+    running_gateway,
+    until,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbeat.bus.interface import Bus
@@ -18,12 +26,9 @@ from backbeat.domain.messages.to_discord import (
     ErrorReply,
     ErrorReplyPayload,
     QueueEntry,
-    QueuePage,
-    QueuePagePayload,
     Suggestions,
     SuggestionsPayload,
 )
-from backbeat.domain.messages.ui import StatePayload, UiCreate
 from backbeat.domain.records import RateLimitPolicy
 from backbeat.testing.discord import DiscordEmulator
 
@@ -65,17 +70,12 @@ async def test_queue_reply_rate_limit_and_an_expired_token(
         assert isinstance(queue, CommandEnvelope)
         await gateway_bus.publish(
             Channel.TO_DISCORD,
-            QueuePage(
-                **queue.reply_fields(),  # type: ignore[arg-type]
-                payload=QueuePagePayload(
-                    target=ReplyTarget(context=queue.context),
-                    page=1,
-                    pages=1,
-                    total=1,
-                    total_length_ms=180_000,
-                    now_playing=track("Now"),
-                    entries=[QueueEntry(position=1, track=track("Next Up"))],
-                ),
+            queue_page(
+                queue,
+                [QueueEntry(position=1, track=track("Next Up"))],
+                total=1,
+                total_length_ms=180_000,
+                now_playing=track("Now"),
             ),
         )
         record = await control.interaction(created["id"], min_events=2)
@@ -145,15 +145,7 @@ async def test_a_failed_button_command_is_told_and_the_buttons_come_back(
             gateway_settings(emu), bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys
         ),
     ):
-        await gateway_bus.publish(
-            Channel.UI_NOW,
-            UiCreate(guild_id=place.guild, payload=StatePayload(state_seq=1, state=state(place))),
-        )
-
-        async def posted() -> list[dict[str, object]]:
-            return [m for m in await control.channel_messages(place.text) if m["embeds"]]
-
-        [message] = await until(posted)
+        message = await post_now_playing(emu, gateway_bus, place)
         click = await control.click_component(
             message_id=str(message["id"]), user_id=place.alice, custom_id=f"bb:skip:{place.guild}"
         )
@@ -181,18 +173,7 @@ async def test_a_failed_button_command_is_told_and_the_buttons_come_back(
         view = await commands.next(lambda m: m.type == "queue")
         assert isinstance(view, CommandEnvelope)
         await gateway_bus.publish(
-            Channel.TO_DISCORD,
-            QueuePage(
-                **view.reply_fields(),  # type: ignore[arg-type]
-                payload=QueuePagePayload(
-                    target=ReplyTarget(context=view.context),
-                    page=1,
-                    pages=1,
-                    total=0,
-                    total_length_ms=0,
-                    entries=[],
-                ),
-            ),
+            Channel.TO_DISCORD, queue_page(view, [], total=0, total_length_ms=0)
         )
         record = await control.interaction(click["id"], min_events=2)
         [followup] = record["followups"]

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import asyncio
 
-from gateway_harness import Watch, gateway_settings, make_place, running_gateway, state, until
+from gateway_harness import (
+    Watch,
+    gateway_settings,
+    make_place,
+    post_now_playing,
+    running_gateway,
+    until,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbeat.bus.interface import Bus
@@ -16,7 +23,6 @@ from backbeat.domain.messages.to_discord import (
     VoiceJoinPayload,
     VoiceLeave,
 )
-from backbeat.domain.messages.ui import StatePayload, UiCreate
 from backbeat.gateway.voice import ForwardingVoice
 from backbeat.testing.discord import DiscordEmulator
 
@@ -134,15 +140,7 @@ async def test_only_listeners_in_the_bots_channel_use_its_buttons(
             VoiceJoin(guild_id=place.guild, payload=VoiceJoinPayload(channel_id=place.voice)),
         )
         await to_audio.next(lambda m: m.type == "VOICE_SERVER_UPDATE")
-        await gateway_bus.publish(
-            Channel.UI_NOW,
-            UiCreate(guild_id=place.guild, payload=StatePayload(state_seq=1, state=state(place))),
-        )
-
-        async def posted() -> list[dict[str, object]]:
-            return [m for m in await control.channel_messages(place.text) if m["embeds"]]
-
-        [message] = await until(posted)
+        message = await post_now_playing(emu, gateway_bus, place)
         custom_id = f"bb:pause:{place.guild}"
         refused = await control.click_component(
             message_id=str(message["id"]), user_id=place.bob, custom_id=custom_id
