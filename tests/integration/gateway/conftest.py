@@ -1,16 +1,20 @@
-"""Fixtures of the gateway integration tests: emulator, migrated database, bus, cache."""
+"""Fixtures of the gateway integration tests: emulator, migrated database, bus, cache, gateway."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 
 import pytest
+from gateway_harness import StartGateway, gateway_settings, running_gateway
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from backbeat.bus.interface import BusConfig
+from backbeat.bus.interface import Bus, BusConfig
 from backbeat.cache import CacheKeys, CacheStore, MemoryCacheStore, RedisCacheStore
+from backbeat.config import Settings
 from backbeat.db.engine import create_engine
 from backbeat.db.migrate import migrate_to
+from backbeat.gateway.app import Gateway
 from backbeat.gateway.discord_endpoints import discord_py_endpoints
 from backbeat.testing.bus_fixtures import MakeBus
 from backbeat.testing.discord import DiscordEmulator
@@ -55,3 +59,28 @@ async def cache(bus_backend: str, request: pytest.FixtureRequest) -> AsyncIterat
 @pytest.fixture
 def gateway_bus(make_bus: MakeBus):  # type: ignore[no-untyped-def]
     return make_bus(GATEWAY_BUS)
+
+
+@pytest.fixture
+def start_gateway(
+    emu: DiscordEmulator,
+    gateway_bus: Bus,
+    engine: AsyncEngine,
+    cache: CacheStore,
+    cache_keys: CacheKeys,
+) -> StartGateway:
+    """Starts the real gateway on this test's emulator, bus, database and cache."""
+    shared = cache
+
+    def start(
+        settings: Settings | None = None, *, cache: CacheStore | None = None
+    ) -> AbstractAsyncContextManager[Gateway]:
+        return running_gateway(
+            settings if settings is not None else gateway_settings(emu),
+            bus=gateway_bus,
+            engine=engine,
+            cache=cache if cache is not None else shared,
+            keys=cache_keys,
+        )
+
+    return start

@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -66,6 +67,16 @@ async def running_gateway(
         yield gateway
     finally:
         await gateway.stop()
+
+
+class StartGateway(Protocol):
+    """The ``start_gateway`` fixture: :func:`running_gateway` on the test's emulator, bus,
+    database and cache (``settings``: else :func:`gateway_settings`; ``cache``: another store,
+    as a new process would have)."""
+
+    def __call__(
+        self, settings: Settings | None = None, *, cache: CacheStore | None = None
+    ) -> AbstractAsyncContextManager[Gateway]: ...
 
 
 class Watch:

@@ -10,19 +10,16 @@ from typing import Any
 
 from gateway_harness import (
     Place,
+    StartGateway,
     Watch,
-    gateway_settings,
     live_messages,
     make_place,
-    running_gateway,
     state,
     track,
     until,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbeat.bus.interface import Bus
-from backbeat.cache import CacheKeys, CacheStore
 from backbeat.domain.messages import Channel, NowPlayingState, ReplyTarget
 from backbeat.domain.messages.commands import CommandEnvelope, Lyrics
 from backbeat.domain.messages.to_discord import LyricLine, LyricsPayload, LyricsReply
@@ -83,9 +80,7 @@ class Player:
 async def test_timed_lyrics_follow_the_position_and_stop_with_the_track(
     emu: DiscordEmulator,
     gateway_bus: Bus,
-    engine: AsyncEngine,
-    cache: CacheStore,
-    cache_keys: CacheKeys,
+    start_gateway: StartGateway,
 ) -> None:
     control = emu.control
     await control.set_rate_limits({"preset": "discord"})
@@ -93,9 +88,7 @@ async def test_timed_lyrics_follow_the_position_and_stop_with_the_track(
     player = Player(gateway_bus, place)
     async with (
         Watch(gateway_bus, Channel.COMMANDS) as commands,
-        running_gateway(
-            gateway_settings(emu), bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys
-        ),
+        start_gateway(),
     ):
         await player.show(state(place, position_ms=5_000))
         [now_playing] = await until(lambda: live_messages(emu, place))
@@ -158,18 +151,14 @@ async def test_timed_lyrics_follow_the_position_and_stop_with_the_track(
 async def test_plain_lyrics_and_none_found(
     emu: DiscordEmulator,
     gateway_bus: Bus,
-    engine: AsyncEngine,
-    cache: CacheStore,
-    cache_keys: CacheKeys,
+    start_gateway: StartGateway,
 ) -> None:
     control = emu.control
     place = await make_place(emu)
     player = Player(gateway_bus, place)
     async with (
         Watch(gateway_bus, Channel.COMMANDS) as commands,
-        running_gateway(
-            gateway_settings(emu), bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys
-        ),
+        start_gateway(),
     ):
         await player.show(state(place, position_ms=5_000))
 

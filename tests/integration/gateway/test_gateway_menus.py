@@ -8,19 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 from gateway_harness import (
+    StartGateway,
     Watch,
-    gateway_settings,
     make_place,
     notice,
     queue_page,
-    running_gateway,
     track,
     until,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbeat.bus.interface import Bus
-from backbeat.cache import CacheKeys, CacheStore
 from backbeat.domain.messages import Channel, ReplyTarget
 from backbeat.domain.messages.commands import CommandEnvelope, Play, QueueView, Search
 from backbeat.domain.messages.to_discord import (
@@ -49,18 +46,14 @@ def page_reply(command: CommandEnvelope, page: int) -> QueuePage:
 async def test_search_pick_is_enqueued_and_queue_pages_turn(
     emu: DiscordEmulator,
     gateway_bus: Bus,
-    engine: AsyncEngine,
-    cache: CacheStore,
-    cache_keys: CacheKeys,
+    start_gateway: StartGateway,
 ) -> None:
     place = await make_place(emu)
     control = emu.control
     await control.move_voice(place.guild, place.alice, place.voice)
     async with (
         Watch(gateway_bus, Channel.COMMANDS) as commands,
-        running_gateway(
-            gateway_settings(emu), bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys
-        ),
+        start_gateway(),
     ):
         # /search: the results come back as an embed and a select of the tracks.
         asked = await control.invoke_command(

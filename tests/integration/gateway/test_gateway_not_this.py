@@ -7,19 +7,18 @@ import asyncio
 
 from gateway_harness import (
     Place,
+    StartGateway,
     Watch,
     buttons_of,
-    gateway_settings,
     notice,
     post_now_playing,
-    running_gateway,
     state,
     until,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbeat.bus.interface import Bus
-from backbeat.cache import CONTROL_BUCKET, CacheKeys, CacheStore
+from backbeat.cache import CONTROL_BUCKET
 from backbeat.db.repositories import RateLimitRepository
 from backbeat.domain.messages import Channel
 from backbeat.domain.messages.commands import AutoplayReject
@@ -52,9 +51,8 @@ async def told(emu: DiscordEmulator, interaction_id: str) -> str:
 async def test_not_this_rejects_an_autoplay_pick_with_its_scope(
     emu: DiscordEmulator,
     gateway_bus: Bus,
+    start_gateway: StartGateway,
     engine: AsyncEngine,
-    cache: CacheStore,
-    cache_keys: CacheKeys,
 ) -> None:
     control = emu.control
     place = await owned_place(emu)
@@ -70,9 +68,7 @@ async def test_not_this_rejects_an_autoplay_pick_with_its_scope(
     )
     async with (
         Watch(gateway_bus, Channel.COMMANDS) as commands,
-        running_gateway(
-            gateway_settings(emu), bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys
-        ),
+        start_gateway(),
     ):
         message = await post_now_playing(emu, gateway_bus, place, pick)
         embed = message["embeds"][0]

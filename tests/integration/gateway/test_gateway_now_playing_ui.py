@@ -6,12 +6,12 @@ from typing import Any
 
 import aiohttp
 from gateway_harness import (
+    StartGateway,
     Watch,
     gateway_settings,
     live_messages,
     make_place,
     post_now_playing,
-    running_gateway,
     state,
     until,
 )
@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbeat.bus.interface import Bus
-from backbeat.cache import CacheKeys, CacheStore, MemoryCacheStore
+from backbeat.cache import CacheStore, MemoryCacheStore
 from backbeat.db.models import Queue
 from backbeat.db.repositories import QueueRepository
 from backbeat.domain.messages import Channel
@@ -50,16 +50,13 @@ async def shown(emu: DiscordEmulator, message_id: str, volume: str) -> dict[str,
 async def test_a_burst_of_states_is_coalesced_without_429_and_the_last_one_lands(
     emu: DiscordEmulator,
     gateway_bus: Bus,
+    start_gateway: StartGateway,
     engine: AsyncEngine,
-    cache: CacheStore,
-    cache_keys: CacheKeys,
 ) -> None:
     await emu.control.set_rate_limits({"preset": "discord"})
     place = await make_place(emu)
     await QueueRepository(engine).set_session(guild_id=place.guild)
-    async with running_gateway(
-        gateway_settings(emu), bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys
-    ) as gateway:
+    async with start_gateway() as gateway:
         message = await post_now_playing(emu, gateway_bus, place)
         for seq in range(2, 102):
             await gateway_bus.publish(
@@ -82,14 +79,10 @@ async def test_a_burst_of_states_is_coalesced_without_429_and_the_last_one_lands
 async def test_a_429_storm_on_edits_still_ends_with_the_final_state(
     emu: DiscordEmulator,
     gateway_bus: Bus,
-    engine: AsyncEngine,
-    cache: CacheStore,
-    cache_keys: CacheKeys,
+    start_gateway: StartGateway,
 ) -> None:
     place = await make_place(emu)
-    async with running_gateway(
-        gateway_settings(emu), bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys
-    ):
+    async with start_gateway():
         message = await post_now_playing(emu, gateway_bus, place)
         retries_before = _sample("discord_operation_retries_total", operation="message.edit")
         errors_before = _sample("discord_api_errors_total", operation="message.edit", code="429")
@@ -131,17 +124,15 @@ def _sample(name: str, **labels: str) -> float:
 async def test_a_restarted_gateway_edits_its_message_and_old_buttons_still_work(
     emu: DiscordEmulator,
     gateway_bus: Bus,
+    start_gateway: StartGateway,
     engine: AsyncEngine,
     cache: CacheStore,
-    cache_keys: CacheKeys,
 ) -> None:
     place = await make_place(emu)
     await QueueRepository(engine).set_session(guild_id=place.guild)
     await emu.control.move_voice(place.guild, place.alice, place.voice)
     settings = gateway_settings(emu)
-    async with running_gateway(
-        settings, bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys
-    ):
+    async with start_gateway(settings):
         message = await post_now_playing(emu, gateway_bus, place)
         # The message is recorded in SQL just after Discord shows it: stop only once it is.
         await until(lambda: _recorded(engine, place.guild, int(message["id"])))
@@ -151,9 +142,7 @@ async def test_a_restarted_gateway_edits_its_message_and_old_buttons_still_work(
     fresh_cache = MemoryCacheStore() if isinstance(cache, MemoryCacheStore) else cache
     async with (
         Watch(gateway_bus, Channel.COMMANDS) as commands,
-        running_gateway(
-            settings, bus=gateway_bus, engine=engine, cache=fresh_cache, keys=cache_keys
-        ),
+        start_gateway(settings, cache=fresh_cache),
     ):
         await gateway_bus.publish(
             Channel.UI_NOW,
@@ -192,15 +181,12 @@ async def _deleted(emu: DiscordEmulator, message_id: str) -> bool:
 async def test_a_message_deleted_by_someone_else_is_posted_again(
     emu: DiscordEmulator,
     gateway_bus: Bus,
+    start_gateway: StartGateway,
     engine: AsyncEngine,
-    cache: CacheStore,
-    cache_keys: CacheKeys,
 ) -> None:
     place = await make_place(emu)
     await QueueRepository(engine).set_session(guild_id=place.guild)
-    async with running_gateway(
-        gateway_settings(emu), bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys
-    ):
+    async with start_gateway():
         message = await post_now_playing(emu, gateway_bus, place)
         url = f"{emu.rest_url}/channels/{place.text}/messages/{message['id']}"
         async with (
@@ -226,18 +212,10 @@ async def test_a_message_deleted_by_someone_else_is_posted_again(
 async def test_a_playback_error_is_told_in_the_channel_briefly(
     emu: DiscordEmulator,
     gateway_bus: Bus,
-    engine: AsyncEngine,
-    cache: CacheStore,
-    cache_keys: CacheKeys,
+    start_gateway: StartGateway,
 ) -> None:
     place = await make_place(emu)
-    async with running_gateway(
-        gateway_settings(emu, reply_delete_after_s=0.3),
-        bus=gateway_bus,
-        engine=engine,
-        cache=cache,
-        keys=cache_keys,
-    ):
+    async with start_gateway(gateway_settings(emu, reply_delete_after_s=0.3)):
         await gateway_bus.publish(
             Channel.UI_NOW,
             UiError(

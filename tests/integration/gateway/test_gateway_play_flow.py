@@ -6,6 +6,7 @@ from typing import Any
 
 from gateway_harness import (
     Place,
+    StartGateway,
     Watch,
     buttons_of,
     gateway_settings,
@@ -13,7 +14,6 @@ from gateway_harness import (
     make_place,
     notice,
     post_now_playing,
-    running_gateway,
     state,
     until,
 )
@@ -21,7 +21,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbeat.bus.interface import Bus
-from backbeat.cache import CacheKeys, CacheStore
 from backbeat.db.models import Queue
 from backbeat.db.repositories import QueueRepository
 from backbeat.domain.messages import Channel
@@ -43,9 +42,8 @@ async def create_queue_row(engine: AsyncEngine, guild_id: int) -> None:
 async def test_play_ack_voice_and_now_playing_with_pause_button(
     emu: DiscordEmulator,
     gateway_bus: Bus,
+    start_gateway: StartGateway,
     engine: AsyncEngine,
-    cache: CacheStore,
-    cache_keys: CacheKeys,
 ) -> None:
     place = await make_place(emu)
     control = emu.control
@@ -55,9 +53,7 @@ async def test_play_ack_voice_and_now_playing_with_pause_button(
     async with (
         Watch(gateway_bus, Channel.COMMANDS) as commands,
         Watch(gateway_bus, Channel.TO_AUDIO) as to_audio,
-        running_gateway(
-            settings, bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys
-        ) as gateway,
+        start_gateway(settings) as gateway,
     ):
         stats = gateway.stats()
         assert [s["state"] for s in stats["shards"]] == ["ready"]

@@ -6,18 +6,18 @@ import asyncio
 import time
 
 from gateway_harness import (
+    StartGateway,
     Watch,
     gateway_settings,
     make_place,
     post_now_playing,
     queue_page,
-    running_gateway,
     until,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbeat.bus.interface import Bus
-from backbeat.cache import CONTROL_BUCKET, CacheKeys, CacheStore
+from backbeat.cache import CONTROL_BUCKET
 from backbeat.db.repositories import RateLimitRepository
 from backbeat.domain.messages import Channel, InteractionRef, ReplyTarget
 from backbeat.domain.messages.commands import CommandEnvelope
@@ -48,9 +48,8 @@ def error_for(command: CommandEnvelope, message: str, **context: object) -> Erro
 async def test_queue_reply_rate_limit_and_an_expired_token(
     emu: DiscordEmulator,
     gateway_bus: Bus,
+    start_gateway: StartGateway,
     engine: AsyncEngine,
-    cache: CacheStore,
-    cache_keys: CacheKeys,
 ) -> None:
     place = await make_place(emu)
     control = emu.control
@@ -60,7 +59,7 @@ async def test_queue_reply_rate_limit_and_an_expired_token(
     settings = gateway_settings(emu, reply_delete_after_s=0.3)
     async with (
         Watch(gateway_bus, Channel.COMMANDS) as commands,
-        running_gateway(settings, bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys),
+        start_gateway(settings),
     ):
         # /queue: the page replaces "Processing…" as an embed.
         created = await control.invoke_command(
@@ -133,17 +132,13 @@ async def _deleted(emu: DiscordEmulator, message_id: str) -> bool:
 async def test_a_failed_button_command_is_told_and_the_buttons_come_back(
     emu: DiscordEmulator,
     gateway_bus: Bus,
-    engine: AsyncEngine,
-    cache: CacheStore,
-    cache_keys: CacheKeys,
+    start_gateway: StartGateway,
 ) -> None:
     place = await make_place(emu)
     control = emu.control
     async with (
         Watch(gateway_bus, Channel.COMMANDS) as commands,
-        running_gateway(
-            gateway_settings(emu), bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys
-        ),
+        start_gateway(),
     ):
         message = await post_now_playing(emu, gateway_bus, place)
         click = await control.click_component(
@@ -185,9 +180,7 @@ async def test_a_failed_button_command_is_told_and_the_buttons_come_back(
 async def test_autocomplete_answers_from_audio_or_by_itself_in_time(
     emu: DiscordEmulator,
     gateway_bus: Bus,
-    engine: AsyncEngine,
-    cache: CacheStore,
-    cache_keys: CacheKeys,
+    start_gateway: StartGateway,
 ) -> None:
     place = await make_place(emu)
     control = emu.control
@@ -205,7 +198,7 @@ async def test_autocomplete_answers_from_audio_or_by_itself_in_time(
 
     async with (
         Watch(gateway_bus, Channel.COMMANDS) as commands,
-        running_gateway(settings, bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys),
+        start_gateway(settings),
     ):
         # Audio answers in time.
         asked = await ask("lo")

@@ -6,17 +6,15 @@ from __future__ import annotations
 import asyncio
 
 from gateway_harness import (
+    StartGateway,
     Watch,
     gateway_settings,
     make_place,
     post_now_playing,
-    running_gateway,
     until,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbeat.bus.interface import Bus
-from backbeat.cache import CacheKeys, CacheStore
 from backbeat.domain.messages import Channel
 from backbeat.domain.messages.to_discord import (
     VoiceJoin,
@@ -30,9 +28,7 @@ from backbeat.testing.discord import DiscordEmulator
 async def test_voice_survives_a_restart_and_moderator_moves_reach_audio(
     emu: DiscordEmulator,
     gateway_bus: Bus,
-    engine: AsyncEngine,
-    cache: CacheStore,
-    cache_keys: CacheKeys,
+    start_gateway: StartGateway,
 ) -> None:
     place = await make_place(emu)
     control = emu.control
@@ -41,7 +37,7 @@ async def test_voice_survives_a_restart_and_moderator_moves_reach_audio(
     settings = gateway_settings(emu)
     async with (
         Watch(gateway_bus, Channel.TO_AUDIO) as to_audio,
-        running_gateway(settings, bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys),
+        start_gateway(settings),
     ):
         await gateway_bus.publish(
             Channel.TO_DISCORD,
@@ -60,9 +56,7 @@ async def test_voice_survives_a_restart_and_moderator_moves_reach_audio(
     # registers its protocol again and reports the listeners on READY.
     async with (
         Watch(gateway_bus, Channel.TO_AUDIO) as to_audio,
-        running_gateway(
-            settings, bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys
-        ) as gateway,
+        start_gateway(settings) as gateway,
     ):
         count = await to_audio.next(lambda m: m.type == "listener-count")
         assert (count.payload.channel_id, count.payload.listeners) == (place.voice, 1)  # type: ignore[attr-defined]
@@ -97,17 +91,13 @@ async def test_voice_survives_a_restart_and_moderator_moves_reach_audio(
 async def test_guild_delete_is_forwarded_but_an_outage_is_not(
     emu: DiscordEmulator,
     gateway_bus: Bus,
-    engine: AsyncEngine,
-    cache: CacheStore,
-    cache_keys: CacheKeys,
+    start_gateway: StartGateway,
 ) -> None:
     outage = await make_place(emu)
     kicked = await make_place(emu)
     async with (
         Watch(gateway_bus, Channel.TO_AUDIO) as to_audio,
-        running_gateway(
-            gateway_settings(emu), bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys
-        ),
+        start_gateway(),
     ):
         await emu.control.guild_unavailable(outage.guild)
         await emu.control.remove_member(kicked.guild, emu.bot_user_id)
@@ -120,9 +110,7 @@ async def test_guild_delete_is_forwarded_but_an_outage_is_not(
 async def test_only_listeners_in_the_bots_channel_use_its_buttons(
     emu: DiscordEmulator,
     gateway_bus: Bus,
-    engine: AsyncEngine,
-    cache: CacheStore,
-    cache_keys: CacheKeys,
+    start_gateway: StartGateway,
 ) -> None:
     place = await make_place(emu)
     control = emu.control
@@ -131,9 +119,7 @@ async def test_only_listeners_in_the_bots_channel_use_its_buttons(
     async with (
         Watch(gateway_bus, Channel.TO_AUDIO) as to_audio,
         Watch(gateway_bus, Channel.COMMANDS) as commands,
-        running_gateway(
-            gateway_settings(emu), bus=gateway_bus, engine=engine, cache=cache, keys=cache_keys
-        ),
+        start_gateway(),
     ):
         await gateway_bus.publish(
             Channel.TO_DISCORD,
