@@ -246,5 +246,10 @@ async def post_now_playing(
     return message  # type: ignore[no-any-return]
 
 
+async def is_deleted(emu: DiscordEmulator, message_id: str) -> bool:
+    """Whether the emulator shows the message as deleted."""
+    return bool((await emu.control.message(message_id)).get("deleted"))
+
+
 def buttons_of(message: dict[str, Any]) -> list[dict[str, Any]]:
     return [c for row in message.get("components", []) for c in row["components"]]

@@ -12,6 +12,7 @@ from gateway_harness import (
     Place,
     StartGateway,
     Watch,
+    is_deleted,
     live_messages,
     make_place,
     state,
@@ -138,11 +139,7 @@ async def test_timed_lyrics_follow_the_position_and_stop_with_the_track(
 
         # Another track: the live message goes (it showed a song that is over).
         await player.show(state(place, track=track("Next Song"), position_ms=1_000))
-
-        async def deleted() -> bool:
-            return bool((await control.message(message["id"])).get("deleted"))
-
-        await until(deleted, within=30)
+        await until(lambda: is_deleted(emu, message["id"]), within=30)
         edits = [r for r in await control.requests() if r["route"] == EDIT_ROUTE]
         assert edits, "the messages were edited"
         assert all(r["status"] != 429 for r in edits), [r["status"] for r in edits]

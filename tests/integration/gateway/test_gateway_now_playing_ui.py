@@ -9,6 +9,7 @@ from gateway_harness import (
     StartGateway,
     Watch,
     gateway_settings,
+    is_deleted,
     live_messages,
     make_place,
     post_now_playing,
@@ -168,14 +169,10 @@ async def test_a_restarted_gateway_edits_its_message_and_old_buttons_still_work(
             Channel.UI_NOW,
             UiDelete(guild_id=place.guild, payload=DeletePayload(state_seq=3)),
         )
-        await until(lambda: _deleted(emu, message["id"]))
+        await until(lambda: is_deleted(emu, message["id"]))
         session = await QueueRepository(engine).session(guild_id=place.guild)
         assert session is not None
         assert session.now_playing_message_id is None
-
-
-async def _deleted(emu: DiscordEmulator, message_id: str) -> bool:
-    return bool((await emu.control.message(message_id)).get("deleted"))
 
 
 async def test_a_message_deleted_by_someone_else_is_posted_again(
@@ -231,4 +228,4 @@ async def test_a_playback_error_is_told_in_the_channel_briefly(
         )
         [notice] = await until(lambda: live_messages(emu, place))
         assert notice["embeds"][0]["description"] == "⚠️ Track unavailable — skipped."
-        await until(lambda: _deleted(emu, notice["id"]))
+        await until(lambda: is_deleted(emu, notice["id"]))

@@ -9,6 +9,7 @@ from gateway_harness import (
     StartGateway,
     Watch,
     gateway_settings,
+    is_deleted,
     make_place,
     post_now_playing,
     queue_page,
@@ -120,13 +121,9 @@ async def test_queue_reply_rate_limit_and_an_expired_token(
 
         notice = await until(channel_notice)
         assert f"<@{place.alice}>" in str(notice["content"])
-        await until(lambda: _deleted(emu, str(notice["id"])))
+        await until(lambda: is_deleted(emu, str(notice["id"])))
         first_record = await control.interaction(first["id"])
         assert [e["kind"] for e in first_record["events"]] == ["initial"]
-
-
-async def _deleted(emu: DiscordEmulator, message_id: str) -> bool:
-    return bool((await emu.control.message(message_id)).get("deleted"))
 
 
 async def test_a_failed_button_command_is_told_and_the_buttons_come_back(
