@@ -96,6 +96,8 @@ class Committed:
     reply: Envelope | None
     #: Applied before (a redelivery): make the player follow SQL instead of an effect.
     replayed: bool = False
+    #: A read-only command's answer (nothing recorded).
+    read: bool = False
 
 
 @dataclass(eq=False)
@@ -123,6 +125,13 @@ class Batch:
     ) -> None:
         """A command without an effect of its own: only its reply goes out after the commit."""
         self.committed.append(Committed(command, state, None, reply, replayed=replayed))
+
+    def show(
+        self, state: Any, command: CommandEnvelope, reply: Envelope | None, *, ui: str | None
+    ) -> None:
+        """A read-only command's answer, and the snapshot ``ui`` to publish, after the commit."""
+        effect = Effect(reply=reply, ui=ui)
+        self.committed.append(Committed(command, state, effect, reply, read=True))
 
     def refuse(self, state: Any, command: CommandEnvelope, reply: Envelope | None) -> None:
         """Record a refusal with its error reply in the batch (a redelivery answers the same)."""
@@ -247,14 +256,25 @@ class Ledger:
         replayed = batch.replayed(command)
         if replayed is not None:
             return replayed
-        savepoint = await batch.conn.begin_nested()
-        try:
-            effect = await work(batch.conn)
-        except BaseException:
-            if savepoint.is_active:
-                await savepoint.rollback()
-            raise
-        await savepoint.commit()
+        conn = batch.conn
+        if conn.dialect.name == "postgresql":
+            # one statement: the savepoint is never released (released with the commit; a
+            # later one of the same name shadows it), rolled back to on a failure
+            await conn.exec_driver_sql("SAVEPOINT bb_command")
+            try:
+                effect = await work(conn)
+            except BaseException:
+                await conn.exec_driver_sql("ROLLBACK TO SAVEPOINT bb_command")
+                raise
+        else:
+            savepoint = await conn.begin_nested()
+            try:
+                effect = await work(conn)
+            except BaseException:
+                if savepoint.is_active:
+                    await savepoint.rollback()
+                raise
+            await savepoint.commit()
         batch._record(command, effect)
         return effect
 

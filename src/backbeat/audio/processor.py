@@ -30,7 +30,6 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Sequence
-from contextlib import AsyncExitStack
 from time import perf_counter
 from typing import Final
 
@@ -69,15 +68,28 @@ PLAIN_CONTROLS: Final = frozenset(
 
 Item = tuple[Delivery, CommandEnvelope]
 
-#: Batch transactions open at once per worker. Work in a batch may take a second connection
+#: Batch transactions open at once per worker (each commits every batch waiting when it
+#: starts: a group commit). Work in a batch may take a second connection
 #: (a search's cache, a guild's settings) while the batch holds one, so the batches must
-#: leave most of the engine's pool (5 + 10 overflow by default) to those.
-BATCH_TRANSACTIONS: Final = 4
+#: leave part of the engine's pool (5 + 10 overflow by default) to those.
+BATCH_TRANSACTIONS: Final = 8
+
+
+#: Read-only commands that run in a batch's transaction too (alone in their guild's round;
+#: no applied row), their replies and snapshot sent after the commit.
+BATCHED_READS: Final = frozenset({"queue", "nowplaying"})
 
 
 def _in_batch(command: CommandEnvelope) -> bool:
-    """State-changing commands run in a round's transaction; the others after its commit."""
-    return command.type in HANDLERS and command.type not in READ_ONLY
+    """Commands that run in a round's transaction; the others after its commit."""
+    return command.type in HANDLERS and (
+        command.type not in READ_ONLY or command.type in BATCHED_READS
+    )
+
+
+def _alone(command: CommandEnvelope) -> bool:
+    """Commands a round takes alone for their guild (reads: they see only what committed)."""
+    return not _in_batch(command) or command.type in READ_ONLY
 
 
 #: Commands whose work waits for something outside SQL before the transaction (a search,
@@ -97,7 +109,7 @@ def batchable(message: Envelope) -> bool:
 
 def joins(previous: Envelope, message: Envelope) -> bool:
     """Whether a guild's command may share a batch (and a round) with the one before it."""
-    return previous.type in PLAIN_CONTROLS
+    return previous.type in PLAIN_CONTROLS and message.type not in READ_ONLY
 
 
 def rounds(items: Sequence[Item]) -> list[list[Item]]:
@@ -110,10 +122,10 @@ def rounds(items: Sequence[Item]) -> list[list[Item]]:
         round_: list[Item] = []
         for guild_id in list(queues):
             queue = queues[guild_id]
-            if not _in_batch(queue[0][1]):
+            if _alone(queue[0][1]):
                 round_.append(queue.popleft())
             else:
-                while queue and _in_batch(queue[0][1]):
+                while queue and not _alone(queue[0][1]):
                     item = queue.popleft()
                     round_.append(item)
                     if item[1].type not in PLAIN_CONTROLS:
@@ -129,7 +141,10 @@ class CommandProcessor:
 
     def __init__(self, audio: Audio, *, batch_transactions: int = BATCH_TRANSACTIONS) -> None:
         self.audio = audio
-        self._transactions = asyncio.Semaphore(batch_transactions)
+        self._limit = batch_transactions
+        self._committers = 0
+        self._waiting: list[tuple[list[Item], asyncio.Future[list[asyncio.Task[None]]]]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def handle(self, delivery: Delivery) -> None:
         """The bus handler: returns once the command's effect is committed and answered."""
@@ -169,37 +184,89 @@ class CommandProcessor:
         writes = [item for item in items if _in_batch(item[1])]
         reads = [item for item in items if not _in_batch(item[1])]
         if writes:
-            started = perf_counter()
-            states = {c.guild_id: self.audio.guilds.get(c.guild_id) for _, c in writes}
-            async with AsyncExitStack() as locks:
-                for guild_id in sorted(states):
-                    await locks.enter_async_context(states[guild_id].lock)
-                async with (
-                    self._transactions,
-                    self.audio.ledger.batch([d for d, _ in writes]) as batch,
-                ):
-                    for delivery, command in writes:
-                        await self._run_in(batch, states[command.guild_id], command, delivery)
-                    await self._read_views(batch)
-                audio_batch_commands.observe(len(writes))
-                by_guild: dict[int, list[Committed]] = {}
-                for outcome in batch.committed:
-                    by_guild.setdefault(outcome.command.guild_id, []).append(outcome)
-                deliveries = {command.id: delivery for delivery, command in writes}
-                await asyncio.gather(
-                    *(
-                        self._finish_guild(states[guild_id], outcomes, batch, started, deliveries)
-                        for guild_id, outcomes in by_guild.items()
-                    )
-                )
+            finishes = await self._group_commit(writes)
+            await asyncio.gather(*finishes)
         if reads:
             await asyncio.gather(*(self.apply(command, delivery) for delivery, command in reads))
+
+    async def _group_commit(self, writes: list[Item]) -> list[asyncio.Task[None]]:
+        """Commit ``writes`` together with whatever other batches wait for a transaction
+        (at most ``batch_transactions`` run at once, each taking everything waiting); the
+        tasks finishing these commands' guilds."""
+        future: asyncio.Future[list[asyncio.Task[None]]] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self._waiting.append((writes, future))
+        self._kick()
+        return await future
+
+    def _kick(self) -> None:
+        while self._waiting and self._committers < self._limit:
+            self._committers += 1
+            task = asyncio.create_task(self._committer(), name="audio:commit")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _committer(self) -> None:
+        try:
+            await asyncio.sleep(0)  # let this turn's batches join
+            while self._waiting:
+                taken, self._waiting = self._waiting, []
+                await self._transact(taken)
+        finally:
+            self._committers -= 1
+            self._kick()
+
+    async def _transact(
+        self, taken: list[tuple[list[Item], asyncio.Future[list[asyncio.Task[None]]]]]
+    ) -> None:
+        """One transaction for the commands of several batches (their guilds all differ:
+        a guild's next commands come only after its last ones finished)."""
+        writes = [item for items, _ in taken for item in items]
+        started = perf_counter()
+        states = {c.guild_id: self.audio.guilds.get(c.guild_id) for _, c in writes}
+        held: list[GuildState] = []
+        try:
+            for guild_id in sorted(states):
+                await states[guild_id].lock.acquire()
+                held.append(states[guild_id])
+            async with self.audio.ledger.batch([d for d, _ in writes]) as batch:
+                for delivery, command in writes:
+                    await self._run_in(batch, states[command.guild_id], command, delivery)
+                await self._read_views(batch)
+        except BaseException as error:
+            for state in held:
+                state.lock.release()
+            for _, future in taken:
+                if not future.done():
+                    future.set_exception(error)
+            if not isinstance(error, Exception):
+                raise
+            return
+        audio_batch_commands.observe(len(writes))
+        by_guild: dict[int, list[Committed]] = {}
+        for outcome in batch.committed:
+            by_guild.setdefault(outcome.command.guild_id, []).append(outcome)
+        deliveries = {command.id: delivery for delivery, command in writes}
+        tasks: dict[int, asyncio.Task[None]] = {}
+        for guild_id, state in states.items():
+            tasks[guild_id] = asyncio.create_task(
+                self._finish_guild(state, by_guild.get(guild_id, []), batch, started, deliveries),
+                name=f"audio:finish:{guild_id}",
+            )
+        for items, future in taken:
+            guilds = {command.guild_id for _, command in items}
+            if not future.done():
+                future.set_result([tasks[g] for g in guilds])
 
     async def _run_in(
         self, batch: Batch, state: GuildState, command: CommandEnvelope, delivery: Delivery
     ) -> None:
         """One command in the round's transaction; its outcome goes to ``batch.committed``."""
         log = _log.bind(guild_id=command.guild_id, message_id=command.id, type=command.type)
+        if command.type in READ_ONLY:
+            await self._read_in(batch, state, command, delivery)
+            return
         replayed = batch.replayed(command)
         if replayed is not None:
             log.info("command_replayed")
@@ -225,6 +292,24 @@ class CommandProcessor:
             reply = error_reply(command, "internal", f"the command failed: {type(error).__name__}")
             batch.answer(state, command, reply, replayed=False)
 
+    async def _read_in(
+        self, batch: Batch, state: GuildState, command: CommandEnvelope, delivery: Delivery
+    ) -> None:
+        """A read-only command on the batch's connection; nothing recorded, its answer
+        (``batch.answer``/``batch.show`` by the handler) sent after the commit."""
+        try:
+            await HANDLERS[command.type](self.audio, state, delivery, command)
+        except CommandRefusedError as refused:
+            _log.info("command_refused", guild_id=command.guild_id, code=refused.code)
+            reply = error_reply(command, refused.code, refused.message, **refused.params)
+            batch.answer(state, command, reply, replayed=False)
+        except _RETRY_ON_BUS:
+            raise
+        except Exception as error:
+            _log.exception("command_failed", guild_id=command.guild_id, message_id=command.id)
+            reply = error_reply(command, "internal", f"the command failed: {type(error).__name__}")
+            batch.answer(state, command, reply, replayed=False)
+
     async def _read_views(self, batch: Batch) -> None:
         """Each guild's snapshot view, once, after its last command of the round."""
         last: dict[int, str | None] = {}
@@ -244,9 +329,19 @@ class CommandProcessor:
         deliveries: dict[str, Delivery],
     ) -> None:
         """After the commit, in the guild's order: follow (controls coalesced), one
-        snapshot, the replies; then the guild's deliveries are finished (the bus
-        acknowledges them and hands the guild's next commands on, whatever other guilds
-        of the batch still do)."""
+        snapshot, the replies; then the guild's lock is released and its deliveries are
+        finished (the bus acknowledges them and hands the guild's next commands on,
+        whatever other guilds of the batch still do)."""
+        try:
+            await self._finish_outcomes(state, outcomes, batch, started)
+        finally:
+            state.lock.release()
+        for outcome in outcomes:
+            deliveries[outcome.command.id].finished()
+
+    async def _finish_outcomes(
+        self, state: GuildState, outcomes: list[Committed], batch: Batch, started: float
+    ) -> None:
         audio = self.audio
         patch = PlayerPatch(audio.players, state.guild_id)
         CURRENT_PATCH.set(patch)  # this task's own context: the guild's follow-ups only
@@ -278,17 +373,22 @@ class CommandProcessor:
                 ui = effect.ui
         await self._flush(patch, outcomes, replies)
         CURRENT_PATCH.set(None)
-        if ui is not None:
-            view = batch.views.get(state.guild_id)
-            await audio.publish_ui(state, ui, view=view if isinstance(view, View) else None)
-        for outcome, reply in zip(outcomes, replies, strict=True):
-            await audio.to_discord(reply)
-            kind = "ok" if outcome.effect is not None or outcome.replayed else "refused"
+        view = batch.views.get(state.guild_id)
+        # the snapshot and the replies in one pipeline (the publisher sends what is queued)
+        await asyncio.gather(
+            *(
+                [audio.publish_ui(state, ui, view=view if isinstance(view, View) else None)]
+                if ui is not None
+                else []
+            ),
+            *(audio.to_discord(reply) for reply in replies),
+        )
+        for outcome in outcomes:
+            refused = outcome.effect is None and not outcome.replayed and not outcome.read
+            kind = "refused" if refused else "ok"
             audio_command_duration_seconds.labels(outcome.command.type, kind).observe(
                 perf_counter() - started
             )
-        for outcome in outcomes:
-            deliveries[outcome.command.id].finished()
 
     async def _flush(
         self, patch: PlayerPatch, outcomes: list[Committed], replies: list[Envelope | None]

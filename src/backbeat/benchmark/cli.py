@@ -38,12 +38,26 @@ class Plan:
     #: Discord lets a shard send 120 gateway commands a minute (discord.py paces them):
     #: each new player's voice join is one, so more than ~100 a minute cannot start.
     players: int = 100
+    #: The audio worker in its own process (backbeat.benchmark.throughput): guilds, the
+    #: offered rate and the saturation window.
+    throughput_guilds: int = 1000
+    throughput_rate: float = 600.0
+    throughput_s: float = 20.0
     idle_s: float = 10.0
 
 
 FULL = Plan()
 QUICK = Plan(
-    idle_acks=20, loop_s=5.0, per_guild=4, in_voice=5, search_runs=2_000, players=50, idle_s=2
+    idle_acks=20,
+    loop_s=5.0,
+    per_guild=4,
+    in_voice=5,
+    search_runs=2_000,
+    players=50,
+    idle_s=2,
+    throughput_guilds=100,
+    throughput_rate=300.0,
+    throughput_s=5.0,
 )
 
 

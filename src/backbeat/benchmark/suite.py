@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from backbeat.benchmark import measures as m
+from backbeat.benchmark import throughput
 from backbeat.benchmark.progress import Progress
 from backbeat.benchmark.report import Measure, Report
 from backbeat.benchmark.rig import running_bot
@@ -20,7 +21,7 @@ TARGET_NP = "p99 < 100 ms"
 
 
 async def run_suite(plan: Plan, redis_url: str, postgres_url: str, *, quick: bool) -> Report:
-    progress = Progress(phases=8)
+    progress = Progress(phases=9)
     report = Report(
         "quick" if quick else "full",
         {
@@ -172,5 +173,46 @@ async def run_suite(plan: Plan, redis_url: str, postgres_url: str, *, quick: boo
                 samples=players,
             )
         )
+    progress.step("commands through an audio worker in its own process", plan.throughput_guilds)
+    options = throughput.Options(
+        guilds=plan.throughput_guilds,
+        saturate_rate=plan.throughput_rate,
+        saturate_s=plan.throughput_s,
+        latency_s=plan.throughput_s / 2,
+        profile=False,
+    )
+    result = await throughput.run(options, redis_url)
+    saturation, latency = result["saturation"], result["latency"]
+    cpu = saturation["cpu_percent"]
+    report.measures.append(
+        Measure(
+            f"commands/s through one audio worker in its own process, {result['guilds']} guilds",
+            "commands/s",
+            SEED_RATE,
+            "≥ 2,000 commands/s",
+            "the worker's CPU: Python per SQL statement (SQLAlchemy, asyncpg) with about "
+            f"{saturation['sql_statements_per_command']} statements per command although "
+            f"{saturation['commands_per_batch_transaction']} commands share a transaction",
+            value=saturation["commands_per_s"],
+            samples=saturation["answered_in_window"],
+            notes=f"mix: {result['mix']}; offered {saturation['offered_per_s']:.0f}/s for "
+            f"{saturation['window_s']} s; {saturation['transactions_per_s']} transactions/s, "
+            f"{saturation['redis_round_trips_per_command']} Redis round trips per command; CPU "
+            f"% of a core: worker {cpu['worker']}, PostgreSQL {cpu['postgresql']}, Redis "
+            f"{cpu['redis']}, emulator {cpu['emulator']} (bench/audio_throughput.py)",
+        )
+    )
+    report.measures.append(
+        Measure(
+            "command → `ui:now` through that worker (probes under load)",
+            "ms",
+            "UI updates < 500 ms",
+            TARGET_NP,
+            f"queueing behind the load offered at {latency['offered_per_s']:.0f}/s",
+            p50=latency["to_ui_p50_ms"],
+            p99=latency["to_ui_p99_ms"],
+            samples=latency["probe_samples"],
+        )
+    )
     progress.close()
     return report

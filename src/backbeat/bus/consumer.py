@@ -83,11 +83,7 @@ class _PartitionReader:
         self._in_flight = 0
         self._room = asyncio.Event()
         name = f"bus:{owner.channel.value}:{partition}:{owner.consumer_name}"
-        self._batcher = (
-            None
-            if owner.batching is None
-            else Batcher(owner.batching.handler, channel=owner.channel.value, name=name)
-        )
+        self._batcher = owner.batcher
         self._acks = Acks(owner.store, self.stream, owner.group)
         self._task = asyncio.create_task(self._run(), name=name)
 
@@ -314,9 +310,11 @@ class _PartitionReader:
         owner = self._owner
         config = owner.config
         last_claim = time.monotonic()
+        # batch mode reads again once half the room is free (fewer, fuller reads under load)
+        least = max(1, config.batch // 2) if owner.batching is not None else 1
         while self._current():
             room = config.batch - self._in_flight
-            if room <= 0:
+            if room <= 0 or (room < least and self._in_flight > 0):
                 self._room.clear()
                 await self._unless_stopped(self._room.wait())
                 continue
@@ -413,8 +411,6 @@ class _PartitionReader:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if self._batcher is not None:
-            await self._batcher.cancel()
 
     # -- batch mode -----------------------------------------------------------------------
 
@@ -612,6 +608,12 @@ class StreamConsumer:
         self.handler = handler
         #: Batch mode (the lanes hand accepted entries to a batch handler), None: one by one.
         self.batching = batching
+        #: One batcher for every partition: a batch takes what all the lanes have ready.
+        self.batcher = (
+            None
+            if batching is None
+            else Batcher(batching.handler, channel=channel.value, name=f"bus:{channel.value}")
+        )
         self.group = group
         self.consumer_name = consumer
         self.exclusive = exclusive
@@ -688,6 +690,8 @@ class StreamConsumer:
             self._running = False
             for reader in readers:
                 await reader.abort()
+            if self.batcher is not None:
+                await self.batcher.cancel()
             raise
 
     async def stop(self) -> None:

@@ -235,9 +235,11 @@ async def queue_page(
 ) -> None:
     """Read-only: one ``queue-page`` reply."""
     page = command.payload.page
-    view = await audio.read_view(state.guild_id)
+    batch = audio.ledger.open_batch()  # in a batch: its connection, the reply after its commit
+    conn = batch.conn if batch is not None else None
+    view = await audio.read_view(state.guild_id, conn)
     listing = await audio.queue.page(
-        guild_id=state.guild_id, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+        guild_id=state.guild_id, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE, conn=conn
     )
     pages = max(1, -(-listing.total // PAGE_SIZE))
     cursor = view.session.cursor if view.session is not None else 0
@@ -251,38 +253,43 @@ async def queue_page(
         for entry in listing.items
         if entry.position - cursor >= 1
     ]
-    await audio.to_discord(
-        QueuePage(
-            **command.reply_fields(),
-            payload=QueuePagePayload(
-                target=target(command),
-                page=min(page, pages),
-                pages=pages,
-                total=listing.total,
-                total_length_ms=view.upcoming_ms,
-                now_playing=summary(listing.current.track) if listing.current else None,
-                entries=entries,
-            ),
-        )
+    reply = QueuePage(
+        **command.reply_fields(),
+        payload=QueuePagePayload(
+            target=target(command),
+            page=min(page, pages),
+            pages=pages,
+            total=listing.total,
+            total_length_ms=view.upcoming_ms,
+            now_playing=summary(listing.current.track) if listing.current else None,
+            entries=entries,
+        ),
     )
+    if batch is not None:
+        batch.answer(state, command, reply, replayed=False)
+        return
+    await audio.to_discord(reply)
 
 
 async def nowplaying(
     audio: Audio, state: GuildState, delivery: Delivery | None, command: NowPlaying
 ) -> None:
     """Read-only: a fresh snapshot and a notice naming the track."""
-    view = await audio.read_view(state.guild_id)
+    batch = audio.ledger.open_batch()  # in a batch: its connection, both after its commit
+    view = await audio.read_view(state.guild_id, batch.conn if batch is not None else None)
     if view.current is None:
         raise CommandRefusedError("nothing_playing", "nothing is playing")
-    await audio.publish_ui(state, "update")
     track = view.current.track
-    await audio.to_discord(
-        notice(
-            command,
-            "nowplaying",
-            title=track.title,
-            author=track.author,
-            position_ms=audio.position_ms(state, view.session),
-            length_ms=track.length_ms,
-        )
+    reply = notice(
+        command,
+        "nowplaying",
+        title=track.title,
+        author=track.author,
+        position_ms=audio.position_ms(state, view.session),
+        length_ms=track.length_ms,
     )
+    if batch is not None:
+        batch.show(state, command, reply, ui="update")
+        return
+    await audio.publish_ui(state, "update")
+    await audio.to_discord(reply)

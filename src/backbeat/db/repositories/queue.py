@@ -23,7 +23,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, cast
 
-from sqlalchemy import ColumnElement, Row, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Table,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backbeat.db.models import Queue, QueueItem
@@ -786,6 +797,23 @@ class QueueRepository:
             raise ValueError("volume must be within 0..1000")
 
         async def work(conn: AsyncConnection) -> QueueSession:
+            if conn.dialect.name == "postgresql":  # one statement when the row exists
+                updated = (
+                    await conn.execute(
+                        update(Queue)
+                        .where(Queue.guild_id == guild_id)
+                        .values(
+                            first_position=case(
+                                (Queue.item_count == 0, 0), else_=Queue.first_position
+                            ),
+                            updated_at=utc_now(),
+                            **changes,
+                        )
+                        .returning(*_QUEUES.c)
+                    )
+                ).one_or_none()
+                if updated is not None:
+                    return _session(updated)
             state = await _lock(conn, guild_id)
             await _save(conn, state, **changes)
             row = (await conn.execute(select(_QUEUES).where(Queue.id == state.queue_id))).one()
