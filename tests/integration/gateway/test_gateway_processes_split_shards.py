@@ -7,18 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import os
-import signal
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
-import aiohttp
 import pytest
 from gateway_audio_rig import postgresql_database
 from gateway_harness import make_place, state, until
+from gateway_process import WAIT_S, gateway_process, is_ready, run_env, status_get
 
 from backbeat.bus.factory import redis_bus
 from backbeat.bus.interface import BusConfig
@@ -34,59 +28,6 @@ SHARDS = 4
 IDENTIFY_INTERVAL_S = 1.0
 """The emulator's spacing per bucket; the gateway's is a little longer (connect jitter)."""
 GATEWAY_INTERVAL_S = 1.3
-WAIT_S = 60.0
-
-
-async def _line(stream: asyncio.StreamReader, event: str, seen: list[str]) -> dict[str, Any]:
-    while True:
-        raw = await asyncio.wait_for(stream.readline(), WAIT_S)
-        assert raw, "backbeat run ended early:\n" + "".join(seen)
-        line = raw.decode()
-        seen.append(line)
-        with contextlib.suppress(ValueError):
-            record = json.loads(line)
-            if isinstance(record, dict) and record.get("event") == event:
-                return record
-
-
-async def _get(url: str) -> tuple[int, Any]:
-    try:
-        async with aiohttp.ClientSession() as http, http.get(url) as response:
-            return response.status, await response.json()
-    except aiohttp.ClientError:
-        return 0, None
-
-
-@contextlib.asynccontextmanager
-async def gateway_process(env: dict[str, str], cwd: Path) -> AsyncIterator[tuple[str, list[str]]]:
-    """A child ``backbeat run gateway``; yields its status URL; SIGTERM and exit 0 after."""
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "backbeat",
-        "run",
-        "gateway",
-        env=env,
-        cwd=cwd,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    seen: list[str] = []
-    assert child.stderr is not None
-    drain: asyncio.Task[bytes] | None = None
-    try:
-        listening = await _line(child.stderr, "status server listening", seen)
-        drain = asyncio.create_task(child.stderr.read())
-        yield str(listening["url"]), seen
-        child.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(child.wait(), WAIT_S) == 0, "".join(seen)
-    finally:
-        if child.returncode is None:
-            child.kill()
-            await child.wait()
-        if drain is not None:
-            seen.append((await drain).decode(errors="replace"))
 
 
 async def test_two_processes_split_four_shards_with_paced_identifies(
@@ -99,21 +40,16 @@ async def test_two_processes_split_four_shards_with_paced_identifies(
     ):
         places = [await make_place(emu, shard=(shard, SHARDS)) for shard in range(SHARDS)]
         assert [shard_of(p.guild, SHARDS) for p in places] == list(range(SHARDS))
-        base = {k: v for k, v in os.environ.items() if not k.startswith("BACKBEAT_")}
-        base.update(
+        base = run_env(
+            emu,
+            tmp_path,
             {
-                "BACKBEAT_STATUS_PORT": "0",
-                "BACKBEAT_LOG_FORMAT": "json",
-                "BACKBEAT_DATA_DIR": str(tmp_path / "data"),
                 "BACKBEAT_DATABASE_URL": database_url,
                 "BACKBEAT_REDIS_URL": redis_url,
                 "BACKBEAT_REDIS_KEY_PREFIX": redis_key_prefix,
-                "BACKBEAT_DISCORD_TOKEN": emu.token,
-                "BACKBEAT_DISCORD_API_BASE": emu.rest_url,
-                "BACKBEAT_DISCORD_GATEWAY_URL": emu.gateway_url,
                 "BACKBEAT_SHARD_COUNT": str(SHARDS),
                 "BACKBEAT_IDENTIFY_INTERVAL_S": str(GATEWAY_INTERVAL_S),
-            }
+            },
         )
         split = {"0,1": [0, 1], "2,3": [2, 3]}  # buckets 0 and 1 in each process
         async with contextlib.AsyncExitStack() as stack:
@@ -126,7 +62,7 @@ async def test_two_processes_split_four_shards_with_paced_identifies(
                 )
             )
             for url, _ in urls:
-                await until(lambda u=url: _ready(u), within=WAIT_S)  # type: ignore[misc]
+                await until(lambda u=url: is_ready(u), within=WAIT_S)  # type: ignore[misc]
             sessions = await emu.control.sessions(connected=SHARDS)
             assert sessions["identify_refused"] == 0
             assert sessions["identify_count"] == SHARDS
@@ -135,7 +71,7 @@ async def test_two_processes_split_four_shards_with_paced_identifies(
 
             # Each process holds its own shards' guilds and reads their partitions.
             for (url, _), shards in zip(urls, split.values(), strict=True):
-                _, stats = await _get(f"{url}/stats")
+                _, stats = await status_get(f"{url}/stats")
                 section = stats["sections"]["gateway"]
                 assert section["partitions"] == shards
                 assert section["guilds"] == len(shards)
@@ -158,11 +94,6 @@ async def test_two_processes_split_four_shards_with_paced_identifies(
                     await until(lambda p=place: _posted(emu, p.text), within=WAIT_S)  # type: ignore[misc]
             finally:
                 await audio_side.close()
-
-
-async def _ready(url: str) -> bool:
-    code, _ = await _get(f"{url}/ready")
-    return code == 200
 
 
 async def _posted(emu: DiscordEmulator, channel_id: int) -> bool:
