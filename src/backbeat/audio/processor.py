@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from time import perf_counter
 from typing import Final
 
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from backbeat.audio.context import Audio, View
 from backbeat.audio.errors import CommandRefusedError, NoNodeAvailableError
@@ -78,6 +78,10 @@ BATCH_TRANSACTIONS: Final = 8
 #: Read-only commands that run in a batch's transaction too (alone in their guild's round;
 #: no applied row), their replies and snapshot sent after the commit.
 BATCHED_READS: Final = frozenset({"queue", "nowplaying"})
+
+
+def _guild_of(item: Item) -> int:
+    return item[1].guild_id
 
 
 def _in_batch(command: CommandEnvelope) -> bool:
@@ -222,7 +226,8 @@ class CommandProcessor:
     ) -> None:
         """One transaction for the commands of several batches (their guilds all differ:
         a guild's next commands come only after its last ones finished)."""
-        writes = [item for items, _ in taken for item in items]
+        # by guild (stable: each guild's order kept), so row locks are taken in one order
+        writes = sorted((item for items, _ in taken for item in items), key=_guild_of)
         started = perf_counter()
         states = {c.guild_id: self.audio.guilds.get(c.guild_id) for _, c in writes}
         held: list[GuildState] = []
@@ -287,6 +292,11 @@ class CommandProcessor:
         except _RETRY_ON_BUS:
             log.warning("command_not_committed", exc_info=True)
             raise
+        except DBAPIError:
+            # a deadlock, a lock timeout, any statement error: the whole transaction goes
+            # back to the bus, whose single path retries what can be retried
+            log.warning("command_batch_aborted", exc_info=True)
+            raise
         except Exception as error:
             log.exception("command_failed")
             reply = error_reply(command, "internal", f"the command failed: {type(error).__name__}")
@@ -303,7 +313,7 @@ class CommandProcessor:
             _log.info("command_refused", guild_id=command.guild_id, code=refused.code)
             reply = error_reply(command, refused.code, refused.message, **refused.params)
             batch.answer(state, command, reply, replayed=False)
-        except _RETRY_ON_BUS:
+        except (*_RETRY_ON_BUS, DBAPIError):
             raise
         except Exception as error:
             _log.exception("command_failed", guild_id=command.guild_id, message_id=command.id)

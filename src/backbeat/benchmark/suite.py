@@ -95,12 +95,13 @@ async def run_suite(plan: Plan, redis_url: str, postgres_url: str, *, quick: boo
         count, seconds = await m.worker_throughput(bot, places, plan.per_guild, progress)
         report.measures.append(
             Measure(
-                "commands/s through one audio worker over Redis + PostgreSQL",
+                "commands/s through one audio worker over Redis + PostgreSQL, in the bot's process",
                 "commands/s",
                 SEED_RATE,
                 "≥ 2,000 commands/s",
-                "one SQL transaction per command (applied id, fence, effect, audit, events) "
-                "and its Lavalink call, guilds handled one command at a time each; " + SHARED,
+                "the worker's CPU per SQL statement (commands of many guilds share a "
+                "transaction, but each still runs its own statements) and, here, the load "
+                "and both emulators in the same event loop; " + SHARED,
                 value=round(count / seconds, 1),
                 samples=count,
                 notes="published at once on `commands` (not through Discord), mix of "
