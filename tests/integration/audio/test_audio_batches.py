@@ -17,13 +17,14 @@ from backbeat.domain.messages.commands import (
     MovePayload,
     Play,
     QueryPayload,
+    QueueView,
     Remove,
     RemovePayload,
     Toggle,
     Volume,
     VolumePayload,
 )
-from backbeat.domain.messages.to_discord import ErrorReply, Notice, TrackStart
+from backbeat.domain.messages.to_discord import ErrorReply, Notice, QueuePage, TrackStart
 from backbeat.domain.queue import LoopMode
 from backbeat.testing.bus_fixtures import eventually
 
@@ -144,9 +145,13 @@ async def test_a_guilds_controls_in_one_batch_reach_the_node_as_the_final_state(
         Toggle(guild_id=B, context=rig.context()),
         Toggle(guild_id=B, context=rig.context()),
     ]
-    await rig.worker.processor.handle_batch(_deliveries(rig, batch))
+    page = QueueView(guild_id=B, context=rig.context())  # a read, in the batch's transaction
+    await rig.worker.processor.handle_batch(_deliveries(rig, [*batch, page]))
     for command in batch:
         assert isinstance(await rig.reply(command), Notice)
+    listing = await rig.reply(page)
+    assert isinstance(listing, QueuePage)
+    assert listing.payload.total == 2
     player_a, player_b = await rig.node_player(A), await rig.node_player(B)
     assert player_a is not None
     assert player_b is not None
