@@ -19,10 +19,13 @@ still to come — or a read-only command alone. A round's state-changing command
 their guilds' locks in one transaction (:meth:`Ledger.batch <backbeat.audio.ledger.Ledger.batch>`),
 each under a savepoint, so a refusal or a failure is that command's error reply and the
 others commit. After the commit each guild follows in order (its controls' player changes
-coalesced into the final state), gets one snapshot and its replies; guilds finish
-concurrently, and the publishes go out pipelined. Read-only commands run after the round's
-commit. A round that fails as a whole (the database, a lost lease) leaves its commands and
-the later rounds' to the bus, which hands them one at a time (:class:`PartialBatch`).
+coalesced into the final state), gets one snapshot and its replies, and its deliveries are
+finished (``Delivery.finished``); guilds finish concurrently, and the publishes go out
+pipelined. Batches waiting for a transaction are committed together (a group commit, at
+most :data:`BATCH_TRANSACTIONS` at once). ``queue`` and ``nowplaying`` run on the batch's
+connection; other read-only commands after the commit. A transaction that fails as a whole
+(the database, a deadlock, a lost lease) leaves its commands and the later rounds'
+unfinished: the bus hands them to the single path one at a time.
 """
 
 from __future__ import annotations
