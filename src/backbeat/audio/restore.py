@@ -34,9 +34,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import gc
 import time
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -58,23 +57,6 @@ EXPIRY_MARGIN_S = 1.0
 #: Guilds restored at once (each a voice handshake through the gateway, then a play): a
 #: thousand handshakes at once would outlast the handshake timeout.
 RESTORE_CONCURRENCY = 32
-#: Guilds restored in one batch from which the survivors are frozen (see _freeze_survivors).
-FREEZE_AFTER = 1_000
-
-
-def _freeze_survivors() -> None:
-    """After a large batch of restores: collect its garbage, then move every object alive (the
-    guilds' long-lived state) to the collector's permanent generation, so later full
-    collections walk only what came after (with ten thousand guilds a full collection
-    otherwise blocks the event loop for a few hundred milliseconds now and then)."""
-    started = time.perf_counter()
-    gc.collect()
-    gc.freeze()
-    _log.info(
-        "restore_memory_settled",
-        frozen=gc.get_freeze_count(),
-        took_ms=round((time.perf_counter() - started) * 1000, 1),
-    )
 
 
 def resume_position(session: QueueSession, entry: QueueEntry, now: datetime) -> int:
@@ -100,8 +82,12 @@ class Restorer:
         takeover: SessionTakeover | None = None,
         own_sessions: Mapping[str, str] | None = None,
         resume_timeout_s: float = 60.0,
+        on_batch_done: Callable[[int], None] | None = None,
     ) -> None:
         self.audio = audio
+        #: Called with the number of guilds of a batch once its last restore is done (the
+        #: owner decides what a large one calls for: the worker settles its memory).
+        self.on_batch_done = on_batch_done
         self.partitions = partitions
         self.takeover = takeover
         #: This worker's session id per node (kept current by the player events).
@@ -164,8 +150,11 @@ class Restorer:
             self._draining -= 1
         if not self._draining and not self._waiting:  # the batch's last
             batch, self._batch = self._batch, 0
-            if batch >= FREEZE_AFTER:
-                _freeze_survivors()
+            if batch and self.on_batch_done is not None:
+                try:
+                    self.on_batch_done(batch)
+                except Exception:
+                    _log.exception("restore_batch_hook_failed", guilds=batch)
 
     async def _arm_timers(self, state: GuildState, session: QueueSession) -> None:
         """Arm the guild's idle and alone timers from their stored deadlines (locked): the

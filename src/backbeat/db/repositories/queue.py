@@ -841,9 +841,18 @@ class QueueRepository:
         return await transact(self._engine, "queue.delete_session", work, conn=conn)
 
     async def count(
-        self, *, guild_ids: Iterable[int] | None = None, conn: AsyncConnection | None = None
+        self,
+        *,
+        guild_ids: Iterable[int] | None = None,
+        owned: Iterable[int] | None = None,
+        partitions: int | None = None,
+        conn: AsyncConnection | None = None,
     ) -> int:
-        """How many items wait (upcoming) over the given guilds, or all (for ``queue_size``)."""
+        """How many items wait (upcoming) over the given guilds, or over the guilds of the
+        ``owned`` partitions (``guild_id % partitions``: one short ``IN``, for ``queue_size``),
+        or all."""
+        if (owned is None) != (partitions is None):
+            raise ValueError("give both owned and partitions, or neither")
 
         async def work(conn: AsyncConnection) -> int:
             upcoming = func.greatest if conn.dialect.name != "sqlite" else func.max
@@ -854,6 +863,8 @@ class QueueRepository:
             )
             if guild_ids is not None:
                 statement = statement.where(Queue.guild_id.in_(list(guild_ids)))
+            if owned is not None and partitions is not None:
+                statement = statement.where((Queue.guild_id % partitions).in_(sorted(owned)))
             return int((await conn.execute(statement)).scalar_one())
 
         return await transact(self._engine, "queue.count", work, read_only=True, conn=conn)
