@@ -1,9 +1,10 @@
 """What the processor keeps in memory per guild, next to the SQL session.
 
 Everything here may be lost with the process: the queue and the session live in SQL. The
-per-guild lock serialises a guild's commands, player events and timer actions, so they see
-each other's committed state in order; voice events never take it (a handshake waiting
-under the lock needs them).
+per-guild lock (in one table for all guilds, :mod:`backbeat.audio.keyed_lock`: a lock
+exists only while held or awaited) serialises a guild's commands, player events and timer
+actions, so they see each other's committed state in order; voice events never take it (a
+handshake waiting under the lock needs them).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from backbeat.audio.keyed_lock import KeyedLocks, KeyLock
 from backbeat.domain.guild_settings import GuildSettings
 from backbeat.domain.playback_errors import (
     Classification,
@@ -41,7 +43,8 @@ class GuildState:
     """One guild's in-memory state (slotted: a worker holds thousands)."""
 
     guild_id: int
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: Where :attr:`lock` lives: the guilds' one table (a lock exists only while used).
+    locks: KeyedLocks[GuildState] = field(default_factory=KeyedLocks, repr=False)
     settings: GuildSettings | None = None
     #: Non-bot members with the bot, from the gateway's ``listener-count`` (None: unknown).
     listeners: int | None = None
@@ -68,6 +71,12 @@ class GuildState:
     #: The entry being retried: its PlaybackHistory row stays open across the retry.
     retrying: QueueEntry | None = None
     retry_timer: asyncio.Task[None] | None = None
+
+    @property
+    def lock(self) -> KeyLock[GuildState]:
+        """The guild's lock (FIFO; keyed by this state, so a state made anew after a
+        :meth:`Guilds.drop` has a lock of its own, as before)."""
+        return self.locks.of(self)
 
     def cancel_timers(self) -> None:
         self.cancel_idle()
@@ -103,11 +112,15 @@ class Guilds:
     def __init__(self, failures: Callable[[], FailureTracker] = default_failures) -> None:
         self._states: dict[int, GuildState] = {}
         self._failures = failures
+        #: Every guild's lock, present only while held or awaited (~1 KB a guild otherwise).
+        self.locks: KeyedLocks[GuildState] = KeyedLocks()
 
     def get(self, guild_id: int) -> GuildState:
         state = self._states.get(guild_id)
         if state is None:
-            state = self._states[guild_id] = GuildState(guild_id, failures=self._failures())
+            state = self._states[guild_id] = GuildState(
+                guild_id, locks=self.locks, failures=self._failures()
+            )
         return state
 
     def known(self, guild_id: int) -> GuildState | None:
