@@ -640,7 +640,11 @@ async def _restarted_worker(nodes_rig: RigFactory, store: SessionStore) -> None:
     rig = await nodes_rig(store=store, worker_id="audio-1")
     track = await rig.play(GUILDS[0])
     [session_a] = await rig.sessions(0)
-    assert await store.load("audio-1", "node-a") == session_a
+
+    async def stored() -> bool:  # the id is saved when the node says ready, not before play
+        return await store.load("audio-1", "node-a") == session_a
+
+    await eventually(stored)
     requests_before = len(rig.gateway.requests)
     monitor = OverlapMonitor(rig.emulators, [GUILDS[0]])
     try:
