@@ -38,6 +38,8 @@ from pydantic import SecretStr
 
 from backbeat.audio.lavalink import LavalinkPlayers
 from backbeat.audio.worker import AudioWorker
+from backbeat.benchmark.report import percentile
+from backbeat.benchmark.standin import VoiceJoinAnswers
 from backbeat.bus import BusConfig, StreamBus, redis_bus
 from backbeat.config import AudioSettings, LavalinkNode
 from backbeat.db.engine import create_engine
@@ -56,13 +58,6 @@ from backbeat.domain.messages.commands import (
     Volume,
     VolumePayload,
 )
-from backbeat.domain.messages.to_audio import (
-    VoiceServerPayload,
-    VoiceServerUpdate,
-    VoiceStatePayload,
-    VoiceStateUpdate,
-)
-from backbeat.domain.messages.to_discord import VoiceJoin
 from backbeat.domain.queue import LoopMode
 from backbeat.observability.logging import configure_logging
 from backbeat.testing.backends import (
@@ -88,11 +83,6 @@ MIX: list[tuple[str, float]] = [
 ]
 
 
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
 def _urls() -> list[str]:
     catalog = Catalog.default()
     playable = [t for t in catalog.tracks if t.youtube_id and not t.failure and not t.is_stream]
@@ -108,7 +98,7 @@ class Bench:
         self._ui_waiters: dict[int, asyncio.Future[float]] = {}
         self.urls = _urls()
         self.rng = random.Random(7)
-        self._answers: set[asyncio.Task[None]] = set()
+        self.answers = VoiceJoinAnswers(bus, BOT)
 
     def context(self) -> DiscordContext:
         return DiscordContext(
@@ -122,10 +112,7 @@ class Bench:
         async with self.bus.tap(Channel.TO_DISCORD) as tap:
             async for message in tap:
                 now = time.perf_counter()
-                if isinstance(message, VoiceJoin):
-                    task = asyncio.create_task(self._answer(message))
-                    self._answers.add(task)
-                    task.add_done_callback(self._answers.discard)
+                self.answers.offer(message)
                 if message.correlation_id is not None:
                     self.replies[message.correlation_id] = now
                     waiter = self._reply_waiters.pop(message.correlation_id, None)
@@ -139,24 +126,6 @@ class Bench:
                 waiter = self._ui_waiters.pop(message.guild_id, None)
                 if waiter is not None and not waiter.done():
                     waiter.set_result(now)
-
-    async def _answer(self, join: VoiceJoin) -> None:
-        guild = join.guild_id
-        state = {
-            "guild_id": str(guild),
-            "user_id": str(BOT),
-            "session_id": f"s-{guild}",
-            "channel_id": str(join.payload.channel_id),
-        }
-        server = {"guild_id": str(guild), "token": f"t-{guild}", "endpoint": "c.discord.media"}
-        await self.bus.publish(
-            Channel.TO_AUDIO,
-            VoiceStateUpdate(guild_id=guild, payload=VoiceStatePayload(data=state)),
-        )
-        await self.bus.publish(
-            Channel.TO_AUDIO,
-            VoiceServerUpdate(guild_id=guild, payload=VoiceServerPayload(data=server)),
-        )
 
     def expect(self, message_id: str, future: asyncio.Future[float]) -> None:
         self._reply_waiters[message_id] = future
@@ -316,10 +285,10 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
             "commands_per_s": round(rate, 1),
             "backlog_commands_per_s": round(drain_rate, 1),
             "latency_samples": args.latency,
-            "to_ui_p50_ms": round(_percentile(to_ui, 0.50), 2),
-            "to_ui_p99_ms": round(_percentile(to_ui, 0.99), 2),
-            "to_reply_p50_ms": round(_percentile(to_reply, 0.50), 2),
-            "to_reply_p99_ms": round(_percentile(to_reply, 0.99), 2),
+            "to_ui_p50_ms": round(percentile(to_ui, 0.50), 2),
+            "to_ui_p99_ms": round(percentile(to_ui, 0.99), 2),
+            "to_reply_p50_ms": round(percentile(to_reply, 0.50), 2),
+            "to_reply_p99_ms": round(percentile(to_reply, 0.99), 2),
         }
     finally:
         await worker.stop()

@@ -44,109 +44,21 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+
+from backbeat.benchmark.report import percentile
+from backbeat.benchmark.sampling import CpuSampler, pids_named
+from backbeat.benchmark.standin import VoiceJoinAnswers
 
 REPORTS = Path(__file__).parent / "reports"
 BOT = 424_242
 PARTITIONS = 16
 FIRST_GUILD = 1_000_000_000
 PASSWORD = "bench-pw"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-# ----- /proc sampling ------------------------------------------------------------------------
-
-
-def _cpu_ticks(pid: int) -> int:
-    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime
-
-
-def _rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def _pids_named(name: str) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/comm", encoding="utf-8") as comm:
-                if comm.read().strip().startswith(name):
-                    found.append(int(entry))
-        except OSError:
-            continue
-    return found
-
-
-def _group_ticks(pids: list[int], last: dict[int, int]) -> int:
-    """CPU ticks the group used since ``last`` (updated); a process that ended counts
-    what it used until the previous sample."""
-    used = 0
-    for pid in pids:
-        try:
-            ticks = _cpu_ticks(pid)
-        except OSError:
-            continue
-        used += ticks - last.get(pid, ticks)
-        last[pid] = ticks
-    return used
-
-
-class CpuSampler:
-    """CPU % of one core per process group over a window, and the worker's RSS."""
-
-    def __init__(self, groups: dict[str, list[int]], rss_pid: int) -> None:
-        self.groups = groups
-        self.rss_pid = rss_pid
-        self.rss: list[float] = []
-        self.per_second: dict[str, list[float]] = {name: [] for name in groups}
-        self._started = 0.0
-
-    def begin(self) -> None:
-        self._started = time.monotonic()
-        self._pid_ticks: dict[str, dict[int, int]] = {name: {} for name in self.groups}
-        for name, pids in self.groups.items():
-            _group_ticks(pids, self._pid_ticks[name])
-        self._used = dict.fromkeys(self.groups, 0)
-        self._last_at = self._started
-
-    def sample(self) -> None:
-        now = time.monotonic()
-        elapsed = now - self._last_at
-        for name, pids in self.groups.items():
-            used = _group_ticks(pids, self._pid_ticks[name])
-            self._used[name] += used
-            if elapsed > 0:
-                self.per_second[name].append(100 * used / CLK_TCK / elapsed)
-        self._last_at = now
-        self.rss.append(_rss_mb(self.rss_pid))
-
-    def result(self) -> dict[str, Any]:
-        elapsed = self._last_at - self._started
-        cpu = {name: round(100 * self._used[name] / CLK_TCK / elapsed, 1) for name in self.groups}
-        peaks = {name: round(max(v, default=0.0), 1) for name, v in self.per_second.items()}
-        return {
-            "window_s": round(elapsed, 1),
-            "cpu_percent": cpu,
-            "cpu_peak_1s_percent": peaks,
-            "worker_rss_mb": round(self.rss[-1], 1) if self.rss else 0.0,
-            "worker_rss_max_mb": round(max(self.rss, default=0.0), 1),
-        }
-
-
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
 
 
 # ----- the worker process --------------------------------------------------------------------
@@ -271,47 +183,15 @@ class Driver:
 
     def __init__(self, bus: Any) -> None:
         self.bus = bus
-        self._answers: set[asyncio.Task[None]] = set()
+        self.answers = VoiceJoinAnswers(bus, BOT)
         self._ui_waiters: dict[int, asyncio.Future[float]] = {}
-        self.joins = 0
 
     async def gateway(self) -> None:
         from backbeat.domain.messages import Channel
-        from backbeat.domain.messages.to_discord import VoiceJoin
 
         async with self.bus.tap(Channel.TO_DISCORD) as tap:
             async for message in tap:
-                if isinstance(message, VoiceJoin):
-                    self.joins += 1
-                    task = asyncio.create_task(self._answer(message))
-                    self._answers.add(task)
-                    task.add_done_callback(self._answers.discard)
-
-    async def _answer(self, join: Any) -> None:
-        from backbeat.domain.messages import Channel
-        from backbeat.domain.messages.to_audio import (
-            VoiceServerPayload,
-            VoiceServerUpdate,
-            VoiceStatePayload,
-            VoiceStateUpdate,
-        )
-
-        guild = join.guild_id
-        state = {
-            "guild_id": str(guild),
-            "user_id": str(BOT),
-            "session_id": f"s-{guild}",
-            "channel_id": str(join.payload.channel_id),
-        }
-        server = {"guild_id": str(guild), "token": f"t-{guild}", "endpoint": "c.discord.media"}
-        await self.bus.publish(
-            Channel.TO_AUDIO,
-            VoiceStateUpdate(guild_id=guild, payload=VoiceStatePayload(data=state)),
-        )
-        await self.bus.publish(
-            Channel.TO_AUDIO,
-            VoiceServerUpdate(guild_id=guild, payload=VoiceServerPayload(data=server)),
-        )
+                self.answers.offer(message)
 
     async def ui(self) -> None:
         from backbeat.domain.messages import Channel
@@ -558,8 +438,8 @@ async def measure_players(args: argparse.Namespace, players: int, workdir: Path)
             {
                 "worker": [worker.pid],
                 "emulator": [emulator.pid],
-                "redis": _pids_named("redis-server"),
-                "postgresql": _pids_named("postgres"),
+                "redis": pids_named("redis-server"),
+                "postgresql": pids_named("postgres"),
                 "driver": [os.getpid()],
             },
             worker.pid,
@@ -584,7 +464,14 @@ async def measure_players(args: argparse.Namespace, players: int, workdir: Path)
                 next_sample += 1.0
             await asyncio.sleep(max(0.0, interval - (shown or 0.0)))
         sampler.sample()
-        measured = sampler.result()
+        window = sampler.result()
+        measured = {
+            "window_s": window.seconds,
+            "cpu_percent": window.cpu_percent,
+            "cpu_peak_1s_percent": window.cpu_peak_percent,
+            "worker_rss_mb": window.rss_mb,
+            "worker_rss_max_mb": window.rss_max_mb,
+        }
         window_lags = list(lags)
         gc_in_window = (gcs[-1][0] - gc_before) if gcs else 0
         still = await _sounding(http, urls["control"])
@@ -603,11 +490,11 @@ async def measure_players(args: argparse.Namespace, players: int, workdir: Path)
             **measured,
             "commands": len(latencies) + missing,
             "commands_without_ui": missing,
-            "to_ui_p50_ms": round(_percentile(latencies, 0.50), 1),
-            "to_ui_p99_ms": round(_percentile(latencies, 0.99), 1),
+            "to_ui_p50_ms": round(percentile(latencies, 0.50), 1),
+            "to_ui_p99_ms": round(percentile(latencies, 0.99), 1),
             "to_ui_max_ms": round(max(latencies, default=0.0), 1),
-            "loop_lag_p50_ms": round(_percentile(window_lags, 0.50), 1),
-            "loop_lag_p90_ms": round(_percentile(window_lags, 0.90), 1),
+            "loop_lag_p50_ms": round(percentile(window_lags, 0.50), 1),
+            "loop_lag_p90_ms": round(percentile(window_lags, 0.90), 1),
             "loop_lag_max_ms": round(max(window_lags, default=0.0), 1),
             "gc_full_collections_in_window": gc_in_window,
             "gc_full_longest_ms": gcs[-1][1] if gcs else 0.0,
@@ -651,7 +538,7 @@ def _report(results: list[dict[str, Any]], command: str) -> str:
         "| measure | " + " | ".join(f"{r['players']:,} players" for r in results) + " |",
         "|---|" + "---|" * len(results),
     ]
-    rows = [
+    rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
         (
             "players sounding (start → end of window)",
             lambda r: f"{r['sounding']:,} → {r['sounding_after']:,}",

@@ -37,6 +37,8 @@ from pydantic import SecretStr
 
 from backbeat.audio.lavalink import LavalinkPlayers
 from backbeat.audio.worker import AudioWorker
+from backbeat.benchmark.report import percentile
+from backbeat.benchmark.standin import VoiceJoinAnswers
 from backbeat.bus import BusConfig, StreamBus, redis_bus
 from backbeat.config import AudioSettings, LavalinkNode
 from backbeat.db.engine import create_engine
@@ -44,13 +46,6 @@ from backbeat.db.migrate import migrate_to
 from backbeat.db.repositories.queue import QueueRepository
 from backbeat.db.types import utc_now
 from backbeat.domain.messages import Channel
-from backbeat.domain.messages.to_audio import (
-    VoiceServerPayload,
-    VoiceServerUpdate,
-    VoiceStatePayload,
-    VoiceStateUpdate,
-)
-from backbeat.domain.messages.to_discord import VoiceJoin
 from backbeat.domain.queue import NewQueueItem, QueueTrack
 from backbeat.observability.logging import configure_logging
 from backbeat.testing.backends import (
@@ -69,38 +64,11 @@ CONFIG = BusConfig(partitions=16, block_ms=200, batch=100, lease_ttl_ms=10_000)
 FIRST_GUILD = 1_000_000_000
 
 
-def _percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
-
-
-async def _gateway(bus: StreamBus, answers: set[asyncio.Task[None]]) -> None:
+async def _gateway(bus: StreamBus, answers: VoiceJoinAnswers) -> None:
     """Answer every voice-join with the bot's voice state and a voice server update."""
-
-    async def answer(join: VoiceJoin) -> None:
-        guild = join.guild_id
-        state = {
-            "guild_id": str(guild),
-            "user_id": str(BOT),
-            "session_id": f"s-{guild}",
-            "channel_id": str(join.payload.channel_id),
-        }
-        server = {"guild_id": str(guild), "token": f"t-{guild}", "endpoint": "c.discord.media"}
-        await bus.publish(
-            Channel.TO_AUDIO,
-            VoiceStateUpdate(guild_id=guild, payload=VoiceStatePayload(data=state)),
-        )
-        await bus.publish(
-            Channel.TO_AUDIO,
-            VoiceServerUpdate(guild_id=guild, payload=VoiceServerPayload(data=server)),
-        )
-
     async with bus.tap(Channel.TO_DISCORD) as tap:
         async for message in tap:
-            if isinstance(message, VoiceJoin):
-                task = asyncio.create_task(answer(message))
-                answers.add(task)
-                task.add_done_callback(answers.discard)
+            answers.offer(message)
 
 
 def _worker(
@@ -172,7 +140,7 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
     bus = redis_bus(redis_url, prefix=prefix, config=CONFIG)
     emulator = LavalinkEmulator(port=0)
     await emulator.start()
-    answers: set[asyncio.Task[None]] = set()
+    answers = VoiceJoinAnswers(bus, BOT)
     gateway = asyncio.create_task(_gateway(bus, answers))
     first, first_players = _worker("audio-bench-a", bus, engine, emulator)
     second, second_players = _worker("audio-bench-b", bus, engine, emulator)
@@ -247,8 +215,8 @@ async def _run(args: argparse.Namespace) -> dict[str, Any]:
             "restore_players_per_s": round(args.players / restore_s, 1),
             "takeover_players": len(moved_guilds),
             "takeover_s": round(takeover_s, 3),
-            "takeover_gap_p50_ms": round(_percentile(moved_gaps, 0.50), 1),
-            "takeover_gap_p99_ms": round(_percentile(moved_gaps, 0.99), 1),
+            "takeover_gap_p50_ms": round(percentile(moved_gaps, 0.50), 1),
+            "takeover_gap_p99_ms": round(percentile(moved_gaps, 0.99), 1),
             "takeover_gap_max_ms": round(max(moved_gaps, default=0.0), 1),
             "overlapping_guilds": len(overlaps),
         }
