@@ -1,12 +1,22 @@
-"""Fixtures of the gateway integration tests: emulator, migrated database, bus, cache, gateway."""
+"""Fixtures of the gateway integration tests: emulator, migrated database, bus, cache, gateway;
+for the tests with the real audio component, its backends and the distributed set-up."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 
 import pytest
-from gateway_harness import StartGateway, gateway_settings, running_gateway
+from gateway_audio_rig import (
+    AudioSetup,
+    Backends,
+    ManagedGuild,
+    audio_setup,
+    migrate,
+    postgresql_database,
+)
+from gateway_harness import Place, StartGateway, gateway_settings, make_place, running_gateway
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbeat.bus.interface import Bus, BusConfig
@@ -14,6 +24,7 @@ from backbeat.cache import CacheKeys, CacheStore, MemoryCacheStore, RedisCacheSt
 from backbeat.config import Settings
 from backbeat.db.engine import create_engine
 from backbeat.db.migrate import migrate_to
+from backbeat.domain.permissions import MANAGE_GUILD
 from backbeat.gateway.app import Gateway
 from backbeat.gateway.discord_endpoints import discord_py_endpoints
 from backbeat.testing.bus_fixtures import MakeBus
@@ -27,6 +38,12 @@ async def emu() -> AsyncIterator[DiscordEmulator]:
     async with DiscordEmulator(port=0) as emulator:
         with discord_py_endpoints(emulator.rest_url, emulator.gateway_url):
             yield emulator
+
+
+@pytest.fixture
+async def place(emu: DiscordEmulator) -> Place:
+    """A guild on the emulator with alice, bob, a text and two voice channels."""
+    return await make_place(emu)
 
 
 @pytest.fixture
@@ -84,3 +101,46 @@ def start_gateway(
         )
 
     return start
+
+
+@pytest.fixture
+async def backends(db_backend: str, bus_backend: str, request: pytest.FixtureRequest) -> Backends:
+    """The run's backends for the audio rig: a fresh migrated database unless SQLite, Redis
+    when the bus is Redis."""
+    database_url = None
+    if db_backend != "sqlite":
+        database_url = request.getfixturevalue("fresh_database_url")
+        await migrate(database_url)
+    redis = None
+    if bus_backend == "redis":
+        redis = (request.getfixturevalue("redis_url"), request.getfixturevalue("redis_key_prefix"))
+    return Backends(database_url, redis)
+
+
+@pytest.fixture
+async def audio(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, backends: Backends
+) -> AsyncIterator[AudioSetup]:
+    """Both emulators, settings and a place on the run's backends, for the audio rig."""
+    async with audio_setup(monkeypatch, tmp_path, backends) as setup:
+        yield setup
+
+
+@pytest.fixture
+async def managed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, redis_url: str, redis_key_prefix: str
+) -> AsyncIterator[ManagedGuild]:
+    """The distributed set-up (PostgreSQL and Redis) with a guild alice manages."""
+    redis = (redis_url, redis_key_prefix)
+    async with (
+        postgresql_database(tmp_path) as database_url,
+        audio_setup(monkeypatch, tmp_path, Backends(database_url, redis)) as setup,
+    ):
+        control, place = setup.emu.control, setup.place
+        managers = await control.create_role(place.guild, "Managers", permissions=MANAGE_GUILD)
+        await control.put_member(place.guild, place.alice, roles=[int(managers["id"])])
+        engine = create_engine(database_url)
+        try:
+            yield ManagedGuild(**vars(setup), engine=engine)
+        finally:
+            await engine.dispose()

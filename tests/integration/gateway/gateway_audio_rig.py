@@ -19,7 +19,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-from gateway_harness import Place, until
+from gateway_harness import Place, make_place, until
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbeat.audio.component import COMPONENT_FACTORY as AUDIO
 from backbeat.config import Settings, load_settings
@@ -35,6 +36,16 @@ from backbeat.testing.lavalink.server import LavalinkEmulator
 from backbeat.testing.voice import VoiceCredentialRegistry
 
 EPHEMERAL = 64
+AUTOCOMPLETE_RESULT = 8
+
+
+@dataclass(frozen=True)
+class Backends:
+    """Where the components keep their data: a database URL (None: SQLite under the data
+    directory) and Redis as ``(url, key prefix)`` (None: the in-memory bus)."""
+
+    database_url: str | None = None
+    redis: tuple[str, str] | None = None
 
 
 @contextlib.asynccontextmanager
@@ -49,14 +60,21 @@ async def emulator_pair() -> AsyncIterator[tuple[DiscordEmulator, LavalinkEmulat
         await lavalink.stop()
 
 
+async def migrate(url: str) -> None:
+    """Brings the database at ``url`` to the newest schema."""
+    engine = create_engine(url)
+    try:
+        await migrate_to(engine, "head")
+    finally:
+        await engine.dispose()
+
+
 @contextlib.asynccontextmanager
 async def postgresql_database(tmp_path: Path) -> AsyncIterator[str]:
     """A fresh, migrated PostgreSQL database (the distributed set-up's SQL)."""
     url = await create_database("postgresql", f"bbgw_{uuid.uuid4().hex[:12]}", sqlite_dir=tmp_path)
     try:
-        engine = create_engine(url)
-        await migrate_to(engine, "head")
-        await engine.dispose()
+        await migrate(url)
         yield url
     finally:
         await drop_database("postgresql", url)
@@ -67,9 +85,7 @@ def environment(
     tmp_path: Path,
     emu: DiscordEmulator,
     node: LavalinkEmulator,
-    *,
-    database_url: str | None = None,
-    redis: tuple[str, str] | None = None,
+    backends: Backends = Backends(),
 ) -> Settings:
     """Settings from a clean environment: every ``BACKBEAT_`` variable of the test only."""
     for name in list(os.environ):
@@ -88,10 +104,10 @@ def environment(
         # The sandbox resolves no names: admit the catalog's links (a pick enqueues one).
         "URL_ALLOWLIST": "*.youtube.com",
     }
-    if database_url is not None:
-        values["DATABASE_URL"] = database_url
-    if redis is not None:
-        values["REDIS_URL"], values["REDIS_KEY_PREFIX"] = redis
+    if backends.database_url is not None:
+        values["DATABASE_URL"] = backends.database_url
+    if backends.redis is not None:
+        values["REDIS_URL"], values["REDIS_KEY_PREFIX"] = backends.redis
     for name, value in values.items():
         monkeypatch.setenv(f"BACKBEAT_{name}", value)
     return load_settings(None)
@@ -137,6 +153,38 @@ async def audio_rig(
             await audio.stop()
             await process.close()
             await lavalink.close()
+
+
+@dataclass
+class AudioSetup:
+    """What the components will run on: settings from the environment, both emulators and a
+    place (:func:`audio_setup`)."""
+
+    settings: Settings
+    emu: DiscordEmulator
+    node: LavalinkEmulator
+    place: Place
+
+    def rig(self) -> contextlib.AbstractAsyncContextManager[Rig]:
+        """Audio and the gateway running on this set-up."""
+        return audio_rig(self.settings, self.emu, self.node)
+
+
+@contextlib.asynccontextmanager
+async def audio_setup(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, backends: Backends
+) -> AsyncIterator[AudioSetup]:
+    async with emulator_pair() as (emu, node):
+        settings = environment(monkeypatch, tmp_path, emu, node, backends)
+        yield AudioSetup(settings, emu, node, await make_place(emu))
+
+
+@dataclass
+class ManagedGuild(AudioSetup):
+    """The distributed set-up (PostgreSQL and Redis) whose alice has a role with Manage
+    Server, with an engine on its database for reading what the gateway wrote."""
+
+    engine: AsyncEngine
 
 
 class Slash:
@@ -185,6 +233,31 @@ class Slash:
         record = await self.record(user, name, options, **kw)
         [embed] = record["original_message"]["embeds"]
         return embed
+
+    async def choices(
+        self, user: int, name: str, options: dict[str, Any], focused: str, **kw: Any
+    ) -> list[dict[str, Any]]:
+        """The autocomplete choices ``user`` is offered while typing ``focused``."""
+        asked = await self.emu.control.invoke_autocomplete(
+            guild_id=self.place.guild,
+            channel_id=self.place.text,
+            user_id=user,
+            name=name,
+            options=options,
+            focused=focused,
+            **kw,
+        )
+        record = await self.emu.control.interaction(asked["id"], min_events=1)
+        assert record["initial_response"]["type"] == AUTOCOMPLETE_RESULT
+        found: list[dict[str, Any]] = record["initial_response"]["data"]["choices"]
+        return found
+
+    async def setting(
+        self, user: int, subcommand: str, options: dict[str, Any] | None = None
+    ) -> str:
+        """What ``/settings <subcommand>`` answers ``user`` in words."""
+        record = await self.record(user, "settings", options, subcommand=subcommand)
+        return str(record["original_message"]["content"])
 
 
 def _processing(content: str) -> bool:

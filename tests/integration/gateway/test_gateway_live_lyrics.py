@@ -14,7 +14,6 @@ from gateway_harness import (
     Watch,
     is_deleted,
     live_messages,
-    make_place,
     state,
     track,
     until,
@@ -80,12 +79,12 @@ class Player:
 
 async def test_timed_lyrics_follow_the_position_and_stop_with_the_track(
     emu: DiscordEmulator,
+    place: Place,
     gateway_bus: Bus,
     start_gateway: StartGateway,
 ) -> None:
     control = emu.control
     await control.set_rate_limits({"preset": "discord"})
-    place = await make_place(emu)
     player = Player(gateway_bus, place)
     async with (
         Watch(gateway_bus, Channel.COMMANDS) as commands,
@@ -147,11 +146,11 @@ async def test_timed_lyrics_follow_the_position_and_stop_with_the_track(
 
 async def test_plain_lyrics_and_none_found(
     emu: DiscordEmulator,
+    place: Place,
     gateway_bus: Bus,
     start_gateway: StartGateway,
 ) -> None:
     control = emu.control
-    place = await make_place(emu)
     player = Player(gateway_bus, place)
     async with (
         Watch(gateway_bus, Channel.COMMANDS) as commands,

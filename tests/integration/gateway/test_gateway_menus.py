@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from gateway_harness import (
+    Place,
     StartGateway,
     Watch,
-    make_place,
     notice,
     queue_page,
     track,
@@ -45,10 +45,10 @@ def page_reply(command: CommandEnvelope, page: int) -> QueuePage:
 
 async def test_search_pick_is_enqueued_and_queue_pages_turn(
     emu: DiscordEmulator,
+    place: Place,
     gateway_bus: Bus,
     start_gateway: StartGateway,
 ) -> None:
-    place = await make_place(emu)
     control = emu.control
     await control.move_voice(place.guild, place.alice, place.voice)
     async with (

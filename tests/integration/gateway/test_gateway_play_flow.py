@@ -11,7 +11,6 @@ from gateway_harness import (
     buttons_of,
     gateway_settings,
     live_messages,
-    make_place,
     notice,
     post_now_playing,
     state,
@@ -41,11 +40,11 @@ async def create_queue_row(engine: AsyncEngine, guild_id: int) -> None:
 
 async def test_play_ack_voice_and_now_playing_with_pause_button(
     emu: DiscordEmulator,
+    place: Place,
     gateway_bus: Bus,
     start_gateway: StartGateway,
     engine: AsyncEngine,
 ) -> None:
-    place = await make_place(emu)
     control = emu.control
     await control.move_voice(place.guild, place.alice, place.voice)
     await create_queue_row(engine, place.guild)

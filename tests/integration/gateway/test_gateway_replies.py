@@ -6,11 +6,11 @@ import asyncio
 import time
 
 from gateway_harness import (
+    Place,
     StartGateway,
     Watch,
     gateway_settings,
     is_deleted,
-    make_place,
     post_now_playing,
     queue_page,
     until,
@@ -48,11 +48,11 @@ def error_for(command: CommandEnvelope, message: str, **context: object) -> Erro
 
 async def test_queue_reply_rate_limit_and_an_expired_token(
     emu: DiscordEmulator,
+    place: Place,
     gateway_bus: Bus,
     start_gateway: StartGateway,
     engine: AsyncEngine,
 ) -> None:
-    place = await make_place(emu)
     control = emu.control
     await RateLimitRepository(engine).put(
         policy=RateLimitPolicy(bucket=CONTROL_BUCKET, limit=1, window_seconds=60)
@@ -128,10 +128,10 @@ async def test_queue_reply_rate_limit_and_an_expired_token(
 
 async def test_a_failed_button_command_is_told_and_the_buttons_come_back(
     emu: DiscordEmulator,
+    place: Place,
     gateway_bus: Bus,
     start_gateway: StartGateway,
 ) -> None:
-    place = await make_place(emu)
     control = emu.control
     async with (
         Watch(gateway_bus, Channel.COMMANDS) as commands,
@@ -176,10 +176,10 @@ async def test_a_failed_button_command_is_told_and_the_buttons_come_back(
 
 async def test_autocomplete_answers_from_audio_or_by_itself_in_time(
     emu: DiscordEmulator,
+    place: Place,
     gateway_bus: Bus,
     start_gateway: StartGateway,
 ) -> None:
-    place = await make_place(emu)
     control = emu.control
     settings = gateway_settings(emu, autocomplete_budget_s=0.5)
 

@@ -6,24 +6,15 @@ at once while the DJ and the requester skip; the other settings validate and sho
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
+import functools
 
 import pytest
-from gateway_audio_rig import (
-    EPHEMERAL,
-    Slash,
-    audio_rig,
-    emulator_pair,
-    environment,
-    playing_title,
-    postgresql_database,
-)
-from gateway_harness import Watch, make_place, until
+from gateway_audio_rig import EPHEMERAL, ManagedGuild, Slash, playing_title
+from gateway_harness import Watch, until
 from sqlalchemy import select
 
 from backbeat.cache import RedisCacheStore, cache_keys
 from backbeat.cache.settings import load_settings
-from backbeat.db.engine import create_engine
 from backbeat.db.models import AuditLog, ServerConfiguration
 from backbeat.domain.messages import Channel
 from backbeat.domain.permissions import MANAGE_GUILD
@@ -35,161 +26,144 @@ pytestmark = pytest.mark.slow
 
 
 async def test_settings_dj_role_gates_skip_in_the_distributed_setup(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, redis_url: str, redis_key_prefix: str
+    managed: ManagedGuild, redis_url: str
 ) -> None:
-    async with postgresql_database(tmp_path) as database_url, emulator_pair() as (emu, node):
-        settings = environment(
-            monkeypatch,
-            tmp_path,
-            emu,
-            node,
-            database_url=database_url,
-            redis=(redis_url, redis_key_prefix),
-        )
-        place = await make_place(emu)
-        control = emu.control
-        alice, bob = place.alice, place.bob  # alice manages the server, bob requests music
-        carol = int((await control.create_user("carol"))["id"])  # the DJ
-        dave = int((await control.create_user("dave"))["id"])  # neither
-        managers = await control.create_role(place.guild, "Managers", permissions=MANAGE_GUILD)
-        dj = int((await control.create_role(place.guild, "DJ"))["id"])
-        await control.put_member(place.guild, alice, roles=[int(managers["id"])])
-        await control.put_member(place.guild, carol, roles=[dj])
-        await control.put_member(place.guild, dave)
-        for user in (bob, carol, dave):
-            await control.move_voice(place.guild, user, place.voice)
-        async with audio_rig(settings, emu, node) as rig:
-            slash = Slash(emu, place)
-            bus = await rig.process.bus()
-            engine = create_engine(database_url)
-            store = RedisCacheStore.from_url(redis_url)
-            key = cache_keys(settings).guild_settings(place.guild)
-            try:
-                synced = {c["name"]: c for c in await control.commands()}
-                assert int(synced["settings"]["default_member_permissions"]) == MANAGE_GUILD
+    emu, place, engine, settings = managed.emu, managed.place, managed.engine, managed.settings
+    control = emu.control
+    alice, bob = place.alice, place.bob  # alice manages the server, bob requests music
+    carol = int((await control.create_user("carol"))["id"])  # the DJ
+    dave = int((await control.create_user("dave"))["id"])  # neither
+    dj = int((await control.create_role(place.guild, "DJ"))["id"])
+    await control.put_member(place.guild, carol, roles=[dj])
+    await control.put_member(place.guild, dave)
+    for user in (bob, carol, dave):
+        await control.move_voice(place.guild, user, place.voice)
+    async with managed.rig() as rig:
+        slash = Slash(emu, place)
+        bus = await rig.process.bus()
+        store = RedisCacheStore.from_url(redis_url)
+        key = cache_keys(settings).guild_settings(place.guild)
+        try:
+            synced = {c["name"]: c for c in await control.commands()}
+            assert int(synced["settings"]["default_member_permissions"]) == MANAGE_GUILD
 
-                # A member without Manage Server is refused, and nothing is written.
-                refused = await slash.text(dave, "settings", {"role": dj}, subcommand="dj-role")
-                assert refused.startswith("🔒 Only server managers"), refused
+            # A member without Manage Server is refused, and nothing is written.
+            refused = await slash.text(dave, "settings", {"role": dj}, subcommand="dj-role")
+            assert refused.startswith("🔒 Only server managers"), refused
 
-                # The manager sets the DJ role: row, audit row, cache key gone, bus message.
-                assert "Playing" in await slash.text(bob, "play", {"query": "house"})
-                await until(lambda: store.get(key))  # audio and the gateway cached them
-                async with Watch(bus, Channel.COMMANDS) as commands:
-                    record = await slash.record(
-                        alice, "settings", {"role": dj}, subcommand="dj-role"
-                    )
-                    changed = await commands.next(lambda m: m.type == "settings-changed")
-                assert changed.payload.keys == ["dj_role_id"]  # type: ignore[attr-defined]
-                answer = record["original_message"]
-                assert answer["content"] == "✅ Saved: dj_role_id"
-                [embed] = answer["embeds"]
-                fields = {f["name"]: f["value"] for f in embed["fields"]}
-                assert fields["DJ role"] == f"<@&{dj}>"
-                async with engine.connect() as conn:
-                    row = (
-                        await conn.execute(
-                            select(ServerConfiguration.dj_role_id).where(
-                                ServerConfiguration.guild_id == place.guild
-                            )
+            # The manager sets the DJ role: row, audit row, cache key gone, bus message.
+            assert "Playing" in await slash.text(bob, "play", {"query": "house"})
+            await until(lambda: store.get(key))  # audio and the gateway cached them
+            async with Watch(bus, Channel.COMMANDS) as commands:
+                record = await slash.record(alice, "settings", {"role": dj}, subcommand="dj-role")
+                changed = await commands.next(lambda m: m.type == "settings-changed")
+            assert changed.payload.keys == ["dj_role_id"]  # type: ignore[attr-defined]
+            answer = record["original_message"]
+            assert answer["content"] == "✅ Saved: dj_role_id"
+            [embed] = answer["embeds"]
+            fields = {f["name"]: f["value"] for f in embed["fields"]}
+            assert fields["DJ role"] == f"<@&{dj}>"
+            async with engine.connect() as conn:
+                row = (
+                    await conn.execute(
+                        select(ServerConfiguration.dj_role_id).where(
+                            ServerConfiguration.guild_id == place.guild
                         )
-                    ).one()
-                    audits = (
+                    )
+                ).one()
+                audits = (
+                    await conn.execute(
+                        select(AuditLog.action, AuditLog.actor_id, AuditLog.payload).where(
+                            AuditLog.guild_id == place.guild,
+                            AuditLog.action == "settings.update",
+                        )
+                    )
+                ).all()
+            assert row.dj_role_id == dj
+            cached = await store.get(key)  # deleted, or already re-read with the new role
+            assert cached is None or load_settings(cached).dj_role_id == dj
+            assert [(a.actor_id, a.payload) for a in audits] == [(alice, {"dj_role_id": dj})]
+
+            # Without the role: refused at once (no command reaches the bus).
+            assert "Queued" in await slash.text(bob, "play", {"query": "techno"})
+            assert "Queued" in await slash.text(bob, "play", {"query": "rock"})
+            refused_before = _refusals("dj_only")
+            async with Watch(bus, Channel.COMMANDS) as commands:
+                denied = await slash.text(dave, "skip")
+                assert denied.startswith("🗳️ Only the requester or a DJ"), denied
+                dj_only = await slash.text(dave, "pause")
+                expected = f"🎧 Only members with the DJ role (<@&{dj}>) can do that here."
+                assert dj_only == expected
+                # The now-playing buttons apply the same rules.
+                [message] = await until(lambda: _now_playing(emu, place.text), within=20)
+                click = await control.click_component(
+                    message_id=message["id"],
+                    user_id=dave,
+                    custom_id=f"bb:pause:{place.guild}",
+                )
+                record = await control.interaction(click["id"], min_events=2)
+                [told] = record["followups"]
+                assert told["flags"] & EPHEMERAL
+                assert told["content"] == expected
+                await asyncio.sleep(0.3)
+                assert not commands.of_type("skip")
+                assert not commands.of_type("pause")
+            assert _refusals("dj_only") == refused_before + 2  # /pause and the button
+            # The requester skips their own track, not the queue behind it; the DJ skips.
+            assert await slash.text(bob, "skip", {"count": 2}) == expected
+            first = await playing_title(rig.lavalink, place.guild)
+            assert "Skipped" in await slash.text(bob, "skip")
+            second = await until(lambda: _other(rig.lavalink, place.guild, first), within=20)
+            assert "Skipped" in await slash.text(carol, "skip")
+            await until(lambda: _other(rig.lavalink, place.guild, second), within=20)
+
+            # The other settings validate, write and show.
+            setting = functools.partial(slash.setting, alice)
+
+            assert "Saved" in await setting("default-volume", {"percent": 80})
+            assert "Saved" in await setting("vote-skip-ratio", {"percent": 75})
+            assert "Saved" in await setting("queue-limit", {"tracks": 5})
+            assert "Saved" in await setting("247", {"enabled": "on"})
+            assert "Saved" in await setting("autoplay-mode", {"mode": "artist"})
+            assert "Saved" in await setting("announce-channel", {"channel": place.text})
+            added = await setting("blacklist-add", {"entry": "Bad  Song"})
+            assert added == "✅ Blacklisted: keyword:Bad Song"
+            absent = await setting("blacklist-remove", {"entry": "other"})
+            assert absent == "⚠️ other is not on the blacklist."
+            shown = await slash.embed(alice, "settings", None, subcommand="show")
+            values = {f["name"]: f["value"] for f in shown["fields"]}
+            assert values["Default volume"] == "80%"
+            assert values["Vote-skip ratio"] == "75%"
+            assert values["Tracks per user"] == "5"
+            assert values["24/7"] == "on"
+            assert values["Autoplay"] == "off (artist)"
+            assert values["Announcements"] == f"<#{place.text}>"
+            assert values["Blacklist"] == "`keyword:Bad Song`"
+            assert values["Blacklist applies to"] == "autoplay only"
+            async with engine.connect() as conn:
+                stored = (
+                    await conn.execute(
+                        select(ServerConfiguration).where(
+                            ServerConfiguration.guild_id == place.guild
+                        )
+                    )
+                ).one()
+                count = len(
+                    (
                         await conn.execute(
-                            select(AuditLog.action, AuditLog.actor_id, AuditLog.payload).where(
-                                AuditLog.guild_id == place.guild,
-                                AuditLog.action == "settings.update",
-                            )
+                            select(AuditLog.id).where(AuditLog.action == "settings.update")
                         )
                     ).all()
-                assert row.dj_role_id == dj
-                cached = await store.get(key)  # deleted, or already re-read with the new role
-                assert cached is None or load_settings(cached).dj_role_id == dj
-                assert [(a.actor_id, a.payload) for a in audits] == [(alice, {"dj_role_id": dj})]
-
-                # Without the role: refused at once (no command reaches the bus).
-                assert "Queued" in await slash.text(bob, "play", {"query": "techno"})
-                assert "Queued" in await slash.text(bob, "play", {"query": "rock"})
-                refused_before = _refusals("dj_only")
-                async with Watch(bus, Channel.COMMANDS) as commands:
-                    denied = await slash.text(dave, "skip")
-                    assert denied.startswith("🗳️ Only the requester or a DJ"), denied
-                    dj_only = await slash.text(dave, "pause")
-                    expected = f"🎧 Only members with the DJ role (<@&{dj}>) can do that here."
-                    assert dj_only == expected
-                    # The now-playing buttons apply the same rules.
-                    [message] = await until(lambda: _now_playing(emu, place.text), within=20)
-                    click = await control.click_component(
-                        message_id=message["id"],
-                        user_id=dave,
-                        custom_id=f"bb:pause:{place.guild}",
-                    )
-                    record = await control.interaction(click["id"], min_events=2)
-                    [told] = record["followups"]
-                    assert told["flags"] & EPHEMERAL
-                    assert told["content"] == expected
-                    await asyncio.sleep(0.3)
-                    assert not commands.of_type("skip")
-                    assert not commands.of_type("pause")
-                assert _refusals("dj_only") == refused_before + 2  # /pause and the button
-                # The requester skips their own track, not the queue behind it; the DJ skips.
-                assert await slash.text(bob, "skip", {"count": 2}) == expected
-                first = await playing_title(rig.lavalink, place.guild)
-                assert "Skipped" in await slash.text(bob, "skip")
-                second = await until(lambda: _other(rig.lavalink, place.guild, first), within=20)
-                assert "Skipped" in await slash.text(carol, "skip")
-                await until(lambda: _other(rig.lavalink, place.guild, second), within=20)
-
-                # The other settings validate, write and show.
-                async def setting(sub: str, options: dict[str, object] | None = None) -> str:
-                    record = await slash.record(alice, "settings", options, subcommand=sub)
-                    return str(record["original_message"]["content"])
-
-                assert "Saved" in await setting("default-volume", {"percent": 80})
-                assert "Saved" in await setting("vote-skip-ratio", {"percent": 75})
-                assert "Saved" in await setting("queue-limit", {"tracks": 5})
-                assert "Saved" in await setting("247", {"enabled": "on"})
-                assert "Saved" in await setting("autoplay-mode", {"mode": "artist"})
-                assert "Saved" in await setting("announce-channel", {"channel": place.text})
-                added = await setting("blacklist-add", {"entry": "Bad  Song"})
-                assert added == "✅ Blacklisted: keyword:Bad Song"
-                absent = await setting("blacklist-remove", {"entry": "other"})
-                assert absent == "⚠️ other is not on the blacklist."
-                shown = await slash.embed(alice, "settings", None, subcommand="show")
-                values = {f["name"]: f["value"] for f in shown["fields"]}
-                assert values["Default volume"] == "80%"
-                assert values["Vote-skip ratio"] == "75%"
-                assert values["Tracks per user"] == "5"
-                assert values["24/7"] == "on"
-                assert values["Autoplay"] == "off (artist)"
-                assert values["Announcements"] == f"<#{place.text}>"
-                assert values["Blacklist"] == "`keyword:Bad Song`"
-                assert values["Blacklist applies to"] == "autoplay only"
-                async with engine.connect() as conn:
-                    stored = (
-                        await conn.execute(
-                            select(ServerConfiguration).where(
-                                ServerConfiguration.guild_id == place.guild
-                            )
-                        )
-                    ).one()
-                    count = len(
-                        (
-                            await conn.execute(
-                                select(AuditLog.id).where(AuditLog.action == "settings.update")
-                            )
-                        ).all()
-                    )
-                assert stored.default_volume == 80
-                assert stored.max_queue_per_user == 5
-                assert stored.blacklist == ["keyword:Bad Song"]
-                assert stored.blacklist_scope == "autoplay"
-                assert count == 8  # dj role + seven more; the refused removal wrote nothing
-                removed = await setting("blacklist-remove", {"entry": "bad song"})
-                assert removed == "✅ No longer blacklisted: keyword:Bad Song"
-            finally:
-                await store.close()
-                await engine.dispose()
+                )
+            assert stored.default_volume == 80
+            assert stored.max_queue_per_user == 5
+            assert stored.blacklist == ["keyword:Bad Song"]
+            assert stored.blacklist_scope == "autoplay"
+            assert count == 8  # dj role + seven more; the refused removal wrote nothing
+            removed = await setting("blacklist-remove", {"entry": "bad song"})
+            assert removed == "✅ No longer blacklisted: keyword:Bad Song"
+        finally:
+            await store.close()
 
 
 def _refusals(reason: str) -> float:

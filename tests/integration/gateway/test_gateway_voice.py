@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from gateway_harness import (
+    Place,
     StartGateway,
     Watch,
     gateway_settings,
@@ -27,10 +28,10 @@ from backbeat.testing.discord import DiscordEmulator
 
 async def test_voice_survives_a_restart_and_moderator_moves_reach_audio(
     emu: DiscordEmulator,
+    place: Place,
     gateway_bus: Bus,
     start_gateway: StartGateway,
 ) -> None:
-    place = await make_place(emu)
     control = emu.control
     bot_id = emu.bot_user_id
     await control.move_voice(place.guild, place.alice, place.voice)
@@ -109,10 +110,10 @@ async def test_guild_delete_is_forwarded_but_an_outage_is_not(
 
 async def test_only_listeners_in_the_bots_channel_use_its_buttons(
     emu: DiscordEmulator,
+    place: Place,
     gateway_bus: Bus,
     start_gateway: StartGateway,
 ) -> None:
-    place = await make_place(emu)
     control = emu.control
     await control.move_voice(place.guild, place.alice, place.voice)
     await control.move_voice(place.guild, place.bob, place.other_voice)
