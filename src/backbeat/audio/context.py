@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -394,6 +394,20 @@ class Audio:
         if conn is not None:
             return await work(conn)
         return await in_transaction(self.engine, "audio.view", work, read_only=True)
+
+    async def read_views(self, guild_ids: Iterable[int], conn: AsyncConnection) -> dict[int, View]:
+        """:meth:`read_view` of many guilds in one statement (a batch's snapshots)."""
+        wanted = list(guild_ids)
+        found = await self.queue.views(guild_ids=wanted, conn=conn)
+        views: dict[int, View] = {}
+        for guild_id in wanted:
+            view = found.get(guild_id)
+            views[guild_id] = (
+                View(None, None, 0, 0)
+                if view is None
+                else View(view.session, view.current, view.session.upcoming, view.upcoming_ms)
+            )
+        return views
 
     # --- snapshots -------------------------------------------------------------------------------
 

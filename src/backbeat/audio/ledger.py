@@ -34,7 +34,7 @@ from backbeat.bus.keys import AUDIO_POOL
 from backbeat.db.repositories.applied import AppliedMessagesRepository
 from backbeat.db.repositories.audit import AuditRepository, NewAuditEntry
 from backbeat.db.repositories.event_store import EventStoreRepository
-from backbeat.db.repositories.fencing import advance_fence
+from backbeat.db.repositories.fencing import advance_fence, advance_fences
 from backbeat.db.transactions import in_transaction
 from backbeat.db.types import utc_now
 from backbeat.domain.messages import Channel, Envelope, decode
@@ -234,9 +234,11 @@ class Ledger:
 
         An exception leaves nothing committed (the processor hands the commands back)."""
         async with self._engine.connect() as conn, conn.begin():
-            fences = sorted({(d.partition, d.fence) for d in deliveries if d.fence is not None})
-            for partition, token in fences:
-                await advance_fence(conn, pool=self._pool, partition=partition, token=token)
+            tokens: dict[int, int] = {}
+            for d in deliveries:
+                if d.fence is not None:  # the highest, as advancing each in turn would leave
+                    tokens[d.partition] = max(d.fence, tokens.get(d.partition, d.fence))
+            await advance_fences(conn, pool=self._pool, tokens=tokens)
             ids = [d.message.id for d in deliveries]
             batch = Batch(conn, await self.applied.find_many(conn, ids))
             reset = _BATCH.set(batch)

@@ -324,14 +324,15 @@ class CommandProcessor:
             batch.answer(state, command, reply, replayed=False)
 
     async def _read_views(self, batch: Batch) -> None:
-        """Each guild's snapshot view, once, after its last command of the round."""
+        """Each guild's snapshot view after its last command of the round: one statement
+        for all of them."""
         last: dict[int, str | None] = {}
         for outcome in batch.committed:
             if outcome.effect is not None and outcome.effect.ui is not None:
                 last[outcome.command.guild_id] = outcome.effect.ui
-        for guild_id, kind in last.items():
-            if kind == "update":
-                batch.views[guild_id] = await self.audio.read_view(guild_id, batch.conn)
+        wanted = [guild_id for guild_id, kind in last.items() if kind == "update"]
+        if wanted:
+            batch.views.update(await self.audio.read_views(wanted, batch.conn))
 
     async def _finish_guild(
         self,

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backbeat.db.engine import create_engine
-from backbeat.db.repositories import FencingRepository, advance_fence
+from backbeat.db.repositories import FencingRepository, advance_fence, advance_fences
 from backbeat.errors import StaleFencingTokenError
 
 POOL = "audio"
@@ -145,3 +145,24 @@ async def test_one_holders_transactions_do_not_queue_on_the_fence(
             await asyncio.wait_for(
                 advance_fence(second, pool=POOL, partition=5, token=2), timeout=60
             )
+
+
+async def test_advance_fences_settles_many_partitions_as_advance_fence_does(
+    engine: AsyncEngine,
+) -> None:
+    fences = FencingRepository(engine)
+    await fences.advance(pool=POOL, partition=1, token=4)
+    await fences.advance(pool=POOL, partition=2, token=4)
+    async with _transaction(engine) as conn:
+        # equal (1), raised (2), first (3)
+        await advance_fences(conn, pool=POOL, tokens={1: 4, 2: 6, 3: 2})
+    assert [await fences.current(pool=POOL, partition=p) for p in (1, 2, 3)] == [4, 6, 2]
+
+    with pytest.raises(StaleFencingTokenError) as raised:
+        async with _transaction(engine) as conn:
+            await advance_fences(conn, pool=POOL, tokens={1: 4, 2: 5})
+    assert (raised.value.partition, raised.value.token, raised.value.current) == (2, 5, 6)
+    async with _transaction(engine) as conn:
+        await advance_fences(conn, pool=POOL, tokens={})
+        await advance_fences(conn, pool=POOL, tokens={3: 3})
+    assert await fences.current(pool=POOL, partition=3) == 3

@@ -313,3 +313,23 @@ async def test_item_ids_are_never_reused(repo: QueueRepository) -> None:
 
     assert third.item_id not in {first.item_id, second.item_id}
     assert await repo.remove_item(guild_id=GUILD, item_id=second.item_id) is None
+
+
+async def test_views_read_many_guilds_sessions_currents_and_upcoming_lengths(
+    repo: QueueRepository, engine: AsyncEngine
+) -> None:
+    await repo.append_many(guild_id=GUILD, items=[item(n) for n in "abc"])
+    await repo.skip_to(guild_id=GUILD, index=0)  # b current, c upcoming
+    await repo.append_many(guild_id=OTHER, items=[item("x")])
+    await repo.advance(guild_id=OTHER)  # ended: no current
+
+    views = await repo.views(guild_ids=[GUILD, OTHER, 333, GUILD])
+
+    assert sorted(views) == [GUILD, OTHER]
+    mine = views[GUILD]
+    assert mine.current == await repo.current(guild_id=GUILD)
+    assert mine.session == await repo.session(guild_id=GUILD)
+    assert mine.upcoming_ms == 180_000
+    assert views[OTHER].current is None
+    assert views[OTHER].upcoming_ms == 0
+    assert await repo.views(guild_ids=[]) == {}

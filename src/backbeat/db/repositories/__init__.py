@@ -5,7 +5,7 @@ from backbeat.db.repositories.applied import AppliedMessagesRepository
 from backbeat.db.repositories.audit import AuditRepository
 from backbeat.db.repositories.configuration import ChangeHook, ConfigurationRepository
 from backbeat.db.repositories.event_store import EventStoreRepository
-from backbeat.db.repositories.fencing import FencingRepository, advance_fence
+from backbeat.db.repositories.fencing import FencingRepository, advance_fence, advance_fences
 from backbeat.db.repositories.history import HistoryRepository
 from backbeat.db.repositories.lyrics import LyricsRepository
 from backbeat.db.repositories.queue import UNSET, QueueRepository
@@ -24,4 +24,5 @@ __all__ = [
     "QueueRepository",
     "RateLimitRepository",
     "advance_fence",
+    "advance_fences",
 ]

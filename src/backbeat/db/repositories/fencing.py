@@ -16,10 +16,16 @@ waits for all of them to end. SQLite serialises writers with ``BEGIN IMMEDIATE``
 The first token of a partition is inserted with the dialect's insert-or-ignore, so two
 concurrent first inserts need no retry: the later one waits for the earlier one's commit,
 then reads its row.
+
+:func:`advance_fences` does the same for several partitions of one pool (a batch of
+commands from many partitions): in the steady state (every stored token equal to the
+holder's) two statements for all of them, the unlocked read and the ``FOR SHARE`` re-read;
+any other partition goes through :func:`advance_fence`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select, update
@@ -93,6 +99,42 @@ async def advance_fence(conn: AsyncConnection, *, pool: str, partition: int, tok
     if current is not None and current > token:
         raise StaleFencingTokenError(pool, partition, token, current)
     raise RuntimeError(f"fence of {pool} partition {partition} kept changing")  # pragma: no cover
+
+
+async def _stored_many(
+    conn: AsyncConnection, pool: str, partitions: list[int], *, share: bool = False
+) -> dict[int, int]:
+    statement = select(PartitionFence.partition, PartitionFence.token).where(
+        PartitionFence.pool == pool, PartitionFence.partition.in_(partitions)
+    )
+    if share:
+        statement = statement.with_for_update(read=True)
+    return {row.partition: row.token for row in await conn.execute(statement)}
+
+
+async def advance_fences(conn: AsyncConnection, *, pool: str, tokens: Mapping[int, int]) -> None:
+    """:func:`advance_fence` for each ``partition: token`` of ``tokens`` (in partition
+    order), with the steady state of all of them settled by two statements."""
+    if not pool or len(pool) > limits.LEASE_POOL:
+        raise ValueError(f"pool must be 1..{limits.LEASE_POOL} characters")
+    partitions = sorted(tokens)
+    if not partitions:
+        return
+    if len(partitions) == 1:
+        await advance_fence(conn, pool=pool, partition=partitions[0], token=tokens[partitions[0]])
+        return
+    stored = await _stored_many(conn, pool, partitions)
+    for partition in partitions:
+        if stored.get(partition, tokens[partition]) > tokens[partition]:
+            raise StaleFencingTokenError(pool, partition, tokens[partition], stored[partition])
+    equal = [p for p in partitions if stored.get(p) == tokens[p]]
+    settled: set[int] = set()
+    if equal:
+        shared = await _stored_many(conn, pool, equal, share=True)
+        settled = {p for p in equal if shared.get(p) == tokens[p]}
+    for partition in partitions:
+        if partition not in settled:
+            await advance_fence(conn, pool=pool, partition=partition, token=tokens[partition])
 
 
 class FencingRepository:

@@ -26,6 +26,7 @@ from typing import Any, Final, cast
 from sqlalchemy import (
     ColumnElement,
     Row,
+    Select,
     Table,
     bindparam,
     case,
@@ -36,6 +37,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.orm import aliased
 
 from backbeat.db.models import Queue, QueueItem
 from backbeat.db.repositories.tracks import check_track
@@ -355,6 +357,65 @@ async def _remove_at(conn: AsyncConnection, state: _Cursor, row: Row[Any]) -> Qu
     if removed.position < state.cursor:
         state.cursor -= 1
     return removed
+
+
+@dataclass(frozen=True, slots=True)
+class SessionView:
+    """A guild's session, its current item and the length of what comes after it (ms):
+    what a now-playing snapshot shows, read for many guilds at once."""
+
+    session: QueueSession
+    current: QueueEntry | None
+    upcoming_ms: int
+
+
+def _views_statement() -> Select[Any]:
+    """Sessions with their current item and upcoming length, for ``guild_ids`` (one
+    statement, built once: its cache key is computed once)."""
+    current = aliased(QueueItem, name="current_item")
+    later = aliased(QueueItem, name="later_item")
+    cursor_at = Queue.first_position + Queue.cursor_position
+    upcoming_ms = (
+        select(func.coalesce(func.sum(later.length_ms), 0))
+        .where(later.queue_id == Queue.id, later.position > cursor_at)
+        .scalar_subquery()
+    )
+    item_columns = [getattr(current, c.key).label(f"item_{c.key}") for c in _ITEMS_TABLE.c]
+    return (
+        select(*_QUEUES.c, *item_columns, upcoming_ms.label("upcoming_ms"))
+        .select_from(Queue)
+        .outerjoin(current, (current.queue_id == Queue.id) & (current.position == cursor_at))
+        .where(Queue.guild_id.in_(bindparam("guild_ids", expanding=True)))
+    )
+
+
+_VIEWS: Final = _views_statement()
+
+
+def _view(row: Row[Any]) -> SessionView:
+    current: QueueEntry | None = None
+    if row.item_id is not None:
+        current = QueueEntry(
+            item_id=row.item_id,
+            position=row.cursor_position,
+            track=QueueTrack(
+                encoded=row.item_encoded,
+                identifier=row.item_identifier,
+                title=row.item_title,
+                author=row.item_author,
+                length_ms=row.item_length_ms,
+                is_stream=bool(row.item_is_stream),
+                uri=row.item_uri,
+                source_name=row.item_source_name,
+                artwork_url=row.item_artwork_url,
+                extra=row.item_extra or {},
+            ),
+            requester_id=row.item_requester_id,
+            is_autoplay=bool(row.item_is_autoplay),
+            added_at=row.item_added_at,
+            is_current=True,
+        )
+    return SessionView(_session(row), current, int(row.upcoming_ms or 0))
 
 
 class QueueRepository:
@@ -723,6 +784,21 @@ class QueueRepository:
             return None if row is None else _session(row)
 
         return await transact(self._engine, "queue.session", work, read_only=True, conn=conn)
+
+    async def views(
+        self, *, guild_ids: Iterable[int], conn: AsyncConnection | None = None
+    ) -> dict[int, SessionView]:
+        """For each of ``guild_ids`` that has a session: the session, its current item and
+        the upcoming length, all in one statement (a batch's snapshots)."""
+        wanted = sorted(set(guild_ids))
+
+        async def work(conn: AsyncConnection) -> dict[int, SessionView]:
+            if not wanted:
+                return {}
+            rows = await conn.execute(_VIEWS, {"guild_ids": wanted})
+            return {row.guild_id: _view(row) for row in rows}
+
+        return await transact(self._engine, "queue.views", work, read_only=True, conn=conn)
 
     async def sessions(
         self,
