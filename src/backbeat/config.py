@@ -90,6 +90,19 @@ def _parse_shard_ids(raw: str) -> list[int]:
     return ids
 
 
+def _listed(value: object) -> object:
+    """A comma-separated or JSON-list string as a list (anything else as it is)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise ValueError('must be a comma-separated or JSON list like ["a", "b"]') from exc
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
 def bot_user_id_from_token(token: str) -> int:
     """Decode the bot's user id from the first segment of a Discord token (base64 of the id)."""
     segment = token.split(".", 1)[0]
@@ -480,15 +493,7 @@ class AudioSettings(_Section):
     @field_validator("url_allowlist", mode="before")
     @classmethod
     def _parse_allowlist(cls, value: object) -> object:
-        if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("["):
-                try:
-                    return json.loads(text)
-                except ValueError as exc:
-                    raise ValueError('must be a JSON list like ["media.lan"]') from exc
-            return [part.strip() for part in text.split(",") if part.strip()]
-        return value
+        return _listed(value)
 
     @field_validator("url_allowlist")
     @classmethod
@@ -624,6 +629,15 @@ class PanelSettings(_Section):
     panel_login_window_s: int = Field(
         default=60, ge=1, description="Length of the login rate-limit window in seconds."
     )
+    panel_trusted_proxies: Annotated[
+        list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode
+    ] = Field(
+        default_factory=list,
+        description="Addresses and networks (`127.0.0.1`, `10.0.0.0/8`) of the reverse "
+        "proxies in front of the panel; comma-separated or a JSON list. A request from one "
+        "of them is taken to come from the right-most X-Forwarded-For address that is not "
+        "one of them. Empty: the connecting address, X-Forwarded-For ignored.",
+    )
 
     @field_validator("panel_public_url")
     @classmethod
@@ -645,6 +659,24 @@ class PanelSettings(_Section):
         if value is not None and not value.get_secret_value():
             return None
         return value
+
+    @field_validator("panel_trusted_proxies", mode="before")
+    @classmethod
+    def _parse_proxies(cls, value: object) -> object:
+        listed = _listed(value)
+        if not isinstance(listed, list):
+            return listed
+        networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        for entry in listed:
+            try:
+                if not isinstance(entry, str):
+                    raise TypeError("not a string")
+                networks.append(ipaddress.ip_network(entry))
+            except (TypeError, ValueError) as exc:
+                raise ValueError(
+                    f"{entry!r} is neither an address (10.0.0.1) nor a network (10.0.0.0/8): {exc}"
+                ) from exc
+        return networks
 
     @property
     def public_url(self) -> str:

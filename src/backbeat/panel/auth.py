@@ -1,8 +1,9 @@
 """Discord login: ``/login`` → Discord's consent page → ``/auth/callback`` → a session.
 
-* ``/login`` (rate limited per client address) makes a random ``state``, a PKCE pair and a
-  browser-binding token; stores the state's digest with the verifier and the (checked)
-  target path; sets the binding token as an HttpOnly cookie; redirects to Discord.
+* ``/login`` (rate limited per client address, :func:`client_address`) makes a random
+  ``state``, a PKCE pair and a browser-binding token; stores the state's digest with the
+  verifier and the (checked) target path; sets the binding token as an HttpOnly cookie;
+  redirects to Discord.
 * ``/auth/callback`` takes the login by the state's digest (deleting it: a state works once),
   checks the binding cookie (the login finishes in the browser that started it), that the
   login is not older than 10 minutes, exchanges the code with the verifier, reads the user,
@@ -28,6 +29,7 @@ from starlette.responses import RedirectResponse, Response
 from backbeat.db.repositories.panel import PendingLogin, SessionRecord
 from backbeat.observability.logging import get_logger
 from backbeat.observability.metrics import panel_access_refused_total, panel_logins_total
+from backbeat.panel.client_address import request_client
 from backbeat.panel.deps import PanelDeps
 from backbeat.panel.discord_api import DiscordRefused, DiscordUnavailable, login_redirect
 from backbeat.panel.errors import CsrfRefused, DiscordDown, LoginFailed, NotLoggedIn, TooManyLogins
@@ -76,7 +78,9 @@ def cookie_name(deps: PanelDeps, name: str) -> str:
 
 
 def client_address(request: Request) -> str:
-    return request.client.host if request.client is not None else "unknown"
+    """Who sent the request: the socket peer, or behind a trusted reverse proxy
+    (``BACKBEAT_PANEL_TRUSTED_PROXIES``) the client it forwarded for."""
+    return request_client(request, deps_of(request).settings.panel_trusted_proxies)
 
 
 async def load_session(request: Request) -> Session | None:
