@@ -98,6 +98,7 @@ class ControlApi:
         r.add_get(c + "/state", self.state)
         r.add_post(c + "/users", self.create_user)
         r.add_post(c + "/guilds", self.create_guild)
+        r.add_patch(c + "/guilds/{guild_id}", self.update_guild)
         r.add_post(c + "/guilds/{guild_id}/channels", self.create_channel)
         r.add_post(c + "/guilds/{guild_id}/roles", self.create_role)
         r.add_patch(c + "/guilds/{guild_id}/roles/{role_id}", self.update_role)
@@ -160,6 +161,18 @@ class ControlApi:
             self.world.add_member(guild.id, _id(user_id))
         self.events.guild_created(guild)
         return json_response(self.world.guild_json(guild, full=True), status=201)
+
+    async def update_guild(self, request: web.Request) -> web.Response:
+        """What a server manager changes in the server settings (name, primary language)."""
+        guild = self.world.guild(_id(request.match_info["guild_id"]))
+        body = await _body(request)
+        if "name" in body:
+            guild.name = str(body["name"])
+        if "preferred_locale" in body:
+            guild.preferred_locale = str(body["preferred_locale"])
+        self.world.touch()
+        self.events.guild_updated(guild)
+        return json_response(self.world.guild_json(guild, full=False))
 
     async def create_channel(self, request: web.Request) -> web.Response:
         guild = self.world.guild(_id(request.match_info["guild_id"]))

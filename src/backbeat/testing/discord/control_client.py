@@ -101,6 +101,18 @@ class ControlClient:
         result: JSON = await self._request("POST", "/guilds", body)
         return result
 
+    async def update_guild(
+        self, guild_id: int | str, *, name: str | None = None, preferred_locale: str | None = None
+    ) -> JSON:
+        """Change the guild as its server settings would (GUILD_UPDATE to its shard)."""
+        body: JSON = {}
+        if name is not None:
+            body["name"] = name
+        if preferred_locale is not None:
+            body["preferred_locale"] = preferred_locale
+        result: JSON = await self._request("PATCH", f"/guilds/{guild_id}", body)
+        return result
+
     async def create_channel(
         self,
         guild_id: int | str,

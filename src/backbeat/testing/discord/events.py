@@ -49,6 +49,11 @@ class Events:
             "GUILD_CREATE", self.world.guild_json(guild, full=True), guild_id=guild.id
         )
 
+    def guild_updated(self, guild: Guild) -> None:
+        self.gateway.dispatch(
+            "GUILD_UPDATE", self.world.guild_json(guild, full=False), guild_id=guild.id
+        )
+
     def guild_deleted(self, guild: Guild, *, unavailable: bool) -> None:
         """GUILD_DELETE: an outage (``unavailable: true``) or the bot removed (no field)."""
         data: JSON = {"id": str(guild.id)}
