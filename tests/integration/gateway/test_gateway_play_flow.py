@@ -144,15 +144,8 @@ async def test_play_ack_voice_and_now_playing_with_pause_button(
         ids = [b["custom_id"] for b in buttons_of(message)]
         assert f"bb:pause:{place.guild}" in ids
         assert len(ids) == 10
-        async with engine.connect() as connection:
-            row = (
-                await connection.execute(
-                    select(Queue.now_playing_channel_id, Queue.now_playing_message_id).where(
-                        Queue.guild_id == place.guild
-                    )
-                )
-            ).one()
-        assert (row[0], row[1]) == (place.text, int(message["id"]))
+        # The message is posted first, then recorded in SQL.
+        await until(lambda: _stored_reference(engine, place.guild, place.text, int(message["id"])))
 
         # The pause button: deferred, buttons disabled, the command published.
         click = await control.click_component(
@@ -235,3 +228,18 @@ async def _volume_shown(emu: DiscordEmulator, message_id: str, value: str) -> An
     current = await emu.control.message(message_id)
     fields = {f["name"]: f["value"] for f in current["embeds"][0]["fields"]}
     return current if fields.get("Volume") == value else None
+
+
+async def _stored_reference(
+    engine: AsyncEngine, guild_id: int, channel_id: int, message_id: int
+) -> bool:
+    """The Queue row names the now-playing message (and its channel)."""
+    async with engine.connect() as connection:
+        row = (
+            await connection.execute(
+                select(Queue.now_playing_channel_id, Queue.now_playing_message_id).where(
+                    Queue.guild_id == guild_id
+                )
+            )
+        ).one()
+    return (row[0], row[1]) == (channel_id, message_id)
