@@ -512,7 +512,7 @@ class AudioSettings(_Section):
 
 
 class GatewaySettings(_Section):
-    """The gateway service: the now-playing embed's look, reply timing."""
+    """The gateway service: the now-playing embed's look, reply timing, live lyrics."""
 
     section: ClassVar[str] = "gateway"
 
@@ -545,6 +545,25 @@ class GatewaySettings(_Section):
         description="Seconds between two IDENTIFYs of one concurrency bucket "
         "(`shard_id % max_concurrency`), across every gateway process (Discord: 5, plus a "
         "margin for connect time).",
+    )
+    lyrics_edit_interval_s: float = Field(
+        default=1.5,
+        ge=1.0,
+        le=60,
+        description="Fewest seconds between two edits of a live lyrics message (more: fewer "
+        "REST calls, lines that move in bigger steps).",
+    )
+    lyrics_lines_before: int = Field(
+        default=2, ge=0, le=10, description="Lines a live lyrics message shows before the sung one."
+    )
+    lyrics_lines_after: int = Field(
+        default=4, ge=0, le=10, description="Lines a live lyrics message shows after the sung one."
+    )
+    lyrics_follow_max_s: float = Field(
+        default=1800.0,
+        ge=60,
+        le=86_400,
+        description="Longest time one live lyrics message follows playback.",
     )
 
 

@@ -42,7 +42,7 @@ from backbeat.gateway.settings_command import SettingsWriter, settings_group
 from backbeat.gateway.shards import ShardState, ShardTracker
 from backbeat.gateway.ui.budget import ChannelBudget
 from backbeat.gateway.ui.embeds import Branding, EmbedFactory
-from backbeat.gateway.ui.lyrics_view import LyricsView
+from backbeat.gateway.ui.lyrics_view import LyricsOptions, LyricsView
 from backbeat.gateway.ui.manager import UiManager
 from backbeat.gateway.ui.pacer import Pacer
 from backbeat.gateway.ui.store import NowPlayingStore
@@ -132,7 +132,14 @@ class Gateway:
             budget=budget,
             notice_delete_after_s=settings.gateway.reply_delete_after_s,
         )
-        self.lyrics = LyricsView(self.bot, embeds, budget, rest_pacer, self.ui.snapshot)
+        self.lyrics = LyricsView(
+            self.bot,
+            embeds,
+            budget,
+            rest_pacer,
+            self.ui.snapshot,
+            options=LyricsOptions.of(settings.gateway),
+        )
         self.ui.watch(self.lyrics.on_state)
         self.replies = ReplySender(
             self.bot,

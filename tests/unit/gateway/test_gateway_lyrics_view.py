@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import discord
 import pytest
 
+from backbeat.config import GatewaySettings
 from backbeat.domain.messages import DiscordContext, NowPlayingState, ReplyTarget, TrackSummary
 from backbeat.domain.messages.to_discord import LyricLine, LyricsPayload, LyricsReply
 from backbeat.gateway.ui.budget import ChannelBudget
 from backbeat.gateway.ui.embeds import Branding, EmbedFactory
-from backbeat.gateway.ui.lyrics_view import LyricsView, Playback, next_change_ms
+from backbeat.gateway.ui.lyrics_view import LyricsOptions, LyricsView, Playback, next_change_ms
 from backbeat.gateway.ui.pacer import Pacer
 
 GUILD = 81_000_000_000_000_001
@@ -134,6 +135,9 @@ class Rig:
         return sent
 
 
+DEFAULTS = LyricsOptions.of(GatewaySettings(_env_file=None))  # type: ignore[call-arg]
+
+
 def make_rig(**options: Any) -> Rig:
     bot = FakeBot()
     clock = Clock(1_000_000.0)
@@ -146,8 +150,8 @@ def make_rig(**options: Any) -> Rig:
         budget,
         Pacer(),
         states.get,
+        options=replace(DEFAULTS, **{"edit_interval_s": 0.0, **options}),
         clock=clock,
-        **{"min_interval_s": 0.0, **options},
     )
     return Rig(view, bot, clock, budget_clock, budget, states)
 
@@ -212,6 +216,19 @@ async def test_timed_lines_advance_with_the_states_position() -> None:
     await rig.view.close()
 
 
+async def test_the_lines_shown_around_the_sung_one_follow_the_options() -> None:
+    rig = make_rig(lines_before=1, lines_after=1)
+    rig.play(state(95_000))
+    await rig.view.start(reply())
+    shown = rig.message().embeds[-1].description or ""
+    assert [row for row in shown.splitlines() if "line" in row] == [
+        "line 2",
+        "▶ **line 3**",
+        "line 4",
+    ]
+    await rig.view.close()
+
+
 async def test_a_paused_track_keeps_its_line_however_old_the_state() -> None:
     rig = make_rig()
     rig.play(state(31_000))
@@ -243,7 +260,7 @@ async def test_following_stops_when_the_track_changes(change: str) -> None:
 
 
 async def test_following_stops_after_its_bound() -> None:
-    rig = make_rig(max_follow_s=600.0)
+    rig = make_rig(follow_max_s=600.0)
     rig.play(state(1_000))
     await rig.view.start(reply())
     message = rig.message()
@@ -275,7 +292,7 @@ async def test_edits_take_only_what_the_now_playing_message_leaves() -> None:
 
 
 async def test_edits_are_spaced_by_the_minimum_interval() -> None:
-    rig = make_rig(min_interval_s=2.0)
+    rig = make_rig(edit_interval_s=2.0)
     rig.play(state(1_000))
     await rig.view.start(reply())
     message = rig.message()

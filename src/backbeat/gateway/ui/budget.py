@@ -7,6 +7,10 @@ bucket itself from the rate-limit headers), while the live lyrics *take* an edit
 the window still holds more than a reserve kept for the now-playing message, and otherwise
 wait for it to free up. So the lyrics never push the now-playing message into a 429, and
 never get more than what the now-playing message leaves.
+
+The window is Discord's, not a setting: a smaller one would leave edits unused, a larger one
+would earn 429s; what an operator tunes is how often the lyrics ask
+(``BACKBEAT_LYRICS_EDIT_INTERVAL_S``).
 """
 
 from __future__ import annotations

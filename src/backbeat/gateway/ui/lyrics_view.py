@@ -6,13 +6,17 @@ message in the channel the user asked in and follows playback from then on: the 
 is the last state's ``position_ms`` at its envelope's ``ts``, extrapolated while playing,
 frozen while paused; every new state (a seek, a pause, a resume) replaces it. The window
 of lines around the sung one (:func:`backbeat.domain.lyrics.window`) is rendered again
-only when it changes, at most once per ``min_interval_s``, and only with an edit the
+only when it changes, at most once per ``edit_interval_s``, and only with an edit the
 channel's :class:`~backbeat.gateway.ui.budget.ChannelBudget` grants above the reserve it
 keeps for the now-playing message; every call also goes through the process-wide pacer.
 
 It stops when another track plays or the player stops (the message is deleted, since it
 shows a song that is over), when the position runs past the last line, or after
-``max_follow_s``. One live message per guild: a newer one replaces it.
+``follow_max_s``. One live message per guild: a newer one replaces it.
+
+What an operator may tune (the interval, the lines shown, how long a message follows) is
+:class:`LyricsOptions`, from the gateway settings (``BACKBEAT_LYRICS_*``). The constants
+below are not settings: they protect the now-playing message and follow the protocol.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from dataclasses import dataclass, field
 
 import discord
 
+from backbeat.config import GatewaySettings
 from backbeat.domain.lyrics import window
 from backbeat.domain.messages import NowPlayingState
 from backbeat.domain.messages.to_discord import LyricLine, LyricsReply
@@ -37,17 +42,33 @@ from backbeat.observability.logging import get_logger
 
 _log = get_logger(__name__)
 
-#: Lines shown before and after the sung one.
-LINES_BEFORE = 2
-LINES_AFTER = 4
-#: The fewest seconds between two edits of one live message.
-MIN_INTERVAL_S = 1.5
-#: How long one live message follows playback at most.
-MAX_FOLLOW_S = 30 * 60.0
-#: Edits of the channel's window left to the now-playing message.
+#: Edits of the channel's window left to the now-playing message. One is what keeps its next
+#: edit (a pause, a skip) from ever waiting behind the lyrics; more would only slow the
+#: lyrics, less would let them delay it: not a choice for an operator.
 RESERVE = 1
-#: How long past the last line (or its end) the message still follows, for late seeks back.
+#: How long past the last line (or its end) the message still follows, for late seeks back
+#: (a grace period of the feature, not a resource limit).
 TAIL_MS = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class LyricsOptions:
+    """The operator's limits of live lyrics (defaults: :class:`GatewaySettings`)."""
+
+    edit_interval_s: float
+    lines_before: int
+    lines_after: int
+    follow_max_s: float
+
+    @classmethod
+    def of(cls, settings: GatewaySettings) -> LyricsOptions:
+        return cls(
+            edit_interval_s=settings.lyrics_edit_interval_s,
+            lines_before=settings.lyrics_lines_before,
+            lines_after=settings.lyrics_lines_after,
+            follow_max_s=settings.lyrics_follow_max_s,
+        )
+
 
 #: The guild's last ``ui:now`` state and the Unix time it held (None: none known).
 Snapshot = Callable[[int], tuple[NowPlayingState, float] | None]
@@ -131,9 +152,8 @@ class LyricsView:
         pacer: Pacer,
         snapshot: Snapshot,
         *,
+        options: LyricsOptions,
         clock: Callable[[], float] = time.time,
-        min_interval_s: float = MIN_INTERVAL_S,
-        max_follow_s: float = MAX_FOLLOW_S,
         reserve: int = RESERVE,
     ) -> None:
         self._bot = bot
@@ -142,8 +162,7 @@ class LyricsView:
         self._pacer = pacer
         self._snapshot = snapshot
         self._clock = clock
-        self._min_interval_s = min_interval_s
-        self._max_follow_s = max_follow_s
+        self._options = options
         self._reserve = reserve
         self._live: dict[int, Live] = {}
         self._closed = False
@@ -186,7 +205,7 @@ class LyricsView:
         locale = self._guild_locale(guild_id)
         now = self._clock()
         playback = Playback.of(*known)
-        shown = window(lines, playback.position_at(now), before=LINES_BEFORE, after=LINES_AFTER)
+        shown = self._window(lines, playback.position_at(now))
         embed = self._embeds.live_lyrics(payload.title, payload.author, lines, shown, locale)
         channel = self._bot.get_partial_messageable(channel_id, guild_id=guild_id)
         await self._pacer.wait()
@@ -211,7 +230,7 @@ class LyricsView:
             lines=lines,
             locale=locale,
             playback=playback,
-            deadline=now + self._max_follow_s,
+            deadline=now + self._options.follow_max_s,
             shown=shown,
             last_edit=now,
         )
@@ -275,13 +294,17 @@ class LyricsView:
                 del self._live[live.guild_id]
         await self._delete(live)
 
+    def _window(self, lines: Sequence[LyricLine], position: int) -> Shown:
+        options = self._options
+        return window(lines, position, before=options.lines_before, after=options.lines_after)
+
     async def _step(self, live: Live, position: int, now: float) -> float | None:
         """Edit when the window changed and the budget allows; seconds until the next look
         (None: only a new state changes anything)."""
-        shown = window(live.lines, position, before=LINES_BEFORE, after=LINES_AFTER)
+        shown = self._window(live.lines, position)
         if shown != live.shown:
             wait = max(
-                live.last_edit + self._min_interval_s - now,
+                live.last_edit + self._options.edit_interval_s - now,
                 self._budget.free_in(live.channel_id, reserve=self._reserve),
             )
             if wait > 0 or not self._budget.try_take(live.channel_id, reserve=self._reserve):
@@ -296,7 +319,7 @@ class LyricsView:
         return change / 1000 + 0.01
 
     async def _show(self, live: Live, position: int) -> None:
-        shown = window(live.lines, position, before=LINES_BEFORE, after=LINES_AFTER)
+        shown = self._window(live.lines, position)
         if shown != live.shown and self._budget.try_take(live.channel_id, reserve=self._reserve):
             await self._edit(live, shown)
 
