@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from enum import StrEnum
+from typing import Any, Final, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -84,6 +85,18 @@ def _int(value: object, name: str, errors: Errors, low: int, high: int) -> int |
     return number
 
 
+_Choice = TypeVar("_Choice", bound=StrEnum)
+
+
+def _member(value: object, name: str, kind: type[_Choice], errors: Errors) -> _Choice | None:
+    """The ``kind`` member whose value is ``value``; else an error naming the choices."""
+    try:
+        return kind(str(value))
+    except ValueError:
+        errors[name] = "must be one of " + ", ".join(member.value for member in kind)
+        return None
+
+
 def _optional_id(value: object, name: str, allowed: frozenset[int], errors: Errors) -> Any:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -137,11 +150,9 @@ def _validate(
             else:
                 errors[name] = "must be on or off"
     if "autoplay_mode" in raw:
-        try:
-            changes["autoplay_mode"] = AutoplayMode(str(raw["autoplay_mode"]))
-        except ValueError:
-            modes = ", ".join(mode.value for mode in AutoplayMode)
-            errors["autoplay_mode"] = f"must be one of {modes}"
+        mode = _member(raw["autoplay_mode"], "autoplay_mode", AutoplayMode, errors)
+        if mode is not None:
+            changes["autoplay_mode"] = mode
     if "default_volume" in raw:
         volume = _int(raw["default_volume"], "default_volume", errors, 0, MAX_VOLUME)
         if volume is not None:
@@ -162,11 +173,9 @@ def _validate(
         if blacklist is not None:
             changes["blacklist"] = blacklist
     if "blacklist_scope" in raw:
-        try:
-            changes["blacklist_scope"] = BlacklistScope(str(raw["blacklist_scope"]))
-        except ValueError:
-            scopes = ", ".join(scope.value for scope in BlacklistScope)
-            errors["blacklist_scope"] = f"must be one of {scopes}"
+        scope = _member(raw["blacklist_scope"], "blacklist_scope", BlacklistScope, errors)
+        if scope is not None:
+            changes["blacklist_scope"] = scope
     if "vote_skip_ratio" in raw:
         value = raw["vote_skip_ratio"]
         if ratio_percent:
