@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from backbeat.audio.errors import LavalinkRequestError
+from backbeat.audio.keyed_lock import KeyLock
 from backbeat.audio.lavalink import rest, transport
 from backbeat.audio.lavalink.health import NodeHealth
 from backbeat.audio.lavalink.nodes import best_node, penalty
@@ -68,7 +69,7 @@ class PlayerHost(Protocol):
 
     def adopt(self, node: Any, answer: dict[str, Any]) -> BackbeatPlayer: ...
 
-    def guild_lock(self, guild_id: int) -> asyncio.Lock: ...
+    def guild_lock(self, guild_id: int) -> KeyLock[int]: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,14 +14,16 @@ current and PATCHes them whenever one changed (Lavalink 4.2+ needs ``channelId``
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any, cast
 
 import lavalink
 
 from backbeat.audio.lavalink import rest
-from backbeat.audio.lavalink.tracks import raw_track, sent_encoded, track_body
+from backbeat.audio.lavalink.tracks import sent_encoded, track_body
 from backbeat.audio.ports import (
     PlayerEvent,
     PlayerPosition,
@@ -38,16 +40,78 @@ from backbeat.observability.logging import get_logger
 
 _log = get_logger(__name__)
 
-_VOICE_KEYS = frozenset({"sessionId", "endpoint", "token", "channelId"})
+#: The voice values Lavalink needs; what was sent is kept as a tuple in this order.
+_VOICE_ORDER = ("sessionId", "endpoint", "token", "channelId")
+_VOICE_KEYS = frozenset(_VOICE_ORDER)
+_CHANNEL_AT = _VOICE_ORDER.index("channelId")
+#: The filters of a player that has none (shared: most players have none).
+NO_FILTERS: Mapping[str, Any] = MappingProxyType({})
+
+
+class SentTrack:
+    """The track Backbeat asked a node to play, as lavalink.py's events carry it.
+
+    lavalink.py keeps a player's ``current`` and ``_next`` track and hands them to the
+    track events; Backbeat's events need only the encoded string (the queue in SQL has the
+    rest), so this stands in for lavalink.py's ``AudioTrack`` and its dicts of track info:
+    a worker holds one or two per player.
+    """
+
+    __slots__ = ("track",)
+
+    def __init__(self, encoded: str) -> None:
+        self.track = encoded
+
+    def __repr__(self) -> str:
+        return f"SentTrack({self.track[:16]!r}…)"
+
+
+#: BackbeatPlayer's own slots (lavalink.py's base has slots of its own; named apart so that
+#: mypy, which sees the base as ``Any``, does not take these for all of them).
+_SLOTS = (
+    "_held_playing",
+    "_held_since",
+    "_quiet_start",
+    "_sent_voice",
+    "connected",
+    "dirty",
+    "encoded",
+    "filters",
+    "has_voice_server",
+    "held",
+    "on_change",
+    "paused",
+    "position_ms",
+    "position_read_at",
+    "requested_channel",
+    "settled",
+    "sink",
+    "state_time_ms",
+    "volume",
+)
+
+
+def _no_event(_event: PlayerEvent) -> None:
+    """The sink of a player not attached yet."""
+
+
+def _no_change(_player: BackbeatPlayer) -> None:
+    """The change hook of a player not attached yet."""
 
 
 class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
-    """One guild's player on one node, as Lavalink last reported it."""
+    """One guild's player on one node, as Lavalink last reported it (slotted, like
+    lavalink.py's base: a worker holds thousands)."""
+
+    __slots__ = _SLOTS
+    #: lavalink.py's slots, holding what it hands to the track events.
+    current: SentTrack | None
+    _next: SentTrack | None
 
     def __init__(self, guild_id: int, node: Any) -> None:
         super().__init__(guild_id, node)
-        self.sink: Callable[[PlayerEvent], None] = lambda _event: None
-        self.on_change: Callable[[BackbeatPlayer], None] = lambda _player: None
+        self.sink: Callable[[PlayerEvent], None] = _no_event
+        self.on_change: Callable[[BackbeatPlayer], None] = _no_change
         #: Lavalink's ``state.connected`` (lavalink.py's ``is_connected`` only means a channel id).
         self.connected = False
         self.position_ms = 0
@@ -55,7 +119,7 @@ class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
         self.state_time_ms = 0
         self.paused = False
         self.volume = 100
-        self.filters: dict[str, Any] = {}
+        self.filters: Mapping[str, Any] = NO_FILTERS
         #: The encoded track we asked Lavalink to play (Lavalink re-encodes it with positions).
         self.encoded: str | None = None
         #: The channel this process asked for or accepted (a move by a moderator changes it).
@@ -75,7 +139,8 @@ class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
         #: A move re-started the track the processor knows: its TrackStartEvent is no news.
         self._quiet_start = False
         self._held_playing = False
-        self._sent_voice: dict[str, str] | None = None
+        #: The voice values Lavalink last got (in ``_VOICE_ORDER``: a tuple, not a dict more).
+        self._sent_voice: tuple[str, ...] | None = None
 
     @property
     def guild(self) -> int:
@@ -90,7 +155,7 @@ class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
         """The ``channelId`` Lavalink last got in a voice update."""
         if self._sent_voice is None:
             return None
-        return int(self._sent_voice["channelId"])
+        return int(self._sent_voice[_CHANNEL_AT])
 
     def attach(
         self, sink: Callable[[PlayerEvent], None], on_change: Callable[[BackbeatPlayer], None]
@@ -123,7 +188,7 @@ class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
         """A PATCH answer (Lavalink's Player object)."""
         self.volume = int(answer.get("volume", self.volume))
         self.paused = bool(answer.get("paused", self.paused))
-        self.filters = dict(answer.get("filters") or {})
+        self.filters = _filters(answer.get("filters"))
         if answer.get("track") is None:
             self.encoded = None
         state = answer.get("state")
@@ -182,7 +247,7 @@ class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
 
     def prepare(self, track: QueueTrack) -> None:
         """Before a PATCH that plays ``track``: lavalink.py's TrackStartEvent then carries it."""
-        self._next = lavalink.AudioTrack(raw_track(track))
+        self._next = SentTrack(track.encoded)
         self.encoded = track.encoded
 
     def unprepare(self) -> None:
@@ -206,6 +271,8 @@ class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
     async def _voice_server_update(self, data: Mapping[str, Any]) -> None:
         self.has_voice_server = True
         endpoint = data.get("endpoint")
+        if isinstance(endpoint, str):
+            endpoint = sys.intern(endpoint)  # a few regions' hosts, shared by many guilds
         self._voice_state.update(endpoint=endpoint, token=str(data["token"]))
         await self._dispatch_voice_update()
 
@@ -215,11 +282,12 @@ class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
         voice = cast(dict[str, Any], self._voice_state)
         if voice.keys() != _VOICE_KEYS or voice.get("endpoint") is None:
             return  # incomplete, or Discord is moving the voice server (endpoint null)
-        if voice == self._sent_voice and self.connected:
+        values = _voice_values(voice)
+        if values == self._sent_voice and self.connected:
             return  # a duplicate event: Lavalink already has these values and is connected
-        payload = {key: str(voice[key]) for key in _VOICE_KEYS}
+        payload = dict(zip(_VOICE_ORDER, values, strict=True))
         answer = await rest.update_player(self.node, self.guild, {"voice": payload})
-        self._sent_voice = payload
+        self._sent_voice = values
         self.apply_player(answer)
 
     # ----- node loss (``backbeat.audio.lavalink.failover`` calls these) --------------------
@@ -267,7 +335,7 @@ class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
         self.paused = bool(body.get("paused", self.paused))
         self.volume = int(body.get("volume", self.volume))
         if "filters" in body:
-            self.filters = dict(body["filters"] or {})
+            self.filters = _filters(body["filters"])
         self.position_read_at = time.monotonic()
 
     def adopt(self, answer: Mapping[str, Any]) -> None:
@@ -278,13 +346,13 @@ class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
             # the string Backbeat sent (Lavalink's carries the position): events match on it
             encoded = sent_encoded(track) or str(track["encoded"])
             self.encoded = encoded
-            self.current = lavalink.AudioTrack({**track, "encoded": encoded})
+            self.current = SentTrack(encoded)
         voice = answer.get("voice")
         if isinstance(voice, Mapping) and all(voice.get(key) for key in _VOICE_KEYS):
-            sent = {key: str(voice[key]) for key in _VOICE_KEYS}
-            self._voice_state.update(sent)
+            sent = _voice_values(voice)
+            self._voice_state.update(zip(_VOICE_ORDER, sent, strict=True))
             self._sent_voice = sent
-            self.channel_id = int(sent["channelId"])
+            self.channel_id = int(sent[_CHANNEL_AT])
             self.requested_channel = self.channel_id
             self.has_voice_server = True
         self.apply_player(answer)
@@ -327,8 +395,16 @@ class BackbeatPlayer(lavalink.BasePlayer):  # type: ignore[misc]
             self.held = self.settled = True
             raise
         if "voice" in body:
-            self._sent_voice = body["voice"]
+            self._sent_voice = _voice_values(body["voice"])
         self.apply_player(answer)
+
+
+def _voice_values(voice: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(str(voice[key]) for key in _VOICE_ORDER)
+
+
+def _filters(raw: Any) -> Mapping[str, Any]:
+    return dict(raw) if isinstance(raw, Mapping) and raw else NO_FILTERS
 
 
 def _encoded(track: Any, fallback: str | None) -> str:

@@ -9,7 +9,7 @@ lavalink.py or aiohttp failure leaves as an :mod:`backbeat.audio.errors` error.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -22,6 +22,7 @@ from backbeat.audio.errors import (
     PlayerGoneError,
     VoiceTimeoutError,
 )
+from backbeat.audio.keyed_lock import KeyedLocks, KeyLock
 from backbeat.audio.lavalink import rest, takeover, transport
 from backbeat.audio.lavalink.failover import FailoverPolicy, NodeSupervisor
 from backbeat.audio.lavalink.handshake import Handshake
@@ -97,8 +98,13 @@ class LavalinkPlayers:
             worker_id=worker_id or "",
         )
         self._handshakes: dict[int, Handshake] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._voice_locks: dict[int, asyncio.Lock] = {}
+        #: Each guild's player calls and its voice updates, one at a time (a lock exists
+        #: only while held or awaited: a worker holds thousands of idle guilds).
+        self._locks: KeyedLocks[int] = KeyedLocks()
+        self._voice_locks: KeyedLocks[int] = KeyedLocks()
+        #: Where every player's events and changes go (bound once, shared by all players).
+        self._sink: Callable[[PlayerEvent], None] = self._events.put_nowait
+        self._on_change: Callable[[BackbeatPlayer], None] = self._player_changed
 
     @classmethod
     def from_settings(
@@ -279,11 +285,11 @@ class LavalinkPlayers:
         player = self._client.player_manager.create(int(answer["guildId"]), node=node)
         if not isinstance(player, BackbeatPlayer):  # pragma: no cover - the client's class
             raise TypeError(f"unexpected player class {type(player).__name__}")
-        player.attach(self._events.put_nowait, self._player_changed)
+        player.attach(self._sink, self._on_change)
         player.adopt(answer)
         return player
 
-    def guild_lock(self, guild_id: int) -> asyncio.Lock:
+    def guild_lock(self, guild_id: int) -> KeyLock[int]:
         return self._lock(guild_id)
 
     def _players(self) -> list[BackbeatPlayer]:
@@ -308,11 +314,11 @@ class LavalinkPlayers:
         player = self._client.player_manager.create(int(guild_id), node=node)
         if not isinstance(player, BackbeatPlayer):  # pragma: no cover - the client's class
             raise TypeError(f"unexpected player class {type(player).__name__}")
-        player.attach(self._events.put_nowait, self._player_changed)
+        player.attach(self._sink, self._on_change)
         return player
 
-    def _lock(self, guild_id: int) -> asyncio.Lock:
-        return self._locks.setdefault(guild_id, asyncio.Lock())
+    def _lock(self, guild_id: int) -> KeyLock[int]:
+        return self._locks.of(guild_id)
 
     def _player_changed(self, player: BackbeatPlayer) -> None:
         handshake = self._handshakes.get(player.guild)
@@ -453,7 +459,7 @@ class LavalinkPlayers:
         """One guild's voice updates reach Lavalink one at a time, in the order they came."""
         guild_id = int(data["guild_id"])
         try:
-            async with self._voice_locks.setdefault(guild_id, asyncio.Lock()):
+            async with self._voice_locks.of(guild_id):
                 await self._client.voice_update_handler({"t": kind, "d": dict(data)})
         except AudioError as exc:
             _log.warning("audio.voice_update_failed", guild_id=guild_id, error=str(exc))

@@ -49,28 +49,6 @@ def queue_track(track: Mapping[str, Any]) -> QueueTrack:
     )
 
 
-def raw_track(track: QueueTrack) -> dict[str, Any]:
-    """A domain track back in Lavalink's Track shape (what lavalink.py's ``AudioTrack`` wraps)."""
-    return {
-        "encoded": track.encoded,
-        "info": {
-            "identifier": track.identifier,
-            "isSeekable": bool(track.extra.get("isSeekable", not track.is_stream)),
-            "author": track.author,
-            "length": STREAM_LENGTH if track.is_stream else track.length_ms,
-            "isStream": track.is_stream,
-            "position": 0,
-            "title": track.title,
-            "uri": track.uri,
-            "artworkUrl": track.artwork_url,
-            "isrc": track.extra.get("isrc"),
-            "sourceName": track.source_name,
-        },
-        "pluginInfo": dict(track.extra.get("pluginInfo") or {}),
-        "userData": {},
-    }
-
-
 def track_body(encoded: str) -> dict[str, Any]:
     """A PATCH ``track`` that carries the encoded string Backbeat sent in ``userData``:
     Lavalink re-encodes tracks with their position, and a worker that adopts a resumed
