@@ -101,14 +101,29 @@ class AutoplayEngine:
     # --- before the track ends ---------------------------------------------------------------
 
     def prepare(self, state: GuildState, entry: QueueEntry) -> None:
-        """Start gathering candidates for what follows ``entry`` (no-op when already done)."""
-        known = self._prepared.get(state.guild_id)
+        """Start gathering candidates for what follows ``entry`` (no-op when already done,
+        or when the guild's settings are known to have autoplay off)."""
+        guild_id = state.guild_id
+        known = self._prepared.get(guild_id)
         if known is not None and known.seed == entry.track.identifier:
             return
         if known is not None:
             known.task.cancel()
+            del self._prepared[guild_id]
+        if state.settings is not None and not state.settings.autoplay_enabled:
+            return
         task = asyncio.create_task(self._prepare(state, entry.track))
-        self._prepared[state.guild_id] = Prepared(entry.track.identifier, task)
+        prepared = self._prepared[guild_id] = Prepared(entry.track.identifier, task)
+        task.add_done_callback(lambda _task: self._settled(guild_id, prepared))
+
+    def _settled(self, guild_id: int, prepared: Prepared) -> None:
+        """A preparation ended: one that found autoplay off is not kept (a worker holds
+        thousands of guilds, most without autoplay); a failed one is, to be logged when the
+        queue ends."""
+        task = prepared.task
+        off = task.cancelled() or (task.exception() is None and task.result() is None)
+        if off and self._prepared.get(guild_id) is prepared:
+            del self._prepared[guild_id]
 
     async def _prepare(self, state: GuildState, seed: QueueTrack) -> list[Candidate] | None:
         """The candidates, or None when the guild has autoplay off (nothing searched)."""

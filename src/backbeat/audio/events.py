@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backbeat.audio.context import Audio
+from backbeat.audio.context import Audio, View
 from backbeat.audio.guilds import GuildState, PendingFailure
 from backbeat.audio.outage import Outage
 from backbeat.audio.ports import (
@@ -166,7 +166,7 @@ class PlayerEvents:
         snapshot = audio.players.snapshot(guild_id)
         node = snapshot.node if snapshot is not None else None
 
-        async def work(conn: AsyncConnection) -> QueueSession | None:
+        async def work(conn: AsyncConnection) -> View:
             await audio.close_history(conn, state, SkipReason.REPLACED)
             await audio.queue.set_session(
                 guild_id=guild_id,
@@ -188,9 +188,11 @@ class PlayerEvents:
                 type="track.started",
                 payload={"identifier": entry.track.identifier, "item_id": entry.item_id},
             )
-            return await audio.queue.session(guild_id=guild_id, conn=conn)
+            # the snapshot's view in this transaction (one statement, not a transaction more)
+            return (await audio.read_views([guild_id], conn))[guild_id]
 
-        session = await in_transaction(audio.engine, "audio.track_started", work)
+        view = await in_transaction(audio.engine, "audio.track_started", work)
+        session = view.session
         state.reset_votes(entry.item_id)
         track_plays_total.labels(
             entry.track.source_name or "unknown", str(entry.is_autoplay).lower()
@@ -199,7 +201,7 @@ class PlayerEvents:
             Channel.TO_DISCORD,
             TrackStart(guild_id=guild_id, payload=self._track_payload(state, entry, session)),
         )
-        await audio.publish_ui(state, "update")
+        await audio.publish_ui(state, "update", view=view)
 
     async def _ended(self, state: GuildState, event: TrackEnded) -> None:
         entry = state.playing

@@ -40,10 +40,13 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from backbeat.audio.context import Audio
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from backbeat.audio.context import Audio, View
 from backbeat.audio.errors import CommandRefusedError
 from backbeat.audio.guilds import GuildState
 from backbeat.audio.takeover import OldPlayer, SessionTakeover
+from backbeat.db.transactions import in_transaction
 from backbeat.db.types import utc_now
 from backbeat.domain.queue import QueueEntry, QueueSession
 from backbeat.observability.logging import get_logger
@@ -57,6 +60,17 @@ EXPIRY_MARGIN_S = 1.0
 #: Guilds restored at once (each a voice handshake through the gateway, then a play): a
 #: thousand handshakes at once would outlast the handshake timeout.
 RESTORE_CONCURRENCY = 32
+#: Guilds whose views (session, current item, upcoming length) one statement reads.
+VIEWS_PER_READ = 1000
+
+
+def _restorable(session: QueueSession) -> bool:
+    """In a voice channel, and playing or with a timer running."""
+    if session.voice_channel_id is None:
+        return False
+    return session.has_current or (
+        session.idle_leave_at is not None or session.alone_leave_at is not None
+    )
 
 
 def resume_position(session: QueueSession, entry: QueueEntry, now: datetime) -> int:
@@ -93,8 +107,9 @@ class Restorer:
         #: This worker's session id per node (kept current by the player events).
         self.own_sessions: Mapping[str, str] = own_sessions if own_sessions is not None else {}
         self.resume_timeout_s = resume_timeout_s
-        #: Guilds locked and waiting for a restore: (state, gained at, the session read then).
-        self._waiting: collections.deque[tuple[GuildState, float, QueueSession]] = (
+        #: Guilds locked and waiting for a restore: (state, gained at, the session read
+        #: then, and the view of one that was playing).
+        self._waiting: collections.deque[tuple[GuildState, float, QueueSession, View | None]] = (
             collections.deque()
         )
         self._drains: set[asyncio.Task[None]] = set()
@@ -112,28 +127,39 @@ class Restorer:
         its UI marked as shown), so the partitions' consumers can start: each guild's
         commands wait until its restore is done. The guilds wait in a queue drained by at
         most :data:`RESTORE_CONCURRENCY` tasks (not a task per guild: ten thousand waiting
-        tasks cost memory the process keeps)."""
+        tasks cost memory the process keeps). The views of the playing ones (session,
+        current item, upcoming length) are read here too, :data:`VIEWS_PER_READ` guilds a
+        statement: no command changes them before their restore."""
         gained_at = time.monotonic()
         for partition in sorted(partitions):
             sessions = await self.audio.queue.sessions(
                 partition=partition, partitions=self.partitions
             )
-            for session in sessions:
-                if session.voice_channel_id is None:
-                    continue
-                if not session.has_current and (
-                    session.idle_leave_at is None and session.alone_leave_at is None
-                ):
-                    continue
+            restorable = [s for s in sessions if _restorable(s)]
+            views = await self._views([s.guild_id for s in restorable if s.has_current])
+            for session in restorable:
                 state = self.audio.guilds.get(session.guild_id)
                 await state.lock.acquire()  # a new state: taken at once, before any command
                 if session.has_current:
                     state.ui_shown = True  # its now-playing message exists: update it
                 self.pending.add(state.guild_id)
-                self._waiting.append((state, gained_at, session))
+                self._waiting.append((state, gained_at, session, views.get(session.guild_id)))
                 self._batch += 1
         while self._waiting and len(self._drains) < RESTORE_CONCURRENCY:
             self._spawn(self._drain(), self._drains)
+
+    async def _views(self, guild_ids: list[int]) -> dict[int, View]:
+        views: dict[int, View] = {}
+        for start in range(0, len(guild_ids), VIEWS_PER_READ):
+            chunk = guild_ids[start : start + VIEWS_PER_READ]
+
+            async def read(conn: AsyncConnection, chunk: list[int] = chunk) -> dict[int, View]:
+                return await self.audio.read_views(chunk, conn)
+
+            views.update(
+                await in_transaction(self.audio.engine, "audio.restore_views", read, read_only=True)
+            )
+        return views
 
     def _spawn(self, work: Coroutine[Any, Any, None], into: set[asyncio.Task[None]]) -> None:
         task = asyncio.create_task(work)
@@ -144,8 +170,7 @@ class Restorer:
         self._draining += 1
         try:
             while self._waiting:
-                state, gained_at, session = self._waiting.popleft()
-                await self._restore(state, gained_at, session)
+                await self._restore(*self._waiting.popleft())
         finally:
             self._draining -= 1
         if not self._draining and not self._waiting:  # the batch's last
@@ -176,7 +201,9 @@ class Restorer:
             await asyncio.sleep(0.05)
         return True
 
-    async def _restore(self, state: GuildState, gained_at: float, session: QueueSession) -> None:
+    async def _restore(
+        self, state: GuildState, gained_at: float, session: QueueSession, view: View | None
+    ) -> None:
         """Restore one guild; called with its lock held, releases it (or hands it to the
         task that waits for a dead worker's session to expire)."""
         log = _log.bind(guild_id=state.guild_id)
@@ -187,7 +214,7 @@ class Restorer:
                     log.warning("player_restore_failed", code="no_node")
                     return
                 async with self._slots:
-                    wait_until = await self._restore_locked(state, gained_at)
+                    wait_until = await self._restore_locked(state, gained_at, view)
                 if wait_until is not None:  # the guild's commands wait too: never two players
                     later = self._restore_after(state, gained_at, wait_until, session)
                     self._spawn(later, self._later)
@@ -224,20 +251,27 @@ class Restorer:
         self.pending.discard(state.guild_id)
 
     async def _restore_locked(
-        self, state: GuildState, gained_at: float, *, old_gone: bool = False
+        self,
+        state: GuildState,
+        gained_at: float,
+        view: View | None = None,
+        *,
+        old_gone: bool = False,
     ) -> float | None:
-        """Restore under the lock; a monotonic time to try again at when the old player is
-        in a session that is not connected (None: done)."""
+        """Restore under the lock from ``view`` (read now when None); a monotonic time to
+        try again at when the old player is in a session that is not connected (None:
+        done)."""
         audio = self.audio
         log = _log.bind(guild_id=state.guild_id)
-        view = await audio.read_view(state.guild_id)
+        if view is None:
+            view = await audio.read_view(state.guild_id)
         session, entry = view.session, view.current
         if entry is None or session is None or session.voice_channel_id is None:
             return None  # a command changed it meanwhile
         snapshot = audio.players.snapshot(state.guild_id)
         if snapshot is not None and snapshot.connected and snapshot.playing == entry.track.encoded:
             state.playing = entry  # the node kept it playing (our resumed session)
-            await audio.publish_ui(state, "update")
+            await audio.publish_ui(state, "update", view=view)
             log.info("player_adopted")
             return None
         old_session, node = session.lavalink_session_id, session.node_name
@@ -254,15 +288,13 @@ class Restorer:
                 log.info("player_restore_waits_for_expiry", old_session=old_session)
                 return gained_at + self.resume_timeout_s + EXPIRY_MARGIN_S
             if old.state == "found":
-                await self._take_over(
-                    state, session=session, entry=entry, node=node, old_session=old_session, old=old
-                )
+                await self._take_over(state, view, node=node, old_session=old_session, old=old)
                 return None
         await audio.connect(state, session.voice_channel_id)
         position = resume_position(await self._read_since_start(session, entry), entry, utc_now())
         await audio.start_entry(state, entry, session, start_ms=position)
-        await audio.queue.set_session(guild_id=state.guild_id, position_ms=position)
-        await audio.publish_ui(state, "update")
+        session = await audio.queue.set_session(guild_id=state.guild_id, position_ms=position)
+        await audio.publish_ui(state, "update", view=replace(view, session=session))
         log.info("player_restored", position_ms=position)
         return None
 
@@ -279,18 +311,14 @@ class Restorer:
         return replace(session, position_at=record.started_at)
 
     async def _take_over(
-        self,
-        state: GuildState,
-        *,
-        session: QueueSession,
-        entry: QueueEntry,
-        node: str,
-        old_session: str,
-        old: OldPlayer,
+        self, state: GuildState, view: View, *, node: str, old_session: str, old: OldPlayer
     ) -> None:
         """Join with the old player's voice, delete it, play from where it was."""
         audio = self.audio
+        session, entry = view.session, view.current
         assert self.takeover is not None
+        assert session is not None
+        assert entry is not None
         assert session.voice_channel_id is not None
         read_at = time.monotonic()
         connecting = asyncio.create_task(audio.connect(state, session.voice_channel_id))
@@ -326,7 +354,7 @@ class Restorer:
             position = resume_position(session, entry, utc_now())
             playing = session
         await audio.start_entry(state, entry, playing, start_ms=position)
-        await audio.publish_ui(state, "update")
+        await audio.publish_ui(state, "update", view=view)
         _log.info(
             "player_taken_over",
             guild_id=state.guild_id,

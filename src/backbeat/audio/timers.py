@@ -134,12 +134,13 @@ class Timers:
                 state.alone_timer = self._spawn(
                     state, delay(session.alone_leave_at), self._alone_leave
                 )
-        _log.info(
-            "timers_restored",
-            guild_id=state.guild_id,
-            idle=state.idle_timer is not None,
-            alone=state.alone_timer is not None,
-        )
+        if state.idle_timer is not None or state.alone_timer is not None:
+            _log.info(
+                "timers_restored",
+                guild_id=state.guild_id,
+                idle=state.idle_timer is not None,
+                alone=state.alone_timer is not None,
+            )
 
     async def _idle_leave(self, state: GuildState) -> None:
         state.idle_timer = None
