@@ -137,13 +137,16 @@ class Restorer:
             )
             restorable = [s for s in sessions if _restorable(s)]
             views = await self._views([s.guild_id for s in restorable if s.has_current])
-            for session in restorable:
-                state = self.audio.guilds.get(session.guild_id)
+            for read in restorable:
+                state = self.audio.guilds.get(read.guild_id)
                 await state.lock.acquire()  # a new state: taken at once, before any command
-                if session.has_current:
+                if read.has_current:
                     state.ui_shown = True  # its now-playing message exists: update it
                 self.pending.add(state.guild_id)
-                self._waiting.append((state, gained_at, session, views.get(session.guild_id)))
+                view = views.get(read.guild_id)
+                # the view's session is the same row, read just after: one copy kept
+                session = view.session if view is not None and view.session is not None else read
+                self._waiting.append((state, gained_at, session, view))
                 self._batch += 1
         while self._waiting and len(self._drains) < RESTORE_CONCURRENCY:
             self._spawn(self._drain(), self._drains)
@@ -290,6 +293,7 @@ class Restorer:
             if old.state == "found":
                 await self._take_over(state, view, node=node, old_session=old_session, old=old)
                 return None
+        await audio.guild_settings(state)  # once: the play's autoplay check and the snapshot
         await audio.connect(state, session.voice_channel_id)
         position = resume_position(await self._read_since_start(session, entry), entry, utc_now())
         await audio.start_entry(state, entry, session, start_ms=position)
