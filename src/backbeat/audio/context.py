@@ -13,12 +13,12 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backbeat.audio.autoplay import AutoplayEngine
+from backbeat.audio.batch_sessions import BatchSessions
 from backbeat.audio.errors import CommandRefusedError, NoNodeAvailableError, VoiceTimeoutError
 from backbeat.audio.guilds import Guilds, GuildState
 from backbeat.audio.ledger import Effect, Ledger, Replayed, Work
@@ -31,11 +31,10 @@ from backbeat.bus.interface import Delivery
 from backbeat.cache.search import SearchCache
 from backbeat.cache.search_throttle import SearchThrottle
 from backbeat.config import AudioSettings
-from backbeat.db.models import Queue, QueueItem
 from backbeat.db.repositories.configuration import ConfigurationRepository
 from backbeat.db.repositories.history import HistoryRepository
 from backbeat.db.repositories.lyrics import LyricsRepository
-from backbeat.db.repositories.queue import QueueRepository
+from backbeat.db.repositories.queue import QueueRepository, SessionView, session_changes
 from backbeat.db.transactions import in_transaction
 from backbeat.domain.filters import preset_of
 from backbeat.domain.guild_settings import GuildSettings
@@ -203,9 +202,7 @@ class Audio:
                 and snapshot.position_time_ms  # a reading to extrapolate from (else 0 is stale)
                 and now - state.position_saved >= POSITION_SAVE_INTERVAL_S
             ):
-                await self.queue.set_session(
-                    guild_id=guild_id, position_ms=self.position_ms(state, None), conn=conn
-                )
+                await self.set_session(conn, guild_id, position_ms=self.position_ms(state, None))
                 state.position_saved = now
             effect = await work(conn)
             if effect.ui == "update" and not self.ledger.batching:  # a batch reads it once
@@ -377,18 +374,52 @@ class Audio:
         if self.timers is not None:
             await self.timers.queue_ended(state)
 
+    # --- sessions in a command's transaction ------------------------------------------------
+
+    def _staging(self) -> BatchSessions | None:
+        """The open batch's sessions when the running command stages its session changes."""
+        batch = self.ledger.open_batch()
+        return batch.sessions if batch is not None and batch.sessions.staging else None
+
+    async def session_and_current(
+        self, conn: AsyncConnection, guild_id: int
+    ) -> tuple[QueueSession | None, QueueEntry | None]:
+        """The guild's session and current item: from the batch's sessions for a staging
+        command, else from SQL (one statement)."""
+        sessions = self._staging()
+        if sessions is not None:
+            await sessions.ensure(conn, guild_id)
+            view = sessions.view(guild_id)
+        else:
+            view = (await self.queue.views(guild_ids=[guild_id], conn=conn)).get(guild_id)
+        return (None, None) if view is None else (view.session, view.current)
+
+    async def set_session(
+        self, conn: AsyncConnection, guild_id: int, **fields: Any
+    ) -> QueueSession:
+        """:meth:`QueueRepository.set_session` in the command's transaction; a staging
+        command of a batch stages the change instead (written before the batch commits)."""
+        sessions = self._staging()
+        if sessions is not None:
+            await sessions.ensure(conn, guild_id)
+            if sessions.session(guild_id) is not None:
+                return sessions.stage(guild_id, session_changes(**fields))
+            batch = self.ledger.open_batch()
+            assert batch is not None
+            await batch.savepoint()  # no session row yet: written (and created) in SQL
+            sessions.forget(guild_id)
+        return await self.queue.set_session(guild_id=guild_id, conn=conn, **fields)
+
     # --- reading SQL ---------------------------------------------------------------------------
 
     async def read_view(self, guild_id: int, conn: AsyncConnection | None = None) -> View:
-        async def work(connection: AsyncConnection) -> View:
-            session = await self.queue.session(guild_id=guild_id, conn=connection)
-            current = await self.queue.current(guild_id=guild_id, conn=connection)
-            upcoming_ms = await _upcoming_ms(connection, guild_id)
-            return View(
-                session=session,
-                current=current,
-                upcoming=session.upcoming if session is not None else 0,
-                upcoming_ms=upcoming_ms,
+        batch = self.ledger.open_batch()
+        if batch is not None and conn is batch.conn and batch.sessions.known(guild_id):
+            return _view_of(batch.sessions.view(guild_id))
+
+        async def work(connection: AsyncConnection) -> View:  # one statement
+            return _view_of(
+                (await self.queue.views(guild_ids=[guild_id], conn=connection)).get(guild_id)
             )
 
         if conn is not None:
@@ -398,15 +429,14 @@ class Audio:
     async def read_views(self, guild_ids: Iterable[int], conn: AsyncConnection) -> dict[int, View]:
         """:meth:`read_view` of many guilds in one statement (a batch's snapshots)."""
         wanted = list(guild_ids)
-        found = await self.queue.views(guild_ids=wanted, conn=conn)
         views: dict[int, View] = {}
+        batch = self.ledger.open_batch()
+        if batch is not None and conn is batch.conn:  # what the batch read and staged
+            views = {g: _view_of(batch.sessions.view(g)) for g in wanted if batch.sessions.known(g)}
+        found = await self.queue.views(guild_ids=[g for g in wanted if g not in views], conn=conn)
         for guild_id in wanted:
-            view = found.get(guild_id)
-            views[guild_id] = (
-                View(None, None, 0, 0)
-                if view is None
-                else View(view.session, view.current, view.session.upcoming, view.upcoming_ms)
-            )
+            if guild_id not in views:
+                views[guild_id] = _view_of(found.get(guild_id))
         return views
 
     # --- snapshots -------------------------------------------------------------------------------
@@ -468,6 +498,12 @@ class Audio:
         )
 
 
+def _view_of(view: SessionView | None) -> View:
+    if view is None:
+        return View(None, None, 0, 0)
+    return View(view.session, view.current, view.session.upcoming, view.upcoming_ms)
+
+
 def _filter_names(session: QueueSession | None) -> list[str]:
     """The preset the session's filters are, for the snapshot (``custom`` for anything else)."""
     if session is None or not session.filters:
@@ -476,19 +512,3 @@ def _filter_names(session: QueueSession | None) -> list[str]:
     if name == "off":
         return []
     return [name or "custom"]
-
-
-async def _upcoming_ms(conn: AsyncConnection, guild_id: int) -> int:
-    """Total length of the items after the cursor (for the snapshot's queue duration)."""
-    value = (
-        await conn.execute(
-            select(func.coalesce(func.sum(QueueItem.length_ms), 0))
-            .select_from(QueueItem)
-            .join(Queue, Queue.id == QueueItem.queue_id)
-            .where(
-                Queue.guild_id == guild_id,
-                QueueItem.position > Queue.first_position + Queue.cursor_position,
-            )
-        )
-    ).scalar_one()
-    return int(value or 0)

@@ -9,10 +9,13 @@ applied row with the reply. Only after the commit does Lavalink follow and do th
 and the reply go out; the bus acknowledges the message when the handler returns.
 
 A **batch** (:meth:`Ledger.batch`, used by the processor's batch handler) runs many
-commands, of many guilds, in one transaction: the fencing token is advanced once per
-partition, the applied ids of every command are looked up in one query, each command's work
-runs under a savepoint (a refusal or a failure rolls back that command only), and the
-AuditLog, EventStoreEvent and applied rows are inserted together before the commit. While a
+commands, of many guilds, in one transaction: the fencing tokens of all its partitions are
+advanced together, the applied ids of every command are looked up in one query, each
+command's work runs under a savepoint (a refusal or a failure rolls back that command only)
+— except the work of a *staged* command type, which changes session fields in memory
+(:mod:`backbeat.audio.batch_sessions`) and takes a savepoint only if it writes SQL itself —
+and the staged session changes, the AuditLog, EventStoreEvent and applied rows are written
+together before the commit. While a
 batch is open in the current task, :meth:`Ledger.apply` runs the work inside it and
 :meth:`Ledger.defer` keeps what follows each commit (Lavalink, snapshot, reply) for the
 processor to do after the batch committed.
@@ -27,14 +30,16 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
+from backbeat.audio.batch_sessions import BatchSessions
 from backbeat.bus.interface import Delivery
 from backbeat.bus.keys import AUDIO_POOL
 from backbeat.db.repositories.applied import AppliedMessagesRepository
 from backbeat.db.repositories.audit import AuditRepository, NewAuditEntry
 from backbeat.db.repositories.event_store import EventStoreRepository
 from backbeat.db.repositories.fencing import advance_fence, advance_fences
+from backbeat.db.repositories.queue import QueueRepository
 from backbeat.db.transactions import in_transaction
 from backbeat.db.types import utc_now
 from backbeat.domain.messages import Channel, Envelope, decode
@@ -75,7 +80,7 @@ Work = Callable[[AsyncConnection], Awaitable[Effect]]
 
 
 def _reply_json(reply: Envelope | None) -> dict[str, Any] | None:
-    return None if reply is None else json.loads(reply.model_dump_json())
+    return None if reply is None else reply.model_dump(mode="json")
 
 
 def _stored_reply(data: Mapping[str, Any] | None) -> Envelope | None:
@@ -106,6 +111,11 @@ class Batch:
 
     conn: AsyncConnection
     applied: dict[str, AppliedMessage]
+    #: The guilds' sessions, read once and changed in memory by the ``staged`` commands.
+    sessions: BatchSessions
+    #: Command types whose work only stages session changes (no savepoint taken for them
+    #: unless their work writes SQL itself: :meth:`savepoint`).
+    staged: frozenset[str] = frozenset()
     audit: list[NewAuditEntry] = field(default_factory=list)
     events: list[tuple[int, str, Mapping[str, Any]]] = field(default_factory=list)
     records: list[AppliedMessage] = field(default_factory=list)
@@ -114,6 +124,29 @@ class Batch:
     #: Snapshot views read in the transaction, by guild (the processor fills it).
     views: dict[int, object] = field(default_factory=dict)
     closed: bool = False
+    #: The running command's savepoint (taken: True on PostgreSQL, else the nested
+    #: transaction), None before it is taken.
+    _savepoint: object = None
+
+    async def savepoint(self) -> None:
+        """Take the running command's savepoint unless taken (its work is about to write)."""
+        if self._savepoint is not None:
+            return
+        if self.conn.dialect.name == "postgresql":
+            # one statement: the savepoint is never released (released with the commit; a
+            # later one of the same name shadows it), rolled back to on a failure
+            await self.conn.exec_driver_sql("SAVEPOINT bb_command")
+            self._savepoint = True
+        else:
+            self._savepoint = await self.conn.begin_nested()
+
+    async def _end_command(self, *, failed: bool) -> None:
+        savepoint, self._savepoint = self._savepoint, None
+        if savepoint is True:
+            if failed:
+                await self.conn.exec_driver_sql("ROLLBACK TO SAVEPOINT bb_command")
+        elif isinstance(savepoint, AsyncTransaction) and savepoint.is_active:
+            await (savepoint.rollback() if failed else savepoint.commit())
 
     def replayed(self, command: CommandEnvelope) -> Replayed | None:
         """The stored reply when the command was applied before the batch, else None."""
@@ -179,6 +212,7 @@ class Ledger:
         self.applied = AppliedMessagesRepository(engine)
         self.audit = AuditRepository(engine)
         self.events = EventStoreRepository(engine)
+        self.queue = QueueRepository(engine)
 
     async def apply(
         self, delivery: Delivery | None, command: CommandEnvelope, work: Work
@@ -227,10 +261,14 @@ class Ledger:
         return True
 
     @asynccontextmanager
-    async def batch(self, deliveries: Sequence[Delivery]) -> AsyncIterator[Batch]:
+    async def batch(
+        self, deliveries: Sequence[Delivery], *, staged: frozenset[str] = frozenset()
+    ) -> AsyncIterator[Batch]:
         """One transaction for many commands: the fencing token of each partition advanced
         once (first), every applied id looked up in one query, and on a normal exit the
-        staged AuditLog, EventStoreEvent and applied rows inserted before the commit.
+        staged session changes written and the AuditLog, EventStoreEvent and applied rows
+        inserted before the commit. ``staged``: the command types that only stage session
+        changes (:class:`~backbeat.audio.batch_sessions.BatchSessions`).
 
         An exception leaves nothing committed (the processor hands the commands back)."""
         async with self._engine.connect() as conn, conn.begin():
@@ -240,11 +278,13 @@ class Ledger:
                     tokens[d.partition] = max(d.fence, tokens.get(d.partition, d.fence))
             await advance_fences(conn, pool=self._pool, tokens=tokens)
             ids = [d.message.id for d in deliveries]
-            batch = Batch(conn, await self.applied.find_many(conn, ids))
+            applied = await self.applied.find_many(conn, ids)
+            batch = Batch(conn, applied, BatchSessions(self.queue), staged=staged)
             reset = _BATCH.set(batch)
             try:
                 yield batch
                 batch.closed = True
+                await batch.sessions.flush(conn)
                 await self.audit.append_many(conn, batch.audit)
                 await self.events.append_many(conn, batch.events)
                 await self.applied.record_many(conn, batch.records)
@@ -258,25 +298,23 @@ class Ledger:
         replayed = batch.replayed(command)
         if replayed is not None:
             return replayed
-        conn = batch.conn
-        if conn.dialect.name == "postgresql":
-            # one statement: the savepoint is never released (released with the commit; a
-            # later one of the same name shadows it), rolled back to on a failure
-            await conn.exec_driver_sql("SAVEPOINT bb_command")
-            try:
-                effect = await work(conn)
-            except BaseException:
-                await conn.exec_driver_sql("ROLLBACK TO SAVEPOINT bb_command")
-                raise
-        else:
-            savepoint = await conn.begin_nested()
-            try:
-                effect = await work(conn)
-            except BaseException:
-                if savepoint.is_active:
-                    await savepoint.rollback()
-                raise
-            await savepoint.commit()
+        sessions = batch.sessions
+        staging = command.type in batch.staged
+        if not staging:
+            # it reads and writes SQL itself: what earlier commands staged is written first
+            # (theirs, kept whatever this one does; every guild's so far, so row locks stay
+            # in guild order), then the savepoint
+            await sessions.flush(batch.conn, command.guild_id)
+            await batch.savepoint()
+        sessions.begin(staging=staging)
+        try:
+            effect = await work(batch.conn)
+        except BaseException:
+            sessions.drop()
+            await batch._end_command(failed=True)
+            raise
+        sessions.commit()
+        await batch._end_command(failed=False)
         batch._record(command, effect)
         return effect
 

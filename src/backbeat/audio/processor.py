@@ -41,7 +41,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from backbeat.audio.context import Audio, View
 from backbeat.audio.errors import CommandRefusedError, NoNodeAvailableError
 from backbeat.audio.guilds import GuildState
-from backbeat.audio.handlers import HANDLERS, READ_ONLY
+from backbeat.audio.handlers import HANDLERS, READ_ONLY, SESSION_ONLY
 from backbeat.audio.handlers.player_patch import CURRENT_PATCH, PlayerPatch
 from backbeat.audio.ledger import Batch, Committed
 from backbeat.audio.replies import error_reply
@@ -238,7 +238,12 @@ class CommandProcessor:
             for guild_id in sorted(states):
                 await states[guild_id].lock.acquire()
                 held.append(states[guild_id])
-            async with self.audio.ledger.batch([d for d, _ in writes]) as batch:
+            ledger = self.audio.ledger
+            async with ledger.batch([d for d, _ in writes], staged=SESSION_ONLY) as batch:
+                staging = sorted({c.guild_id for _, c in writes if c.type in SESSION_ONLY})
+                if staging:  # their sessions and current items, one statement
+                    found = await ledger.queue.views(guild_ids=staging, conn=batch.conn)
+                    batch.sessions.load(found, staging)
                 for delivery, command in writes:
                     await self._run_in(batch, states[command.guild_id], command, delivery)
                 await self._read_views(batch)

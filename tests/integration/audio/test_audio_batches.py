@@ -15,16 +15,20 @@ from backbeat.domain.messages.commands import (
     LoopPayload,
     Move,
     MovePayload,
+    Pause,
     Play,
     QueryPayload,
     QueueView,
     Remove,
     RemovePayload,
+    Seek,
+    SeekPayload,
     Toggle,
     Volume,
     VolumePayload,
 )
 from backbeat.domain.messages.to_discord import ErrorReply, Notice, QueuePage, TrackStart
+from backbeat.domain.messages.ui import UiUpdate
 from backbeat.domain.queue import LoopMode
 from backbeat.testing.bus_fixtures import eventually
 
@@ -161,3 +165,34 @@ async def test_a_guilds_controls_in_one_batch_reach_the_node_as_the_final_state(
     session_a = await _session(rig, A)
     assert session_a.volume == 70
     assert session_a.paused is True
+
+
+async def test_staged_session_changes_around_a_refusal_and_a_queue_edit_commit_in_order(
+    rig: AudioRig,
+) -> None:
+    """Session-only commands stage their change in memory: a refused one's is dropped, a
+    queue edit of the same guild writes the earlier ones first, the later ones read it
+    again; SQL and the guild's snapshot show the final state."""
+    await _setup(rig)
+    assert rig.worker is not None
+    snapshots = len(rig.ui.of(UiUpdate, B))
+    pause = Pause(guild_id=B, context=rig.context())
+    bad_seek = Seek(guild_id=B, context=rig.context(), payload=SeekPayload(position_ms=86_400_000))
+    loop = Loop(guild_id=B, context=rig.context(), payload=LoopPayload(mode=LoopMode.QUEUE))
+    remove = Remove(guild_id=B, context=rig.context(), payload=RemovePayload(position=1))
+    volume = Volume(guild_id=B, context=rig.context(), payload=VolumePayload(percent=55))
+    batch: list[CommandEnvelope] = [pause, bad_seek, loop, remove, volume]
+
+    await rig.worker.processor.handle_batch(_deliveries(rig, batch))
+
+    assert isinstance(await rig.reply(bad_seek), ErrorReply)
+    for ok in (pause, loop, remove, volume):
+        assert isinstance(await rig.reply(ok), Notice)
+    session = await _session(rig, B)
+    assert (session.paused, session.loop_mode, session.volume) == (True, "queue", 55)
+    assert session.item_count == 2
+    shown = await rig.ui.count(UiUpdate, snapshots + 1, B)
+    state = shown[-1].payload.state
+    assert (state.paused, state.loop, state.volume, state.queue_length) == (
+        True, LoopMode.QUEUE, 55, 1,
+    )  # fmt: skip

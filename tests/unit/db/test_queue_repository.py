@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 from db_builders import item, stored_queue
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbeat.db.repositories import QueueRepository
+from backbeat.db.repositories.queue import session_changes, with_changes
 from backbeat.domain.queue import ClearScope, LoopMode, QueueEntry
 
 GUILD = 111_111_111_111_111_111
@@ -333,3 +335,30 @@ async def test_views_read_many_guilds_sessions_currents_and_upcoming_lengths(
     assert views[OTHER].current is None
     assert views[OTHER].upcoming_ms == 0
     assert await repo.views(guild_ids=[]) == {}
+
+
+async def test_write_sessions_sets_each_guilds_own_columns_in_one_statement(
+    repo: QueueRepository, engine: AsyncEngine
+) -> None:
+    await repo.append_many(guild_id=GUILD, items=[item("a")])
+    await repo.append_many(guild_id=OTHER, items=[item("x")])
+    await repo.set_session(guild_id=OTHER, volume=70, position_ms=5_000)
+    mine = session_changes(paused=True, position_ms=1_234, loop_mode=LoopMode.QUEUE)
+    other = session_changes(filters={"timescale": {"speed": 1.2}})
+    before = await repo.session(guild_id=GUILD)
+    assert before is not None
+
+    async with engine.begin() as conn:
+        await repo.write_sessions(changes={GUILD: mine, OTHER: other}, conn=conn)
+
+    session = await repo.session(guild_id=GUILD)
+    assert session is not None
+    # what a batch shows from memory is what SQL then holds
+    assert session == replace(with_changes(before, mine), updated_at=session.updated_at)
+    assert (session.paused, session.position_ms, session.loop_mode) == (True, 1_234, LoopMode.QUEUE)
+    kept = await repo.session(guild_id=OTHER)
+    assert kept is not None
+    assert (kept.volume, kept.position_ms, kept.paused) == (70, 5_000, False)  # not in its changes
+    assert kept.filters == {"timescale": {"speed": 1.2}}
+    with pytest.raises(ValueError, match="volume"):
+        session_changes(volume=1_001)

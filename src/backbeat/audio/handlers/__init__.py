@@ -47,4 +47,11 @@ READ_ONLY: Final[frozenset[str]] = frozenset(
     {"queue", "nowplaying", "search", "suggest", "lyrics", "settings-changed"}
 )
 
-__all__ = ["HANDLERS", "READ_ONLY", "CommandHandler"]
+#: Commands whose work reads the session and current item and changes only session fields,
+#: both through ``Audio.session_and_current`` and ``Audio.set_session``: in a batch they
+#: stage their change in memory (``backbeat.audio.batch_sessions``), no statement of their own.
+SESSION_ONLY: Final[frozenset[str]] = frozenset(
+    {"pause", "resume", "toggle", "seek", "volume", "filters", "loop"}
+)
+
+__all__ = ["HANDLERS", "READ_ONLY", "SESSION_ONLY", "CommandHandler"]

@@ -37,8 +37,7 @@ async def current_or_refuse(
     audio: Audio, conn: AsyncConnection, guild_id: int
 ) -> tuple[QueueSession, QueueEntry]:
     """The session and its current item, refusing with ``nothing_playing`` when there is none."""
-    session = await audio.queue.session(guild_id=guild_id, conn=conn)
-    current = await audio.queue.current(guild_id=guild_id, conn=conn)
+    session, current = await audio.session_and_current(conn, guild_id)
     if session is None or current is None:
         raise CommandRefusedError("nothing_playing", "nothing is playing")
     return session, current
@@ -53,9 +52,7 @@ async def pause(
         session, _ = await current_or_refuse(audio, conn, guild_id)
         paused = not session.paused if command.type == "toggle" else command.type == "pause"
         position = audio.position_ms(state, session)
-        await audio.queue.set_session(
-            guild_id=guild_id, paused=paused, position_ms=position, conn=conn
-        )
+        await audio.set_session(conn, guild_id, paused=paused, position_ms=position)
 
         async def follow() -> None:
             state.paused_by_bot = False
@@ -88,7 +85,7 @@ async def seek(audio: Audio, state: GuildState, delivery: Delivery | None, comma
             raise CommandRefusedError(
                 refused.code, refused.message, length_ms=current.track.length_ms
             ) from refused
-        await audio.queue.set_session(guild_id=guild_id, position_ms=target, conn=conn)
+        await audio.set_session(conn, guild_id, position_ms=target)
 
         async def follow() -> None:
             if audio.players.snapshot(guild_id) is not None:
@@ -110,7 +107,7 @@ async def volume(
     percent = command.payload.percent
 
     async def work(conn: AsyncConnection) -> Effect:
-        await audio.queue.set_session(guild_id=guild_id, volume=percent, conn=conn)
+        await audio.set_session(conn, guild_id, volume=percent)
 
         async def follow() -> None:
             if audio.players.snapshot(guild_id) is not None:
@@ -135,7 +132,7 @@ async def filters(
     lavalink = preset_filters(preset)
 
     async def work(conn: AsyncConnection) -> Effect:
-        await audio.queue.set_session(guild_id=guild_id, filters=lavalink, conn=conn)
+        await audio.set_session(conn, guild_id, filters=lavalink)
 
         async def follow() -> None:
             if audio.players.snapshot(guild_id) is not None:

@@ -151,7 +151,7 @@ async def loop(audio: Audio, state: GuildState, delivery: Delivery | None, comma
     mode = command.payload.mode
 
     async def work(conn: AsyncConnection) -> Effect:
-        await audio.queue.set_session(guild_id=state.guild_id, loop_mode=mode, conn=conn)
+        await audio.set_session(conn, state.guild_id, loop_mode=mode)
         return Effect(
             reply=notice(command, "loop.set", mode=mode.value), audit={"mode": mode.value}
         )

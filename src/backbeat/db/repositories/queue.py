@@ -18,12 +18,13 @@ relative to ``first_position`` (0 = the first item kept).
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Final, cast
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     Row,
     Select,
@@ -357,6 +358,53 @@ async def _remove_at(conn: AsyncConnection, state: _Cursor, row: Row[Any]) -> Qu
     if removed.position < state.cursor:
         state.cursor -= 1
     return removed
+
+
+def session_changes(**given: Any) -> dict[str, Any]:
+    """The ``queues`` columns :meth:`QueueRepository.set_session` writes for its keyword
+    arguments (``UNSET`` ones left out), checked: a ``position_ms`` without ``position_at``
+    is read now, a loop mode is stored by its value, a volume must be within 0..1000."""
+    changes = {name: value for name, value in given.items() if not isinstance(value, _Unset)}
+    if isinstance(changes.get("position_ms"), int) and "position_at" not in changes:
+        changes["position_at"] = utc_now()
+    if "loop_mode" in changes:
+        changes["loop_mode"] = LoopMode(changes["loop_mode"]).value
+    volume = changes.get("volume")
+    if isinstance(volume, int) and not 0 <= volume <= 1000:
+        raise ValueError("volume must be within 0..1000")
+    return changes
+
+
+def with_changes(session: QueueSession, changes: Mapping[str, Any]) -> QueueSession:
+    """``session`` as it reads once ``changes`` (from :func:`session_changes`) are written."""
+    fields = dict(changes)
+    if "loop_mode" in fields:
+        fields["loop_mode"] = LoopMode(fields["loop_mode"])
+    return replace(session, **fields, updated_at=utc_now())
+
+
+def _write_statement(columns: tuple[str, ...]) -> Any:
+    """``UPDATE queues`` of one guild's session: each of ``columns`` set to its value where
+    the row's flag says it changed, else kept (one statement for guilds that changed
+    different columns, executed with many parameter sets)."""
+    table = cast(Table, _QUEUES)
+    values: dict[str, Any] = {
+        name: case(
+            (
+                bindparam(f"s_{name}", type_=Boolean()),
+                bindparam(f"v_{name}", type_=table.c[name].type),
+            ),
+            else_=table.c[name],
+        )
+        for name in columns
+    }
+    values["first_position"] = case((table.c.item_count == 0, 0), else_=table.c.first_position)
+    values["updated_at"] = bindparam("v_updated_at", type_=table.c.updated_at.type)
+    return update(table).where(table.c.guild_id == bindparam("g_guild_id")).values(values)
+
+
+#: The bulk session writes, by the columns they may set (built once each).
+_WRITES: dict[tuple[str, ...], Any] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -847,30 +895,23 @@ class QueueRepository:
         ``position_at`` is when ``position_ms`` was read; given ``position_ms`` without it,
         it is now. A track change (``advance``, ``previous``, ``skip_to``) resets both.
         """
-        given = {
-            "voice_channel_id": voice_channel_id,
-            "text_channel_id": text_channel_id,
-            "announce_channel_id": announce_channel_id,
-            "now_playing_message_id": now_playing_message_id,
-            "loop_mode": loop_mode,
-            "volume": volume,
-            "paused": paused,
-            "position_ms": position_ms,
-            "position_at": position_at,
-            "filters": filters,
-            "node_name": node_name,
-            "lavalink_session_id": lavalink_session_id,
-            "idle_leave_at": idle_leave_at,
-            "alone_pause_at": alone_pause_at,
-            "alone_leave_at": alone_leave_at,
-        }
-        changes = {name: value for name, value in given.items() if not isinstance(value, _Unset)}
-        if isinstance(position_ms, int) and isinstance(position_at, _Unset):
-            changes["position_at"] = utc_now()
-        if isinstance(loop_mode, LoopMode | str):
-            changes["loop_mode"] = LoopMode(loop_mode).value
-        if isinstance(volume, int) and not 0 <= volume <= 1000:
-            raise ValueError("volume must be within 0..1000")
+        changes = session_changes(
+            voice_channel_id=voice_channel_id,
+            text_channel_id=text_channel_id,
+            announce_channel_id=announce_channel_id,
+            now_playing_message_id=now_playing_message_id,
+            loop_mode=loop_mode,
+            volume=volume,
+            paused=paused,
+            position_ms=position_ms,
+            position_at=position_at,
+            filters=filters,
+            node_name=node_name,
+            lavalink_session_id=lavalink_session_id,
+            idle_leave_at=idle_leave_at,
+            alone_pause_at=alone_pause_at,
+            alone_leave_at=alone_leave_at,
+        )
 
         async def work(conn: AsyncConnection) -> QueueSession:
             if conn.dialect.name == "postgresql":  # one statement when the row exists
@@ -898,6 +939,29 @@ class QueueRepository:
         return await transact(
             self._engine, "queue.set_session", work, retry_integrity=True, conn=conn
         )
+
+    async def write_sessions(
+        self, *, changes: Mapping[int, Mapping[str, Any]], conn: AsyncConnection
+    ) -> None:
+        """Write each guild's session ``changes`` (from :func:`session_changes`) to its
+        existing row, in the caller's transaction: one statement executed for all the
+        guilds, in guild order (row locks taken in the order every batch takes them)."""
+        if not changes:
+            return
+        columns = tuple(sorted({name for values in changes.values() for name in values}))
+        statement = _WRITES.get(columns)
+        if statement is None:
+            statement = _WRITES[columns] = _write_statement(columns)
+        now = utc_now()
+        rows = []
+        for guild_id in sorted(changes):
+            values = changes[guild_id]
+            row: dict[str, Any] = {"g_guild_id": guild_id, "v_updated_at": now}
+            for name in columns:
+                row[f"s_{name}"] = name in values
+                row[f"v_{name}"] = values.get(name)
+            rows.append(row)
+        await conn.execute(statement, rows)
 
     async def delete_session(self, *, guild_id: int, conn: AsyncConnection | None = None) -> bool:
         """Forget the guild's session and every item (the bot left); False if there was none."""
