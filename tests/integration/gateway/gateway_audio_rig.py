@@ -19,7 +19,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from gateway_harness import Place, make_place, until
+from gateway_harness import EPHEMERAL, Place, make_place, until
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backbeat.audio.component import COMPONENT_FACTORY as AUDIO
@@ -35,7 +35,6 @@ from backbeat.testing.lavalink.control_client import LavalinkControlClient
 from backbeat.testing.lavalink.server import LavalinkEmulator
 from backbeat.testing.voice import VoiceCredentialRegistry
 
-EPHEMERAL = 64
 AUTOCOMPLETE_RESULT = 8
 
 

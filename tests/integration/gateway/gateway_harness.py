@@ -32,6 +32,10 @@ from backbeat.gateway.app import Gateway, GatewayOptions
 from backbeat.testing.discord import DiscordEmulator
 
 FAST = GatewayOptions(identify_delay_s=0, guild_ready_timeout_s=0.1)
+EPHEMERAL = 64
+"""The message flag of an answer only its user sees."""
+CHANNEL_MESSAGE = 4
+"""The interaction callback type of an answer with a message."""
 
 
 def gateway_settings(emu: DiscordEmulator, *, shard_count: int = 1, **gateway: Any) -> Settings:
@@ -244,6 +248,22 @@ async def post_now_playing(
     )
     [message] = await until(lambda: live_messages(emu, place))
     return message  # type: ignore[no-any-return]
+
+
+async def acknowledged_play(emu: DiscordEmulator, place: Place, query: str) -> dict[str, Any]:
+    """Alice's ``/play query``, once answered: at once, with a message only she sees; its
+    interaction record."""
+    created = await emu.control.invoke_command(
+        guild_id=place.guild,
+        channel_id=place.text,
+        user_id=place.alice,
+        name="play",
+        options={"query": query},
+    )
+    record: dict[str, Any] = await emu.control.interaction(created["id"], min_events=1)
+    assert record["initial_response"]["type"] == CHANNEL_MESSAGE
+    assert record["original_message"]["flags"] & EPHEMERAL
+    return record
 
 
 async def is_deleted(emu: DiscordEmulator, message_id: str) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from gateway_harness import (
+    EPHEMERAL,
     Place,
     StartGateway,
     Watch,
@@ -25,8 +26,6 @@ from backbeat.domain.messages.commands import AutoplayReject
 from backbeat.domain.messages.ui import AutoplayReason, StatePayload, UiUpdate
 from backbeat.domain.records import RateLimitPolicy
 from backbeat.testing.discord import DiscordEmulator
-
-EPHEMERAL = 64
 
 
 async def owned_place(emu: DiscordEmulator) -> Place:

@@ -8,6 +8,7 @@ from gateway_harness import (
     Place,
     StartGateway,
     Watch,
+    acknowledged_play,
     buttons_of,
     gateway_settings,
     live_messages,
@@ -29,8 +30,6 @@ from backbeat.domain.messages.ui import StatePayload, UiUpdate
 from backbeat.gateway.app import Gateway
 from backbeat.observability.metrics import REGISTRY
 from backbeat.testing.discord import DiscordEmulator
-
-EPHEMERAL = 64
 
 
 async def create_queue_row(engine: AsyncEngine, guild_id: int) -> None:
@@ -75,16 +74,8 @@ async def test_play_ack_voice_and_now_playing_with_pause_button(
             or 0.0
         )
         # /play lofi: an ephemeral "Processing…" at once, then the command on the bus.
-        created = await control.invoke_command(
-            guild_id=place.guild,
-            channel_id=place.text,
-            user_id=place.alice,
-            name="play",
-            options={"query": "lofi"},
-        )
-        record = await control.interaction(created["id"], min_events=1)
-        assert record["initial_response"]["type"] == 4
-        assert record["original_message"]["flags"] & EPHEMERAL
+        record = await acknowledged_play(emu, place, "lofi")
+        interaction_id = record["id"]
         assert "Processing" in record["original_message"]["content"]
         play = await commands.next(lambda m: m.type == "play")
         assert (
@@ -98,7 +89,7 @@ async def test_play_ack_voice_and_now_playing_with_pause_button(
         assert play.context.voice_channel_id == place.voice
         assert play.context.text_channel_id == place.text
         assert play.context.interaction is not None
-        assert play.context.interaction.id == int(created["id"])
+        assert play.context.interaction.id == int(interaction_id)
 
         # Audio asks to join: op 4 on the guild's shard, both voice events forwarded raw.
         await gateway_bus.publish(
@@ -125,7 +116,7 @@ async def test_play_ack_voice_and_now_playing_with_pause_button(
             Channel.TO_DISCORD,
             notice(play, "play.queued", title="Lofi Beats", author="Chill Artist", position=1),
         )
-        record = await control.interaction(created["id"], min_events=2)
+        record = await control.interaction(interaction_id, min_events=2)
         assert [e["kind"] for e in record["events"]] == ["initial", "edit_original"]
         assert (
             record["original_message"]["content"]

@@ -9,8 +9,8 @@ import asyncio
 import functools
 
 import pytest
-from gateway_audio_rig import EPHEMERAL, ManagedGuild, Slash, playing_title
-from gateway_harness import Watch, until
+from gateway_audio_rig import ManagedGuild, Slash, playing_title
+from gateway_harness import EPHEMERAL, Watch, until
 from sqlalchemy import select
 
 from backbeat.cache import RedisCacheStore, cache_keys

@@ -6,8 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway_audio_rig import EPHEMERAL, AudioSetup, bot_in, get_json, playing
-from gateway_harness import FAST, Place, buttons_of, running_gateway, until
+from gateway_audio_rig import AudioSetup, bot_in, get_json, playing
+from gateway_harness import (
+    EPHEMERAL,
+    FAST,
+    Place,
+    acknowledged_play,
+    buttons_of,
+    running_gateway,
+    until,
+)
 
 from backbeat.cache import CacheStore, MemoryCacheStore, RedisCacheStore, cache_keys
 from backbeat.gateway.component import GatewayComponent
@@ -36,22 +44,13 @@ async def test_play_lofi_end_to_end_then_a_restart_converges(audio: AudioSetup) 
         assert shards[0]["latency_ms"] is not None
 
         # /play lofi: the ephemeral acknowledgement, the bot joins, the message appears.
-        created = await control.invoke_command(
-            guild_id=place.guild,
-            channel_id=place.text,
-            user_id=place.alice,
-            name="play",
-            options={"query": "lofi"},
-        )
-        record = await control.interaction(created["id"], min_events=1)
-        assert record["initial_response"]["type"] == 4
-        assert record["original_message"]["flags"] & EPHEMERAL
+        interaction_id = (await acknowledged_play(emu, place, "lofi"))["id"]
         [message] = await until(lambda: live_messages(emu, place), within=30)
         assert "lofi" in message["embeds"][0]["description"].lower()
         await until(lambda: bot_in(emu, place.guild, place.voice), within=20)
         player = await until(lambda: playing(lavalink, place.guild), within=30)
         assert player["paused"] is False
-        record = await control.interaction(created["id"], min_events=2)
+        record = await control.interaction(interaction_id, min_events=2)
         assert "Processing" not in (record["original_message"]["content"] or "")
 
         # Its pause button pauses the emulator's player, and the message follows.
