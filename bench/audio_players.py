@@ -21,8 +21,9 @@ publish to the guild's next ``ui:now`` snapshot. Then, with ``--profile``, py-sp
 ``--py-spy`` names its binary) samples the worker for ``--profile-s`` seconds: the top
 functions by own and total time go in the report. The worker also reports, once a second,
 its event loop's longest block (a 10 ms sleep's overshoot) and its full garbage collections;
-``--tracemalloc`` makes it dump its allocations (top lines, tasks, object counts) after the
-restore, into the ``BENCH_WORKDIR`` (default: a temporary directory, removed at the end).
+``--memory`` makes it dump its objects by type (count, size) and tasks after the restore,
+``--tracemalloc`` its allocations' top lines too, into the ``BENCH_WORKDIR`` (default: a
+temporary directory, removed at the end).
 
 Writes ``bench/reports/audio_players.md`` and ``.json``.
 
@@ -51,7 +52,7 @@ from typing import Any
 import aiohttp
 
 from backbeat.benchmark.report import percentile
-from backbeat.benchmark.sampling import CpuSampler, pids_named
+from backbeat.benchmark.sampling import CpuSampler, pids_named, rss_mb
 from backbeat.benchmark.standin import VoiceJoinAnswers
 
 REPORTS = Path(__file__).parent / "reports"
@@ -142,26 +143,54 @@ async def worker_main(args: argparse.Namespace) -> None:
             )
 
     def dump_memory() -> None:
+        """Object counts and sizes by type (gc-tracked objects and the untracked ones they
+        hold: str, bytes, int …), the tasks, and with tracemalloc its top lines."""
+        import gc
         import tracemalloc
 
-        if not tracemalloc.is_tracing():
-            return
-        snapshot = tracemalloc.take_snapshot()
-        current, peak = tracemalloc.get_traced_memory()
         with open(args.memory_dump, "w", encoding="utf-8") as out:
-            out.write(f"traced now {current / 2**20:.1f} MiB, peak {peak / 2**20:.1f} MiB\n")
             tasks = collections.Counter(
                 getattr(t.get_coro(), "__qualname__", "?") for t in asyncio.all_tasks()
             )
-            out.write(f"tasks: {tasks.most_common(15)}\n")
-            import gc
+            out.write(f"tasks: {len(asyncio.all_tasks())} {tasks.most_common(15)}\n")
+            counts: collections.Counter[str] = collections.Counter()
+            sizes: collections.Counter[str] = collections.Counter()
+            seen: set[int] = set()
+            frozen = gc.get_freeze_count()
+            gc.unfreeze()  # frozen objects are not listed
+            tracked = gc.get_objects()
+            for obj in tracked:
+                name = type(obj).__name__
+                counts[name] += 1
+                sizes[name] += sys.getsizeof(obj)
+                for held in gc.get_referents(obj):
+                    if not gc.is_tracked(held) and id(held) not in seen:
+                        seen.add(id(held))
+                        counts[type(held).__name__] += 1
+                        sizes[type(held).__name__] += sys.getsizeof(held)
+            out.write(f"objects: {len(tracked)} tracked, {sum(sizes.values()) / 2**20:.1f} MiB\n")
+            for name, size in sizes.most_common(60):
+                out.write(f"{size / 1024:10.1f} KiB {counts[name]:8d} {name}\n")
+            del tracked
+            if frozen:
+                gc.freeze()
+            if tracemalloc.is_tracing():
+                snapshot = tracemalloc.take_snapshot()
+                current, peak = tracemalloc.get_traced_memory()
+                out.write(f"traced now {current / 2**20:.1f} MiB, peak {peak / 2**20:.1f} MiB\n")
+                for stat in snapshot.statistics("filename")[:40]:
+                    out.write(f"{stat.size / 1024:10.1f} KiB {stat.count:8d} {stat.traceback}\n")
+                for stat in snapshot.statistics("lineno")[:60]:
+                    out.write(f"{stat.size / 1024:10.1f} KiB {stat.count:8d} {stat.traceback}\n")
+        sys._debugmallocstats()  # pymalloc arenas and pools, to the worker's stderr
+        if args.trim:  # what glibc gives back of its heap after a collection
+            import ctypes
 
-            types = collections.Counter(type(o).__name__ for o in gc.get_objects())
-            out.write(f"objects: {types.most_common(40)}\n")
-            for stat in snapshot.statistics("filename")[:40]:
-                out.write(f"{stat.size / 1024:10.1f} KiB {stat.count:8d} {stat.traceback}\n")
-            for stat in snapshot.statistics("lineno")[:60]:
-                out.write(f"{stat.size / 1024:10.1f} KiB {stat.count:8d} {stat.traceback}\n")
+            before = rss_mb(os.getpid())
+            gc.collect()
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+            with open(args.memory_dump, "a", encoding="utf-8") as out:
+                out.write(f"malloc_trim: RSS {before:.1f} -> {rss_mb(os.getpid()):.1f} MB\n")
 
     if args.memory_dump:
         loop.add_signal_handler(signal.SIGUSR1, dump_memory)
@@ -389,9 +418,10 @@ async def measure_players(args: argparse.Namespace, players: int, workdir: Path)
                 urls["rest"],
                 *(
                     ["--memory-dump", str(workdir / f"memory-{players}.txt")]
-                    if args.tracemalloc
+                    if args.memory or args.tracemalloc
                     else []
                 ),
+                *(["--trim"] if args.trim else []),
             ],
             env={**os.environ, **({"PYTHONTRACEMALLOC": "1"} if args.tracemalloc else {})},
             stdout=subprocess.PIPE,
@@ -430,7 +460,7 @@ async def measure_players(args: argparse.Namespace, players: int, workdir: Path)
         restore_s = time.perf_counter() - started
         print(f"[{players}] restored {sounding} in {restore_s:.1f} s", flush=True)
         await asyncio.sleep(args.settle)
-        if args.tracemalloc:
+        if args.memory or args.tracemalloc:
             worker.send_signal(signal.SIGUSR1)
             await asyncio.sleep(5.0)
 
@@ -599,7 +629,8 @@ def main() -> None:
     worker = sub.add_parser("worker")
     for name in ("--redis", "--prefix", "--db", "--node"):
         worker.add_argument(name, required=True)
-    worker.add_argument("--memory-dump", default="", help="tracemalloc top lines on SIGUSR1")
+    worker.add_argument("--memory-dump", default="", help="where SIGUSR1 dumps memory figures")
+    worker.add_argument("--trim", action="store_true", help="malloc_trim after the dump")
     parser.add_argument("--steps", default="1000,10000")
     parser.add_argument("--window", type=float, default=60.0)
     parser.add_argument("--settle", type=float, default=10.0, help="seconds after the restore")
@@ -609,7 +640,13 @@ def main() -> None:
     parser.add_argument("--profile-s", type=int, default=20)
     parser.add_argument("--report", default="audio_players")
     parser.add_argument(
-        "--tracemalloc", action="store_true", help="trace the worker's allocations (slow)"
+        "--memory", action="store_true", help="dump the worker's objects after the restore"
+    )
+    parser.add_argument(
+        "--tracemalloc", action="store_true", help="also trace the worker's allocations (slow)"
+    )
+    parser.add_argument(
+        "--trim", action="store_true", help="with --memory: malloc_trim after the dump"
     )
     args = parser.parse_args()
     if args.role == "worker":
