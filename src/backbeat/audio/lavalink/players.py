@@ -147,12 +147,12 @@ class LavalinkPlayers:
         sessions = {
             n.name: await self._supervisor.initial_session(n.name) for n in self._node_config
         }
+        timeout = aiohttp.ClientTimeout(total=self._request_timeout_s)
         client: Any = lavalink.Client(
-            user_id=self._user_id,
-            player=BackbeatPlayer,
-            request_timeout=aiohttp.ClientTimeout(total=self._request_timeout_s),
+            user_id=self._user_id, player=BackbeatPlayer, request_timeout=timeout
         )
         transport.install(client)
+        await transport.keep_connections(client, timeout)
         client.add_event_hook(self._on_node_ready, event=lavalink.NodeReadyEvent)
         client.add_event_hook(self._on_node_disconnected, event=lavalink.NodeDisconnectedEvent)
         self._client = client

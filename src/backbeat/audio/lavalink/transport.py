@@ -1,4 +1,4 @@
-"""Two small overrides of lavalink.py 5.11's node plumbing, so that drops resume.
+"""Small overrides of lavalink.py 5.11's node plumbing: drops resume, and costs less.
 
 - :class:`ResumingTransport`: lavalink.py builds the WebSocket handshake headers once per
   connection task, so its automatic reconnect after a dropped socket does not send
@@ -10,6 +10,8 @@
   as lavalink.py does: with 10,000 players a node sends 2,000 ``playerUpdate``s a second, and
   no handler here waits on anything (the players only update fields and enqueue events, the
   node manager's hooks are no-ops, event hooks are dispatched in tasks by lavalink.py).
+- :func:`keep_connections`: lavalink.py's HTTP session closes every connection after one
+  request; Backbeat's keeps them (one REST call per command, thousands per restore).
 - :class:`QuietNodeManager`: lavalink.py moves every player of a node to another node on
   each dropped socket and back on ``ready``; Backbeat decides that itself after a grace
   period (``backbeat.audio.lavalink.failover``), so the manager does nothing on either.
@@ -133,6 +135,19 @@ def install(client: Any) -> None:
         raise RuntimeError("install the node manager before adding nodes")
     manager = QuietNodeManager(client, None, False)
     client.node_manager = manager
+
+
+async def keep_connections(client: Any, request_timeout: aiohttp.ClientTimeout) -> None:
+    """Give a fresh ``lavalink.Client`` (before any node is added) an HTTP session that keeps
+    its connections: lavalink.py's closes each after one request (``force_close``), so every
+    PATCH of a command or a restore opened a TCP connection of its own."""
+    if client.node_manager.nodes:
+        raise RuntimeError("replace the session before adding nodes")
+    closing = client._session
+    client._session = aiohttp.ClientSession(
+        timeout=request_timeout, connector=aiohttp.TCPConnector(enable_cleanup_closed=True)
+    )
+    await closing.close()
 
 
 async def reconnect_now(node: Any) -> None:
