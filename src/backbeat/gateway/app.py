@@ -271,7 +271,7 @@ class Gateway:
         for command in music_commands(self.flow, self.autocomplete):
             bot.tree.add_command(command)
         bot.tree.add_command(settings_group(self.settings_writer))
-        await bot.tree.set_translator(CommandTranslator(self.translator))
+        await bot.tree.set_translator(CommandTranslator())
         bot.add_listener(self.buttons.on_interaction, "on_interaction")
         bot.add_listener(self._on_shard_connect, "on_shard_connect")
         bot.add_listener(self._on_shard_ready, "on_shard_ready")

@@ -66,6 +66,7 @@ from backbeat.domain.messages.common import AutoplayMode, LoopMode
 from backbeat.domain.permissions import CommandKind
 from backbeat.gateway.autocomplete import Autocomplete
 from backbeat.gateway.flow import Build, CommandFlow
+from backbeat.gateway.localization import choices
 from backbeat.gateway.seek_input import parse_seek
 
 AppCommand = app_commands.Command[Any, Any, Any]
@@ -75,10 +76,10 @@ QueryText = app_commands.Range[str, 1, MAX_QUERY_LENGTH]
 SEARCH_RESULTS = 10
 """Tracks a ``/search`` offers in its select menu."""
 
-_ON_OFF = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
-_LOOP_MODES = [app_commands.Choice(name=mode.value, value=mode.value) for mode in LoopMode]
-_AUTOPLAY_MODES = [app_commands.Choice(name=mode.value, value=mode.value) for mode in AutoplayMode]
-_FILTERS = [app_commands.Choice(name=name, value=name) for name in preset_names()[:25]]
+_ON_OFF = choices("value", ["on", "off"])
+_LOOP_MODES = choices("value.mode", [mode.value for mode in LoopMode])
+_AUTOPLAY_MODES = choices("value.mode", [mode.value for mode in AutoplayMode])
+_FILTERS = choices("choice.preset", preset_names()[:25])
 
 #: Every command's name, in the order they are registered (the docs list them).
 COMMAND_NAMES = (

@@ -35,6 +35,7 @@ from backbeat.errors import BackbeatError
 from backbeat.gateway.context import locale_of
 from backbeat.gateway.flow import Publisher
 from backbeat.gateway.gate import Gate, member_of
+from backbeat.gateway.localization import choices
 from backbeat.gateway.ops import ACK, EDIT_ORIGINAL, discord_operation
 from backbeat.gateway.ui.embeds import EmbedFactory
 from backbeat.observability.logging import get_logger
@@ -50,13 +51,10 @@ MAX_BLACKLIST_INPUT = 300
 MAX_CHOICE = 100
 AUDIT_ACTION = "settings.update"
 
-_ON_OFF = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off")]
-_MODES = [app_commands.Choice(name=mode.value, value=mode.value) for mode in AutoplayMode]
-_KINDS = [app_commands.Choice(name=kind.value, value=kind.value) for kind in blacklist.EntryKind]
-_SCOPES = [
-    app_commands.Choice(name="autoplay only", value=BlacklistScope.AUTOPLAY.value),
-    app_commands.Choice(name="autoplay and /play", value=BlacklistScope.ALL.value),
-]
+_ON_OFF = choices("value", ["on", "off"])
+_MODES = choices("value.mode", [mode.value for mode in AutoplayMode])
+_KINDS = choices("choice.kind", [kind.value for kind in blacklist.EntryKind])
+_SCOPES = choices("value.scope", [scope.value for scope in BlacklistScope])
 
 Refused = tuple[str, dict[str, str | int]]
 Change = Callable[[GuildSettings], dict[str, Any] | Refused]
@@ -301,6 +299,7 @@ def settings_group(writer: SettingsWriter) -> app_commands.Group:
         await run(interaction, "announce_channel_id", lambda _: {"announce_channel_id": channel_id})
 
     @group.command(name="autoplay-mode", description="How autoplay picks the next track")
+    @app_commands.describe(mode="similar, artist, genre or mixed")
     @app_commands.choices(mode=_MODES)
     async def autoplay_mode(
         interaction: discord.Interaction, mode: app_commands.Choice[str]
@@ -331,6 +330,7 @@ def settings_group(writer: SettingsWriter) -> app_commands.Group:
         await run(interaction, "max_queue_per_user", lambda _: {"max_queue_per_user": value})
 
     @group.command(name="247", description="Stay in the voice channel around the clock")
+    @app_commands.describe(enabled="on or off")
     @app_commands.choices(enabled=_ON_OFF)
     async def stay(interaction: discord.Interaction, enabled: app_commands.Choice[str]) -> None:
         on = enabled.value == "on"

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 import backbeat.audio
-from backbeat.domain.filters import preset_names
-from backbeat.domain.i18n import CATALOGUES, COMMAND_TEXTS, Translator, fields_of, language_of
-from backbeat.gateway.commands import music_commands
-from backbeat.gateway.settings_command import settings_group
+from backbeat.domain.i18n import CATALOGUES, Translator, fields_of, language_of
 
 AUDIO = Path(backbeat.audio.__file__).parent
 #: How audio names a reply's key or code in its source.
@@ -70,21 +66,3 @@ def test_unknown_keys_and_missing_fields_are_not_invented() -> None:
     assert tr.text("de", "no.such.key") is None
     assert tr.text("de", "play.queued", {"title": "x"}) is None  # author, position missing
     assert tr("de", "no.such.key") == "no.such.key"
-
-
-def test_every_command_text_has_a_german_translation() -> None:
-    """Descriptions of options and subcommands, and choice names, of the whole tree."""
-    flow: Any = None
-    commands: list[Any] = [*music_commands(flow, flow), settings_group(flow)]
-    texts: set[str] = set()
-    translator = Translator()
-    for command in commands:
-        for sub in getattr(command, "commands", [command]):
-            if not translator.has(f"cmd.{sub.qualified_name}"):
-                texts.add(sub.description)
-            for parameter in sub.parameters:
-                texts.add(parameter.description)
-                texts.update(c.name for c in parameter.choices if not c.name[0].isdigit())
-    filters = {*preset_names(), "…"}  # "…": discord.py's text for an undescribed option
-    missing = sorted(t for t in texts - filters if t not in COMMAND_TEXTS["de"])
-    assert missing == []

@@ -4,6 +4,8 @@ Audio and the gateway speak in *keys* with parameters (``notice``: ``play.queued
 ``title``…; ``error-reply``: its ``code``); :class:`Translator` turns them into text in the
 user's Discord locale. Catalogues: English (``en``, the fallback, complete by definition) and
 German (``de``, complete: a test checks it has every English key with the same fields).
+The slash commands' own names, descriptions, options and choices are keys too
+(:mod:`backbeat.domain.i18n.commands_en`).
 
 Parameters are prepared before formatting: booleans become the locale's "on"/"off",
 ``<name>_ms`` durations also give ``<name>_time`` (``m:ss``), and a string parameter whose
@@ -19,7 +21,6 @@ from typing import Final
 
 from backbeat.domain.i18n.catalog_de import GERMAN
 from backbeat.domain.i18n.catalog_en import ENGLISH
-from backbeat.domain.i18n.commands_de import COMMAND_TEXTS_DE
 
 Param = str | int | float | bool
 
@@ -27,10 +28,6 @@ DEFAULT_LANGUAGE: Final = "en"
 
 CATALOGUES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType({"en": ENGLISH, "de": GERMAN})
 """Every catalogue by language code."""
-
-COMMAND_TEXTS: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType({"de": COMMAND_TEXTS_DE})
-"""Slash-command option and subcommand descriptions and choice names by language, keyed by
-their English text (English itself needs none)."""
 
 
 def language_of(locale: str | None) -> str:
@@ -107,7 +104,6 @@ class Translator:
 
 __all__ = [
     "CATALOGUES",
-    "COMMAND_TEXTS",
     "DEFAULT_LANGUAGE",
     "Translator",
     "duration",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
+from backbeat.domain.i18n.commands_de import COMMANDS_DE
+
 GERMAN: Final[Mapping[str, str]] = {
     "processing": "🎵 Wird bearbeitet…",
     "slow_down": "⏳ Langsamer: versuche es in {seconds} s erneut.",
@@ -145,32 +147,6 @@ GERMAN: Final[Mapping[str, str]] = {
     "settings.failed": (
         "⚠️ Die Einstellungen konnten nicht gespeichert werden; versuche es gleich erneut."
     ),
-    "cmd.play": "Einen Song abspielen oder einreihen",
-    "cmd.playnext": "Einen Song als Nächstes einreihen",
-    "cmd.playnow": "Einen Song sofort abspielen, vor der Warteschlange",
-    "cmd.pause": "Die Musik pausieren",
-    "cmd.resume": "Die Musik fortsetzen",
-    "cmd.skip": "Den aktuellen Titel überspringen",
-    "cmd.voteskip": "Für das Überspringen des aktuellen Titels stimmen",
-    "cmd.previous": "Den vorherigen Titel erneut abspielen",
-    "cmd.stop": "Die Musik stoppen und die Warteschlange leeren",
-    "cmd.disconnect": "Den Sprachkanal verlassen (die Warteschlange bleibt)",
-    "cmd.seek": "Zu einer Zeit im Titel springen",
-    "cmd.volume": "Die Lautstärke setzen (100% lässt sie unverändert)",
-    "cmd.loop": "Den Titel oder die Warteschlange wiederholen",
-    "cmd.shuffle": "Die Warteschlange mischen",
-    "cmd.remove": "Einen Titel aus der Warteschlange entfernen",
-    "cmd.move": "Einen Titel in der Warteschlange verschieben",
-    "cmd.clear": "Die Warteschlange leeren (der aktuelle Titel läuft weiter)",
-    "cmd.queue": "Die Warteschlange zeigen",
-    "cmd.nowplaying": "Zeigen, was gerade läuft",
-    "cmd.lyrics": "Den Songtext zeigen, im Takt des Songs, wenn er Zeitangaben hat",
-    "cmd.search": "Suchen und einen Titel zum Einreihen wählen",
-    "cmd.filters": "Einen Audiofilter anwenden",
-    "cmd.autoplay": "Ähnliche Musik weiterspielen, wenn die Warteschlange endet",
-    "cmd.summon": "Den Bot in deinen Sprachkanal holen",
-    "cmd.247": "Rund um die Uhr im Sprachkanal bleiben",
-    "cmd.settings": "Server-Einstellungen (Server-Verwalter)",
     # -- /settings: the typed blacklist and where it applies (issue 18) --
     "settings.blacklist_scope": "Sperrliste gilt für",
     "settings.blacklist_title": "Sperrliste ({count}/{limit})",
@@ -185,4 +161,5 @@ GERMAN: Final[Mapping[str, str]] = {
     "value.scope.autoplay": "nur Autoplay",
     "value.scope.all": "Autoplay und /play",
     "error.blacklisted": "🚫 **{title}** steht auf der Sperrliste dieses Servers ({entry}).",
+    **COMMANDS_DE,
 }

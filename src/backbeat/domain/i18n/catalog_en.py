@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
+from backbeat.domain.i18n.commands_en import COMMANDS_EN
+
 ENGLISH: Final[Mapping[str, str]] = {
     # -- the gateway's own answers --
     "processing": "🎵 Processing…",
@@ -140,33 +142,6 @@ ENGLISH: Final[Mapping[str, str]] = {
     "settings.blacklist_absent": "⚠️ {entry} is not on the blacklist.",
     "settings.blacklist_full": "⚠️ The blacklist is full ({limit} entries).",
     "settings.failed": "⚠️ The settings could not be saved; try again in a moment.",
-    # -- command descriptions (Discord's description_localizations) --
-    "cmd.play": "Play a song or add it to the queue",
-    "cmd.playnext": "Queue a song to play next",
-    "cmd.playnow": "Play a song now, before the queue",
-    "cmd.pause": "Pause the music",
-    "cmd.resume": "Resume the music",
-    "cmd.skip": "Skip the current track",
-    "cmd.voteskip": "Vote to skip the current track",
-    "cmd.previous": "Play the previous track again",
-    "cmd.stop": "Stop the music and clear the queue",
-    "cmd.disconnect": "Leave the voice channel (the queue is kept)",
-    "cmd.seek": "Jump to a time in the track",
-    "cmd.volume": "Set the volume (100% leaves it unchanged)",
-    "cmd.loop": "Repeat the track or the queue",
-    "cmd.shuffle": "Shuffle the queue",
-    "cmd.remove": "Remove a track from the queue",
-    "cmd.move": "Move a track in the queue",
-    "cmd.clear": "Clear the queue (the current track keeps playing)",
-    "cmd.queue": "Show the queue",
-    "cmd.nowplaying": "Show what is playing",
-    "cmd.lyrics": "Show the lyrics, in step with the song when they are timed",
-    "cmd.search": "Search and pick a track to queue",
-    "cmd.filters": "Apply an audio filter",
-    "cmd.autoplay": "Keep playing similar music when the queue ends",
-    "cmd.summon": "Bring the bot to your voice channel",
-    "cmd.247": "Stay in the voice channel around the clock",
-    "cmd.settings": "Server settings (server managers)",
     # -- /settings: the typed blacklist and where it applies (issue 18) --
     "settings.blacklist_scope": "Blacklist applies to",
     "settings.blacklist_title": "Blacklist ({count}/{limit})",
@@ -181,4 +156,6 @@ ENGLISH: Final[Mapping[str, str]] = {
     "value.scope.autoplay": "autoplay only",
     "value.scope.all": "autoplay and /play",
     "error.blacklisted": "🚫 **{title}** is on this server's blacklist ({entry}).",
+    # -- the slash commands (names, descriptions, options, choices) --
+    **COMMANDS_EN,
 }

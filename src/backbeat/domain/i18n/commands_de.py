@@ -1,72 +1,176 @@
-"""German texts of the slash commands' option descriptions, subcommand descriptions and
-choice names, keyed by their English text (as the command tree declares them)."""
+"""German texts of the slash commands: every key of
+:data:`backbeat.domain.i18n.commands_en.COMMANDS_EN`. Names follow Discord's rules (lower
+case, no spaces, at most 32 characters; a unit test checks every one); a name that stays
+English here is one German users know as it is."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Final
 
-COMMAND_TEXTS_DE: Final[Mapping[str, str]] = {
-    # options
-    "A song name or a link": "Ein Songname oder ein Link",
-    "How many tracks to skip (1 = only this one)": "Wie viele Titel (1 = nur dieser)",
-    "1:23 or 83 (to that time), +10 or -10 (seconds from here)": (
+COMMANDS_DE: Final[Mapping[str, str]] = {
+    # -- /play, /playnext, /playnow --
+    "name.play": "abspielen",
+    "cmd.play": "Einen Song abspielen oder einreihen",
+    "option.play.query.name": "suche",
+    "option.play.query.description": "Ein Songname oder ein Link",
+    "name.playnext": "playnext",
+    "cmd.playnext": "Einen Song als Nächstes einreihen",
+    "option.playnext.query.name": "suche",
+    "option.playnext.query.description": "Ein Songname oder ein Link",
+    "name.playnow": "playnow",
+    "cmd.playnow": "Einen Song sofort abspielen, vor der Warteschlange",
+    "option.playnow.query.name": "suche",
+    "option.playnow.query.description": "Ein Songname oder ein Link",
+    # -- player controls --
+    "name.pause": "pause",
+    "cmd.pause": "Die Musik pausieren",
+    "name.resume": "resume",
+    "cmd.resume": "Die Musik fortsetzen",
+    "name.skip": "überspringen",
+    "cmd.skip": "Den aktuellen Titel überspringen",
+    "option.skip.count.name": "anzahl",
+    "option.skip.count.description": "Wie viele Titel (1 = nur dieser)",
+    "name.voteskip": "voteskip",
+    "cmd.voteskip": "Für das Überspringen des aktuellen Titels stimmen",
+    "name.previous": "previous",
+    "cmd.previous": "Den vorherigen Titel erneut abspielen",
+    "name.stop": "stopp",
+    "cmd.stop": "Die Musik stoppen und die Warteschlange leeren",
+    "name.disconnect": "disconnect",
+    "cmd.disconnect": "Den Sprachkanal verlassen (die Warteschlange bleibt)",
+    "name.seek": "seek",
+    "cmd.seek": "Zu einer Zeit im Titel springen",
+    "option.seek.time.name": "zeit",
+    "option.seek.time.description": (
         "1:23 oder 83 (zu dieser Zeit), +10 oder -10 (Sekunden von hier)"
     ),
-    "0 to 200": "0 bis 200",
-    "off, track or queue": "aus, Titel oder Warteschlange",
-    "Its position in /queue": "Seine Position in /queue",
-    "Its position now": "Seine Position jetzt",
-    "Where it goes": "Wohin er kommt",
-    "Which page": "Welche Seite",
-    "What to look for": "Wonach gesucht wird",
-    "A song (leave out: the one playing)": "Ein Song (weglassen: der laufende)",
-    "The filter (off clears every filter)": "Der Filter (off entfernt alle Filter)",
-    "on or off (leave out to toggle)": "an oder aus (weglassen zum Umschalten)",
-    "How it picks": "Wie gewählt wird",
-    "Leave out to let everyone control the player": "Weglassen: alle dürfen den Player steuern",
-    "Leave out to use the channel of each command": "Weglassen: der Kanal des jeweiligen Befehls",
-    "0 to 200 (100 leaves the audio unchanged)": "0 bis 200 (100 lässt den Ton unverändert)",
-    "0 to 100 percent of the listeners": "0 bis 100 Prozent der Zuhörer",
-    "0: no limit": "0: keine Grenze",
-    "A word, an artist or a link": "Ein Wort, ein Künstler oder ein Link",
-    # /settings subcommands
-    "Show the server's settings": "Die Einstellungen des Servers zeigen",
-    "The role that may control the player": "Die Rolle, die den Player steuern darf",
-    "Where now-playing messages go": "Wohin die Jetzt-läuft-Nachrichten gehen",
-    "How autoplay picks the next track": "Wie Autoplay den nächsten Titel wählt",
-    "The volume a new player starts at": "Die Lautstärke, mit der ein neuer Player beginnt",
-    "Share of listeners whose votes skip": "Anteil der Zuhörer, deren Stimmen überspringen",
-    "Tracks one member may have in the queue": "Titel, die ein Mitglied einreihen darf",
-    "Stay in the voice channel around the clock": "Rund um die Uhr im Sprachkanal bleiben",
-    "Never play tracks matching this": "Passende Titel nie abspielen",
-    "Take an entry off the blacklist": "Einen Eintrag von der Sperrliste nehmen",
-    "Show the blacklist": "Die Sperrliste zeigen",
-    # choices
-    "on": "an",
-    "off": "aus",
-    "track": "Titel",
-    "queue": "Warteschlange",
-    "similar": "ähnlich",
-    "artist": "Künstler",
-    "genre": "Genre",
-    "mixed": "gemischt",
-    # /settings blacklist (issue 18)
-    "A word, an artist or a link; or type:value, e.g. artist:Name": (
+    "name.volume": "lautstärke",
+    "cmd.volume": "Die Lautstärke setzen (100% lässt sie unverändert)",
+    "option.volume.percent.name": "prozent",
+    "option.volume.percent.description": "0 bis 200",
+    "name.loop": "loop",
+    "cmd.loop": "Den Titel oder die Warteschlange wiederholen",
+    "option.loop.mode.name": "modus",
+    "option.loop.mode.description": "aus, Titel oder Warteschlange",
+    # -- the queue --
+    "name.shuffle": "mischen",
+    "cmd.shuffle": "Die Warteschlange mischen",
+    "name.remove": "remove",
+    "cmd.remove": "Einen Titel aus der Warteschlange entfernen",
+    "option.remove.position.name": "position",
+    "option.remove.position.description": "Seine Position in /warteschlange",
+    "name.move": "move",
+    "cmd.move": "Einen Titel in der Warteschlange verschieben",
+    "option.move.from.name": "von",
+    "option.move.from.description": "Seine Position jetzt",
+    "option.move.to.name": "nach",
+    "option.move.to.description": "Wohin er kommt",
+    "name.clear": "clear",
+    "cmd.clear": "Die Warteschlange leeren (der aktuelle Titel läuft weiter)",
+    "name.queue": "warteschlange",
+    "cmd.queue": "Die Warteschlange zeigen",
+    "option.queue.page.name": "seite",
+    "option.queue.page.description": "Welche Seite",
+    # -- looking --
+    "name.nowplaying": "nowplaying",
+    "cmd.nowplaying": "Zeigen, was gerade läuft",
+    "name.lyrics": "lyrics",
+    "cmd.lyrics": "Den Songtext zeigen, im Takt des Songs, wenn er Zeitangaben hat",
+    "option.lyrics.query.name": "song",
+    "option.lyrics.query.description": "Ein Song (weglassen: der laufende)",
+    "name.search": "search",
+    "cmd.search": "Suchen und einen Titel zum Einreihen wählen",
+    "option.search.query.name": "suche",
+    "option.search.query.description": "Wonach gesucht wird",
+    # -- sound and autoplay --
+    "name.filters": "filters",
+    "cmd.filters": "Einen Audiofilter anwenden",
+    "option.filters.preset.name": "filter",
+    "option.filters.preset.description": "Der Filter (aus entfernt alle Filter)",
+    "choice.preset.off": "aus",
+    "choice.preset.bassboost": "Bassboost",
+    "choice.preset.nightcore": "Nightcore",
+    "choice.preset.vaporwave": "Vaporwave",
+    "choice.preset.karaoke": "Karaoke",
+    "choice.preset.8d": "8D",
+    "choice.preset.soft": "sanft",
+    "name.autoplay": "autoplay",
+    "cmd.autoplay": "Ähnliche Musik weiterspielen, wenn die Warteschlange endet",
+    "option.autoplay.enabled.name": "zustand",
+    "option.autoplay.enabled.description": "an oder aus (weglassen zum Umschalten)",
+    "option.autoplay.mode.name": "modus",
+    "option.autoplay.mode.description": "Wie gewählt wird",
+    # -- the voice channel --
+    "name.summon": "summon",
+    "cmd.summon": "Den Bot in deinen Sprachkanal holen",
+    "name.247": "247",
+    "cmd.247": "Rund um die Uhr im Sprachkanal bleiben",
+    "option.247.enabled.name": "zustand",
+    "option.247.enabled.description": "an oder aus (weglassen zum Umschalten)",
+    # -- /settings --
+    "name.settings": "einstellungen",
+    "cmd.settings": "Server-Einstellungen (Server-Verwalter)",
+    "name.settings.show": "anzeigen",
+    "cmd.settings.show": "Die Einstellungen des Servers zeigen",
+    "name.settings.dj-role": "dj-rolle",
+    "cmd.settings.dj-role": "Die Rolle, die den Player steuern darf",
+    "option.settings.dj-role.role.name": "rolle",
+    "option.settings.dj-role.role.description": "Weglassen: alle dürfen den Player steuern",
+    "name.settings.announce-channel": "ankündigungskanal",
+    "cmd.settings.announce-channel": "Wohin die Jetzt-läuft-Nachrichten gehen",
+    "option.settings.announce-channel.channel.name": "kanal",
+    "option.settings.announce-channel.channel.description": (
+        "Weglassen: der Kanal des jeweiligen Befehls"
+    ),
+    "name.settings.autoplay-mode": "autoplay-modus",
+    "cmd.settings.autoplay-mode": "Wie Autoplay den nächsten Titel wählt",
+    "option.settings.autoplay-mode.mode.name": "modus",
+    "option.settings.autoplay-mode.mode.description": "ähnlich, Künstler, Genre oder gemischt",
+    "name.settings.default-volume": "standardlautstärke",
+    "cmd.settings.default-volume": "Die Lautstärke, mit der ein neuer Player beginnt",
+    "option.settings.default-volume.percent.name": "prozent",
+    "option.settings.default-volume.percent.description": (
+        "0 bis 200 (100 lässt den Ton unverändert)"
+    ),
+    "name.settings.vote-skip-ratio": "abstimmungsanteil",
+    "cmd.settings.vote-skip-ratio": "Anteil der Zuhörer, deren Stimmen überspringen",
+    "option.settings.vote-skip-ratio.percent.name": "prozent",
+    "option.settings.vote-skip-ratio.percent.description": "0 bis 100 Prozent der Zuhörer",
+    "name.settings.queue-limit": "titel-limit",
+    "cmd.settings.queue-limit": "Titel, die ein Mitglied einreihen darf",
+    "option.settings.queue-limit.tracks.name": "titel",
+    "option.settings.queue-limit.tracks.description": "0: keine Grenze",
+    "name.settings.247": "247",
+    "cmd.settings.247": "Rund um die Uhr im Sprachkanal bleiben",
+    "option.settings.247.enabled.name": "zustand",
+    "option.settings.247.enabled.description": "an oder aus",
+    "name.settings.blacklist-add": "sperrliste-hinzufügen",
+    "cmd.settings.blacklist-add": "Passende Titel nie abspielen",
+    "option.settings.blacklist-add.entry.name": "eintrag",
+    "option.settings.blacklist-add.entry.description": (
         "Ein Wort, ein Künstler oder ein Link; oder Typ:Wert, z. B. artist:Name"
     ),
-    "What the entry names (leave out to write type:value or a bare word or link)": (
+    "option.settings.blacklist-add.type.name": "typ",
+    "option.settings.blacklist-add.type.description": (
         "Was der Eintrag benennt (weglassen: Typ:Wert oder ein Wort oder Link)"
     ),
-    "The entry (as /settings blacklist-list shows it)": (
-        "Der Eintrag (wie /settings blacklist-list ihn zeigt)"
+    "choice.kind.artist": "Künstler",
+    "choice.kind.channel": "Kanal",
+    "choice.kind.keyword": "Stichwort",
+    "choice.kind.track": "Titel",
+    "name.settings.blacklist-remove": "sperrliste-entfernen",
+    "cmd.settings.blacklist-remove": "Einen Eintrag von der Sperrliste nehmen",
+    "option.settings.blacklist-remove.entry.name": "eintrag",
+    "option.settings.blacklist-remove.entry.description": (
+        "Der Eintrag (wie /einstellungen sperrliste-zeigen ihn zeigt)"
     ),
-    "Whether /play honours the blacklist": "Ob /play die Sperrliste beachtet",
-    "autoplay only (the default), or autoplay and /play": (
-        "nur Autoplay (Standard) oder Autoplay und /play"
+    "name.settings.blacklist-list": "sperrliste-zeigen",
+    "cmd.settings.blacklist-list": "Die Sperrliste zeigen",
+    "name.settings.blacklist-scope": "sperrliste-geltung",
+    "cmd.settings.blacklist-scope": "Ob /abspielen die Sperrliste beachtet",
+    "option.settings.blacklist-scope.scope.name": "geltung",
+    "option.settings.blacklist-scope.scope.description": (
+        "nur Autoplay (Standard) oder Autoplay und /abspielen"
     ),
-    "channel": "Kanal",
-    "keyword": "Stichwort",
-    "autoplay only": "nur Autoplay",
-    "autoplay and /play": "Autoplay und /play",
 }
