@@ -35,14 +35,18 @@ class MissingCommandTextError(LookupError):
 def choices(prefix: str, values: Iterable[str]) -> list[app_commands.Choice[str]]:
     """Choices of ``values``, each named by the catalogue key ``<prefix>.<value>`` (its
     English text is the name Discord shows by default)."""
-    english = CATALOGUES[DEFAULT_LANGUAGE]
+    keys = {value: f"{prefix}.{value}" for value in values}
     return [
-        app_commands.Choice(
-            name=app_commands.locale_str(english[f"{prefix}.{value}"], key=f"{prefix}.{value}"),
-            value=value,
-        )
-        for value in values
+        app_commands.Choice(name=app_commands.locale_str(_english(key), key=key), value=value)
+        for value, key in keys.items()
     ]
+
+
+def _english(key: str) -> str:
+    text = CATALOGUES[DEFAULT_LANGUAGE].get(key)
+    if text is None:
+        raise MissingCommandTextError(DEFAULT_LANGUAGE, key)
+    return text
 
 
 def _path(command: app_commands.Command[Any, ..., Any] | app_commands.Group) -> str:

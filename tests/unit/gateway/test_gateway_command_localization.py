@@ -16,7 +16,12 @@ from discord import app_commands
 from backbeat.domain.i18n import CATALOGUES, DEFAULT_LANGUAGE, language_of
 from backbeat.domain.i18n.commands_en import COMMANDS_EN
 from backbeat.gateway.commands import music_commands
-from backbeat.gateway.localization import CommandTranslator, MissingCommandTextError, text_key
+from backbeat.gateway.localization import (
+    CommandTranslator,
+    MissingCommandTextError,
+    choices,
+    text_key,
+)
 from backbeat.gateway.settings_command import settings_group
 
 JSON = dict[str, Any]
@@ -149,6 +154,13 @@ async def test_a_missing_key_fails_the_sync_instead_of_falling_back() -> None:
         await synced(translator)
     assert isinstance(raised.value.__cause__, MissingCommandTextError)
     assert raised.value.__cause__.key == "option.volume.percent.name"
+
+
+def test_a_choice_without_an_english_text_is_refused_when_declared() -> None:
+    [on] = choices("value", ["on"])
+    assert (on.name, on.value) == ("on", "on")
+    with pytest.raises(MissingCommandTextError, match=r"choice\.preset\.tremolo"):
+        choices("choice.preset", ["tremolo"])
 
 
 @pytest.mark.parametrize(
