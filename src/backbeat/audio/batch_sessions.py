@@ -2,17 +2,17 @@
 
 The commands that change nothing but session fields (pause, resume, toggle, seek, volume,
 filters, loop: :data:`backbeat.audio.handlers.SESSION_ONLY`) make up most of a busy guild's
-commands. In a batch their guilds' sessions and current items are read with one statement
-(:meth:`BatchSessions.load`), each such command reads them from memory and *stages* its
-session change (:meth:`BatchSessions.stage`), and the staged changes of all guilds are
-written with one ``UPDATE`` per set of columns changed when the batch ends
-(:meth:`BatchSessions.flush`), in the batch's transaction. Such a command therefore sends no
-statement of its own and needs no savepoint: a refusal or a failure drops what it staged
-(:meth:`BatchSessions.drop`).
+commands. In a batch every guild's session and current item is read with one statement,
+which also locks the guilds' queue rows in guild order (:meth:`BatchSessions.load`); each
+such command reads them from memory and *stages* its session change
+(:meth:`BatchSessions.stage`), and the staged changes of all guilds are written with one
+``UPDATE`` when the batch ends (:meth:`BatchSessions.flush`), in the batch's transaction.
+Such a command therefore sends no statement of its own and needs no savepoint: a refusal or
+a failure drops what it staged (:meth:`BatchSessions.drop`).
 
-Any other command first writes what is staged (of every guild so far: row locks stay in
-guild order) and forgets what was read for its guild (it reads and writes SQL itself); the
-guild's next session-only command reads it again.
+Any other command first writes its guild's staged changes and forgets what was read for
+the guild (it reads and writes SQL itself); the guild's next session-only command reads it
+again. Every row lock is taken by the first read, so writing late deadlocks with nothing.
 """
 
 from __future__ import annotations
@@ -113,15 +113,15 @@ class BatchSessions:
         """What was read for the guild may be stale (SQL was written): read it again."""
         self._read.pop(guild_id, None)
 
-    async def flush(self, conn: AsyncConnection, before: int | None = None) -> None:
-        """Write everything staged, in one statement. ``before``: a command of this guild
-        is about to work on SQL itself: what was read for the guild is forgotten too.
-
-        Everything, not only that guild's: the batch's commands run in guild order, so
-        every row lock is taken in guild order (as the position writes take them too) only
-        if the earlier guilds' rows are written before this guild's row is locked."""
-        if before is not None:
-            self.forget(before)
-        staged, self._staged = self._staged, {}
+    async def flush(self, conn: AsyncConnection, guild_id: int | None = None) -> None:
+        """Write what is staged, in one statement: every guild's (the batch ends), or one
+        guild's, whose command is about to work on SQL itself (what was read for the guild
+        is forgotten too)."""
+        if guild_id is None:
+            staged, self._staged = self._staged, {}
+        else:
+            self.forget(guild_id)
+            changes = self._staged.pop(guild_id, None)
+            staged = {} if changes is None else {guild_id: changes}
         if staged:
             await self._queue.write_sessions(changes=staged, conn=conn)

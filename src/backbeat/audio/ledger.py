@@ -301,9 +301,8 @@ class Ledger:
         sessions = batch.sessions
         staging = command.type in batch.staged
         if not staging:
-            # it reads and writes SQL itself: what earlier commands staged is written first
-            # (theirs, kept whatever this one does; every guild's so far, so row locks stay
-            # in guild order), then the savepoint
+            # it reads and writes SQL itself: what earlier commands staged for the guild is
+            # written first (theirs, kept whatever this one does), then the savepoint
             await sessions.flush(batch.conn, command.guild_id)
             await batch.savepoint()
         sessions.begin(staging=staging)

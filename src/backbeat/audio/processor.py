@@ -240,10 +240,11 @@ class CommandProcessor:
                 held.append(states[guild_id])
             ledger = self.audio.ledger
             async with ledger.batch([d for d, _ in writes], staged=SESSION_ONLY) as batch:
-                staging = sorted({c.guild_id for _, c in writes if c.type in SESSION_ONLY})
-                if staging:  # their sessions and current items, one statement
-                    found = await ledger.queue.views(guild_ids=staging, conn=batch.conn)
-                    batch.sessions.load(found, staging)
+                # every guild's queue row locked up front, in guild order (a later statement
+                # then waits for no other transaction), and its session read: one statement
+                guilds = sorted(states)
+                found = await ledger.queue.views(guild_ids=guilds, lock=True, conn=batch.conn)
+                batch.sessions.load(found, guilds)
                 for delivery, command in writes:
                     await self._run_in(batch, states[command.guild_id], command, delivery)
                 await self._read_views(batch)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Text
-from sqlalchemy.dialects import mysql
+from sqlalchemy import ColumnElement, DateTime, Text, any_, bindparam
+from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 #: The column type of every timestamp in migrations: microseconds on MariaDB as well.
@@ -55,3 +57,15 @@ class UtcDateTime(TypeDecorator[datetime]):
 def utc_now() -> datetime:
     """The current time, timezone-aware UTC."""
     return datetime.now(UTC)
+
+
+def one_of(
+    column: ColumnElement[Any] | QueryableAttribute[Any], values: Iterable[Any], dialect: str
+) -> ColumnElement[bool]:
+    """``column IN (values)``. On PostgreSQL ``column = ANY(:array)``: one statement text
+    whatever the number of values, so one prepared statement serves every call (an ``IN``
+    list of each length is a statement of its own in the driver's statement cache)."""
+    listed = list(values)
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, listed, type_=postgresql.ARRAY(column.type)))
+    return column.in_(listed)

@@ -152,7 +152,7 @@ async def play(
             session = await audio.queue.set_session(
                 guild_id=guild_id, paused=False, position_ms=0, conn=conn
             )
-        current = await audio.queue.current(guild_id=guild_id, conn=conn)
+        _, current = await audio.session_and_current(conn, guild_id)  # one statement
         starts = current is not None and (replacing or state.playing is None)
         first = adding[0]
         if len(adding) > 1:

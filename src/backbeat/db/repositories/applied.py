@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backbeat.db.models import AppliedMessage as AppliedMessageRow
 from backbeat.db.transactions import in_transaction, transact
-from backbeat.db.types import utc_now
+from backbeat.db.types import one_of, utc_now
 from backbeat.domain import limits
 from backbeat.domain.records import AppliedMessage
 from backbeat.errors import MessageAlreadyAppliedError
@@ -111,9 +111,8 @@ class AppliedMessagesRepository:
         """The applied records among ``message_ids`` (one query, on the caller's ``conn``)."""
         if not message_ids:
             return {}
-        rows = await conn.execute(
-            select(_TABLE).where(AppliedMessageRow.message_id.in_(list(set(message_ids))))
-        )
+        wanted = one_of(AppliedMessageRow.message_id, set(message_ids), conn.dialect.name)
+        rows = await conn.execute(select(_TABLE).where(wanted))
         return {row.message_id: _applied(row) for row in rows}
 
     async def record_many(self, conn: AsyncConnection, applied: Sequence[AppliedMessage]) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backbeat.db.models import EventStoreEvent
 from backbeat.db.transactions import MAX_ATTEMPTS, transact
-from backbeat.db.types import utc_now
+from backbeat.db.types import one_of, utc_now
 from backbeat.domain.records import StoredEvent
 
 _TABLE = EventStoreEvent.__table__
@@ -99,7 +99,7 @@ class EventStoreRepository:
         guilds = sorted({guild_id for guild_id, _, _ in events})
         found = await conn.execute(
             select(EventStoreEvent.guild_id, func.max(EventStoreEvent.seq))
-            .where(EventStoreEvent.guild_id.in_(guilds))
+            .where(one_of(EventStoreEvent.guild_id, guilds, conn.dialect.name))
             .group_by(EventStoreEvent.guild_id)
         )
         last: dict[int, int] = {int(guild_id): int(seq or 0) for guild_id, seq in found.all()}

@@ -24,11 +24,13 @@ from datetime import datetime
 from typing import Any, Final, cast
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     ColumnElement,
     Row,
     Select,
     Table,
+    any_,
     bindparam,
     case,
     delete,
@@ -37,6 +39,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
 
@@ -417,9 +420,9 @@ class SessionView:
     upcoming_ms: int
 
 
-def _views_statement() -> Select[Any]:
+def _views_statement(dialect: str, lock: bool) -> Select[Any]:
     """Sessions with their current item and upcoming length, for ``guild_ids`` (one
-    statement, built once: its cache key is computed once)."""
+    statement; ``lock``: the queue rows locked, in guild order)."""
     current = aliased(QueueItem, name="current_item")
     later = aliased(QueueItem, name="later_item")
     cursor_at = Queue.first_position + Queue.cursor_position
@@ -429,15 +432,26 @@ def _views_statement() -> Select[Any]:
         .scalar_subquery()
     )
     item_columns = [getattr(current, c.key).label(f"item_{c.key}") for c in _ITEMS_TABLE.c]
-    return (
+    guilds = (
+        Queue.guild_id == any_(bindparam("guild_ids", type_=postgresql.ARRAY(BigInteger())))
+        if dialect == "postgresql"  # one statement text for any number of guilds
+        else Queue.guild_id.in_(bindparam("guild_ids", expanding=True))
+    )
+    statement = (
         select(*_QUEUES.c, *item_columns, upcoming_ms.label("upcoming_ms"))
         .select_from(Queue)
         .outerjoin(current, (current.queue_id == Queue.id) & (current.position == cursor_at))
-        .where(Queue.guild_id.in_(bindparam("guild_ids", expanding=True)))
+        .where(guilds)
+        .order_by(Queue.guild_id)
     )
+    if lock:
+        # PostgreSQL locks the queue rows only (never the outer join's nullable side)
+        statement = statement.with_for_update(of=Queue if dialect == "postgresql" else None)
+    return statement
 
 
-_VIEWS: Final = _views_statement()
+#: The views statements, by dialect and whether they lock (each built once).
+_VIEWS: dict[tuple[str, bool], Select[Any]] = {}
 
 
 def _view(row: Row[Any]) -> SessionView:
@@ -834,16 +848,21 @@ class QueueRepository:
         return await transact(self._engine, "queue.session", work, read_only=True, conn=conn)
 
     async def views(
-        self, *, guild_ids: Iterable[int], conn: AsyncConnection | None = None
+        self, *, guild_ids: Iterable[int], lock: bool = False, conn: AsyncConnection | None = None
     ) -> dict[int, SessionView]:
         """For each of ``guild_ids`` that has a session: the session, its current item and
-        the upcoming length, all in one statement (a batch's snapshots)."""
+        the upcoming length, all in one statement (a batch's snapshots). ``lock``: lock the
+        guilds' queue rows for the transaction, in guild order."""
         wanted = sorted(set(guild_ids))
 
         async def work(conn: AsyncConnection) -> dict[int, SessionView]:
             if not wanted:
                 return {}
-            rows = await conn.execute(_VIEWS, {"guild_ids": wanted})
+            key = (conn.dialect.name, lock)
+            statement = _VIEWS.get(key)
+            if statement is None:
+                statement = _VIEWS[key] = _views_statement(*key)
+            rows = await conn.execute(statement, {"guild_ids": wanted})
             return {row.guild_id: _view(row) for row in rows}
 
         return await transact(self._engine, "queue.views", work, read_only=True, conn=conn)
