@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backbeat.db.models import PartitionFence
 from backbeat.db.transactions import transact
-from backbeat.db.types import utc_now
+from backbeat.db.types import one_of, utc_now
 from backbeat.domain import limits
 from backbeat.errors import StaleFencingTokenError
 
@@ -105,7 +105,8 @@ async def _stored_many(
     conn: AsyncConnection, pool: str, partitions: list[int], *, share: bool = False
 ) -> dict[int, int]:
     statement = select(PartitionFence.partition, PartitionFence.token).where(
-        PartitionFence.pool == pool, PartitionFence.partition.in_(partitions)
+        PartitionFence.pool == pool,
+        one_of(PartitionFence.partition, partitions, conn.dialect.name),
     )
     if share:
         statement = statement.with_for_update(read=True)
