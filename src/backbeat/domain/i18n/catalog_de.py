@@ -159,7 +159,7 @@ GERMAN: Final[Mapping[str, str]] = {
     "settings.kind.keyword": "Stichwörter",
     "settings.kind.track": "Titel",
     "value.scope.autoplay": "nur Autoplay",
-    "value.scope.all": "Autoplay und /play",
+    "value.scope.all": "Autoplay und /abspielen",
     "error.blacklisted": "🚫 **{title}** steht auf der Sperrliste dieses Servers ({entry}).",
     **COMMANDS_DE,
 }
