@@ -54,6 +54,17 @@ def is_retryable(error: DBAPIError, *, integrity: bool = False) -> bool:
     return any(text in message for text in _SQLITE_RETRY_TEXT)
 
 
+async def _connect(engine: AsyncEngine) -> AsyncConnection:
+    """A started connection; any failure to open one (the server cut off mid-handshake: the
+    driver's own error, not a DBAPI one) is :class:`BackendUnavailableError`."""
+    connection = engine.connect()
+    try:
+        await connection.start()
+    except Exception as error:
+        raise BackendUnavailableError("database", str(error)) from error
+    return connection
+
+
 async def in_transaction(
     engine: AsyncEngine,
     operation: str,
@@ -72,12 +83,15 @@ async def in_transaction(
     try:
         for attempt in range(1, max_attempts + 1):
             try:
-                async with engine.connect() as opened:
+                opened = await _connect(engine)
+                try:
                     connection = (
                         await opened.execution_options(**{READ_ONLY: True}) if read_only else opened
                     )
                     async with connection.begin():
                         return await work(connection)
+                finally:
+                    await opened.close()
             except DBAPIError as error:
                 if error.connection_invalidated:  # the server went away (cut, restart)
                     raise BackendUnavailableError("database", str(error.orig)) from error
