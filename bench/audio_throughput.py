@@ -68,6 +68,7 @@ def report(result: dict[str, Any], command: str) -> str:
 | CPU: Redis | {cpu["redis"]} |
 | CPU: Lavalink emulator | {cpu["emulator"]} |
 | CPU: driver (load, taps, gateway stand-in) | {cpu["driver"]} |
+| worker RSS, end of the window ({result["guilds"]} players) | {s.get("worker_rss_mb", 0)} MB |
 
 ## Latency (offered {lat["offered_per_s"]:.0f}/s, probes timed to `ui:now`)
 

@@ -36,6 +36,9 @@ from typing import Any
 
 import aiohttp
 
+from backbeat.benchmark.report import percentile
+from backbeat.benchmark.sampling import CpuSampler, pids_named
+from backbeat.benchmark.standin import answer_voice_join
 from backbeat.bus import BusConfig, StreamBus, redis_bus
 from backbeat.domain.messages import Channel, DiscordContext, InteractionRef
 from backbeat.domain.messages.commands import (
@@ -70,7 +73,6 @@ PARTITIONS = 16
 FIRST_GUILD = 1_000_000_000
 PROBES = 20
 PASSWORD = "bench-pw"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 QUEUE_TRACKS = 25
 
 #: The mix (shares of the commands): reaching Lavalink 35 %, queue edits 20 %, reads 10 %,
@@ -103,43 +105,6 @@ def mix_text() -> str:
         f"{group} {round(shares[group] * 100)} % ({', '.join(kinds)})"
         for group, kinds in groups.items()
     )
-
-
-# ----- /proc ---------------------------------------------------------------------------------
-
-
-def _ticks(pid: int) -> int:
-    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
-def _pids_named(name: str) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            with contextlib.suppress(OSError), open(f"/proc/{entry}/comm", encoding="utf-8") as f:
-                if f.read().strip().startswith(name):
-                    found.append(int(entry))
-    return found
-
-
-def _group_ticks(pids: list[int]) -> dict[int, int]:
-    found = {}
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            found[pid] = _ticks(pid)
-    return found
-
-
-def cpu_percent(before: dict[str, dict[int, int]], seconds: float) -> dict[str, float]:
-    """CPU (% of one core) per group since ``before`` (processes gone since count 0)."""
-    result = {}
-    for name, ticks in before.items():
-        now = _group_ticks(list(ticks))
-        used = sum(now.get(pid, t) - t for pid, t in ticks.items())
-        result[name] = round(100 * used / CLK_TCK / seconds, 1)
-    return result
 
 
 # ----- the worker process --------------------------------------------------------------------
@@ -273,7 +238,7 @@ class Driver:
             async for message in tap:
                 now = time.perf_counter()
                 if isinstance(message, VoiceJoin):
-                    task = asyncio.create_task(self._answer(message))
+                    task = asyncio.create_task(answer_voice_join(self.bus, message, BOT))
                     self._answers.add(task)
                     task.add_done_callback(self._answers.discard)
                 elif (
@@ -283,35 +248,6 @@ class Driver:
                     self.answered[message.correlation_id] = now
                     if isinstance(message, ErrorReply):
                         self.refused += 1
-
-    async def _answer(self, join: VoiceJoin) -> None:
-        from backbeat.domain.messages.to_audio import (
-            VoiceServerPayload,
-            VoiceServerUpdate,
-            VoiceStatePayload,
-            VoiceStateUpdate,
-        )
-
-        guild = join.guild_id
-        state = {
-            "guild_id": str(guild),
-            "user_id": str(BOT),
-            "session_id": f"s-{guild}",
-            "channel_id": str(join.payload.channel_id),
-        }
-        server = {"guild_id": str(guild), "token": f"t-{guild}", "endpoint": "c.discord.media"}
-        await self.bus.publish_many(
-            [
-                (
-                    Channel.TO_AUDIO,
-                    VoiceStateUpdate(guild_id=guild, payload=VoiceStatePayload(data=state)),
-                ),
-                (
-                    Channel.TO_AUDIO,
-                    VoiceServerUpdate(guild_id=guild, payload=VoiceServerPayload(data=server)),
-                ),
-            ]
-        )
 
     async def ui(self) -> None:
         async with self.bus.tap(Channel.UI_NOW) as tap:
@@ -411,11 +347,6 @@ class Driver:
             if time.perf_counter() > deadline:
                 raise RuntimeError(f"{missing} commands not answered within {limit_s} s")
             await asyncio.sleep(0.1)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else 0.0
 
 
 async def _seed(engine: Any, tracks: list[Any], guilds: list[int]) -> None:
@@ -590,10 +521,11 @@ async def run(
             "worker": [process.pid],
             "emulator": [emulator.pid],
             "driver": [os.getpid()],
-            "redis": _pids_named("redis-server"),
-            "postgresql": _pids_named("postgres"),
+            "redis": pids_named("redis-server"),
+            "postgresql": pids_named("postgres"),
         }
-        before_cpu = {name: _group_ticks(pids) for name, pids in groups.items()}
+        sampler = CpuSampler(groups, rss_pid=process.pid)
+        sampler.begin()
         before = await worker.status()
         spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
         profiler = None
@@ -610,7 +542,9 @@ async def run(
         window = time.perf_counter() - window_start
         answered_in_window = len(driver.answered) - answered_before
         after = await worker.status()
-        cpu = cpu_percent(before_cpu, window)
+        sampler.sample()
+        measured = sampler.result()
+        cpu = measured.cpu_percent
         if profiler is not None:
             await profiler.wait()
         await driver.wait_answered(ids, 600)
@@ -660,6 +594,7 @@ async def run(
                     delta["published"] / max(1, delta["publish_round_trips"]), 2
                 ),
                 "cpu_percent": cpu,
+                "worker_rss_mb": measured.rss_mb,
             },
             "latency": {
                 "offered_per_s": round(offered, 1),
