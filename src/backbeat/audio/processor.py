@@ -242,9 +242,9 @@ class CommandProcessor:
             async with ledger.batch([d for d, _ in writes], staged=SESSION_ONLY) as batch:
                 # every guild's queue row locked up front, in guild order (a later statement
                 # then waits for no other transaction), and its session read: one statement
-                guilds = sorted(states)
-                found = await ledger.queue.views(guild_ids=guilds, lock=True, conn=batch.conn)
-                batch.sessions.load(found, guilds)
+                in_order = sorted(states)
+                found = await ledger.queue.views(guild_ids=in_order, lock=True, conn=batch.conn)
+                batch.sessions.load(found, in_order)
                 for delivery, command in writes:
                     await self._run_in(batch, states[command.guild_id], command, delivery)
                 await self._read_views(batch)

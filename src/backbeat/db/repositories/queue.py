@@ -121,25 +121,30 @@ def _track_values(item: NewQueueItem) -> dict[str, Any]:
 
 def _entry(row: Row[Any], state: _Cursor) -> QueueEntry:
     index = row.position - state.first
+    return _entry_of(row._mapping, index, current=index == state.cursor)
+
+
+def _entry_of(fields: Mapping[Any, Any], index: int, *, current: bool) -> QueueEntry:
+    """A ``queue_items`` row's columns (by name) as the entry at ``index``."""
     return QueueEntry(
-        item_id=row.id,
+        item_id=fields["id"],
         position=index,
         track=QueueTrack(
-            encoded=row.encoded,
-            identifier=row.identifier,
-            title=row.title,
-            author=row.author,
-            length_ms=row.length_ms,
-            is_stream=bool(row.is_stream),
-            uri=row.uri,
-            source_name=row.source_name,
-            artwork_url=row.artwork_url,
-            extra=row.extra or {},
+            encoded=fields["encoded"],
+            identifier=fields["identifier"],
+            title=fields["title"],
+            author=fields["author"],
+            length_ms=fields["length_ms"],
+            is_stream=bool(fields["is_stream"]),
+            uri=fields["uri"],
+            source_name=fields["source_name"],
+            artwork_url=fields["artwork_url"],
+            extra=fields["extra"] or {},
         ),
-        requester_id=row.requester_id,
-        is_autoplay=bool(row.is_autoplay),
-        added_at=row.added_at,
-        is_current=index == state.cursor,
+        requester_id=fields["requester_id"],
+        is_autoplay=bool(fields["is_autoplay"]),
+        added_at=fields["added_at"],
+        is_current=current,
     )
 
 
@@ -450,6 +455,8 @@ def _views_statement(dialect: str, lock: bool) -> Select[Any]:
     return statement
 
 
+_ITEM_NAMES: Final = tuple(c.key for c in _ITEMS_TABLE.c)
+
 #: The views statements, by dialect and whether they lock (each built once).
 _VIEWS: dict[tuple[str, bool], Select[Any]] = {}
 
@@ -457,26 +464,8 @@ _VIEWS: dict[tuple[str, bool], Select[Any]] = {}
 def _view(row: Row[Any]) -> SessionView:
     current: QueueEntry | None = None
     if row.item_id is not None:
-        current = QueueEntry(
-            item_id=row.item_id,
-            position=row.cursor_position,
-            track=QueueTrack(
-                encoded=row.item_encoded,
-                identifier=row.item_identifier,
-                title=row.item_title,
-                author=row.item_author,
-                length_ms=row.item_length_ms,
-                is_stream=bool(row.item_is_stream),
-                uri=row.item_uri,
-                source_name=row.item_source_name,
-                artwork_url=row.item_artwork_url,
-                extra=row.item_extra or {},
-            ),
-            requester_id=row.item_requester_id,
-            is_autoplay=bool(row.item_is_autoplay),
-            added_at=row.item_added_at,
-            is_current=True,
-        )
+        item = {name: row._mapping[f"item_{name}"] for name in _ITEM_NAMES}
+        current = _entry_of(item, row.cursor_position, current=True)
     return SessionView(_session(row), current, int(row.upcoming_ms or 0))
 
 
