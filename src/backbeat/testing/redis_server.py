@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import random
 import shutil
 import signal
 import socket
@@ -37,8 +38,40 @@ class RedisServerError(RuntimeError):
     """The private Redis server could not be started or did not answer."""
 
 
+EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+LOWEST_CHOSEN_PORT = 10_000
+
+
+def _ephemeral_low() -> int:
+    """The lowest port the kernel hands out as an outgoing connection's local port."""
+    try:
+        return int(EPHEMERAL_RANGE_FILE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def free_port() -> int:
-    """A TCP port of 127.0.0.1 nobody listens on right now."""
+    """A TCP port of 127.0.0.1 nobody listens on right now, below the ephemeral range.
+
+    A server restarted on its port needs that port still free when it comes back: a port
+    of the ephemeral range may meanwhile be taken as the local port of any outgoing
+    connection, and a client reconnecting to it while nothing listens can even connect to
+    itself (TCP simultaneous open). Ports below the range are never handed out that way."""
+    low = _ephemeral_low()
+    if low > LOWEST_CHOSEN_PORT + 100:
+        for _ in range(50):
+            port = random.randrange(LOWEST_CHOSEN_PORT, low)
+            if _bindable(port):
+                return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

@@ -21,6 +21,15 @@ CONFIG = BusConfig(partitions=4, shard_count=1, block_ms=100)
 GUILDS = range(100, 108)
 
 
+async def stop_collecting(task: asyncio.Task[None]) -> None:
+    """Cancel the collecting task and wait for it: always before the buses close, since a
+    tap still retrying its connection holds the client's pool lock that ``close`` waits on
+    (a failed assertion would otherwise turn into a hang until the suite's timeout)."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def publish_round(bus: StreamBus, round_: str, count: int) -> list[Envelope]:
     sent: list[Envelope] = [play(GUILDS[n % len(GUILDS)], f"{round_}-{n}") for n in range(count)]
     for message in sent:
@@ -44,22 +53,22 @@ async def test_tap_delivers_everything_across_a_sigkill_restart(
                     received.append(message)
 
             task = asyncio.create_task(collect())
-            before = await publish_round(publisher, "before", 60)
-            await eventually(lambda: len(received) == 60, 30)
+            try:
+                before = await publish_round(publisher, "before", 60)
+                await eventually(lambda: len(received) == 60, 30)
 
-            # Down long enough for several failed reads, then back on the same port and AOF.
-            await asyncio.to_thread(redis_server.stop, kill=True)
-            await eventually(lambda: tap.failed_reads >= 2, 60)  # it tried, and again
-            assert not task.done(), "the tap's iterator ended while Redis was down"
-            await asyncio.to_thread(redis_server.start)
+                # Down long enough for several failed reads, then back on the same port.
+                await asyncio.to_thread(redis_server.stop, kill=True)
+                await eventually(lambda: tap.failed_reads >= 2, 60)  # it tried, and again
+                assert not task.done(), "the tap's iterator ended while Redis was down"
+                await asyncio.to_thread(redis_server.start)
 
-            after = await publish_round(publisher, "after", 60)
-            await eventually(lambda: len(received) == 120, 30)
-            await asyncio.sleep(0.3)  # nothing more (no duplicates) arrives
-            assert not task.done()
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+                after = await publish_round(publisher, "after", 60)
+                await eventually(lambda: len(received) == 120, 30)
+                await asyncio.sleep(0.3)  # nothing more (no duplicates) arrives
+                assert not task.done()
+            finally:
+                await stop_collecting(task)
     finally:
         await publisher.close()
         await reader.close()
@@ -93,10 +102,10 @@ async def test_entries_written_while_the_tap_was_away_survive_a_restart(
                     received.append(message)
 
             task = asyncio.create_task(collect())
-            await eventually(lambda: len(received) == 40, 30)
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            try:
+                await eventually(lambda: len(received) == 40, 30)
+            finally:
+                await stop_collecting(task)
     finally:
         await publisher.close()
         await reader.close()
