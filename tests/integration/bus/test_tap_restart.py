@@ -30,6 +30,20 @@ async def stop_collecting(task: asyncio.Task[None]) -> None:
         await task
 
 
+async def receive(
+    received: list[Envelope], count: int, tap: StreamTap, server: RedisServer
+) -> None:
+    """Wait for ``count`` messages; on failure say what the tap and the server saw."""
+    try:
+        await eventually(lambda: len(received) == count, 30)
+    except pytest.fail.Exception:
+        log = server.log_path.read_text(errors="replace").splitlines()[-10:]
+        pytest.fail(
+            f"{len(received)} of {count} messages; tap failed_reads={tap.failed_reads} "
+            f"reconnects={tap.reconnects}; server log:\n" + "\n".join(log)
+        )
+
+
 async def publish_round(bus: StreamBus, round_: str, count: int) -> list[Envelope]:
     sent: list[Envelope] = [play(GUILDS[n % len(GUILDS)], f"{round_}-{n}") for n in range(count)]
     for message in sent:
@@ -55,7 +69,7 @@ async def test_tap_delivers_everything_across_a_sigkill_restart(
             task = asyncio.create_task(collect())
             try:
                 before = await publish_round(publisher, "before", 60)
-                await eventually(lambda: len(received) == 60, 30)
+                await receive(received, 60, tap, redis_server)
 
                 # Down long enough for several failed reads, then back on the same port.
                 await asyncio.to_thread(redis_server.stop, kill=True)
@@ -64,7 +78,7 @@ async def test_tap_delivers_everything_across_a_sigkill_restart(
                 await asyncio.to_thread(redis_server.start)
 
                 after = await publish_round(publisher, "after", 60)
-                await eventually(lambda: len(received) == 120, 30)
+                await receive(received, 120, tap, redis_server)
                 await asyncio.sleep(0.3)  # nothing more (no duplicates) arrives
                 assert not task.done()
             finally:
@@ -94,6 +108,7 @@ async def test_entries_written_while_the_tap_was_away_survive_a_restart(
     received: list[Envelope] = []
     try:
         async with reader.tap(Channel.COMMANDS) as tap:
+            assert isinstance(tap, StreamTap)
             sent = await publish_round(publisher, "unread", 40)
             await asyncio.to_thread(redis_server.restart, kill=True)
 
@@ -103,7 +118,7 @@ async def test_entries_written_while_the_tap_was_away_survive_a_restart(
 
             task = asyncio.create_task(collect())
             try:
-                await eventually(lambda: len(received) == 40, 30)
+                await receive(received, 40, tap, redis_server)
             finally:
                 await stop_collecting(task)
     finally:
