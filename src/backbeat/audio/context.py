@@ -365,7 +365,7 @@ class Audio:
         if await self.autoplay.continue_queue(state, session):
             return
         state.playing = None
-        if self.players.snapshot(state.guild_id) is not None:
+        if self.players.holds(state.guild_id):
             await self.players.stop(state.guild_id)
         text_channel = session.text_channel_id if session is not None else None
         await self.to_discord(

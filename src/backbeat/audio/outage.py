@@ -51,7 +51,7 @@ class Outage:
             self.told.discard(guild_id)
             self._spawn(guild_id, self._restored)
         # a guild whose player went away meanwhile (stopped, left) is told again next time
-        self.told = {g for g in self.told if self.audio.players.snapshot(g) is not None}
+        self.told = {g for g in self.told if self.audio.players.holds(g)}
 
     async def close(self) -> None:
         for task in list(self._tasks):

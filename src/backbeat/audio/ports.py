@@ -241,3 +241,7 @@ class Players(Protocol):
 
     def snapshot(self, guild_id: int) -> PlayerSnapshot | None:
         """The guild's player as last reported, None when there is none."""
+
+    def holds(self, guild_id: int) -> bool:
+        """Whether this process has a player for the guild (a lookup: the gauges ask it
+        for every guild every few seconds, where building a snapshot would cost)."""

@@ -330,7 +330,7 @@ class Restorer:
         if voice.get("token") and voice.get("endpoint") and voice.get("sessionId"):
             # the player appears inside connect() (no event to wait on); raw voice events
             # for a guild without one would be ignored
-            while audio.players.snapshot(state.guild_id) is None and not connecting.done():  # noqa: ASYNC110
+            while not audio.players.holds(state.guild_id) and not connecting.done():  # noqa: ASYNC110
                 await asyncio.sleep(0.005)
             channel = str(voice.get("channelId") or session.voice_channel_id)
             await audio.players.voice_state(

@@ -76,7 +76,7 @@ class Timers:
     async def listeners_changed(self, state: GuildState) -> None:
         """Called under the guild's lock after a ``listener-count`` changed the count."""
         if state.listeners == 0:
-            connected = self.audio.players.snapshot(state.guild_id) is not None
+            connected = self.audio.players.holds(state.guild_id)
             if connected and state.alone_timer is None and not await self._stay(state):
                 state.alone_timer = self._spawn(
                     state, self.settings.alone_pause_s, self._alone_pause
@@ -101,7 +101,7 @@ class Timers:
                 )
             state.cancel_timers()
             return
-        connected = self.audio.players.snapshot(state.guild_id) is not None
+        connected = self.audio.players.holds(state.guild_id)
         if state.playing is None and connected and state.idle_timer is None:
             await self.queue_ended(state)
         if state.listeners == 0 and state.alone_timer is None:
@@ -181,7 +181,7 @@ class Timers:
         )
         if not paused:
             state.paused_by_bot = False
-        if audio.players.snapshot(state.guild_id) is not None:
+        if audio.players.holds(state.guild_id):
             await audio.players.set_paused(state.guild_id, paused)
         await audio.publish_ui(state, "update")
 

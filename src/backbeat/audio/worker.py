@@ -315,7 +315,7 @@ class AudioWorker:
         for index, state in enumerate(self.audio.guilds):
             if index and not index % GAUGE_SLICE:
                 await asyncio.sleep(0)
-            if self.audio.players.snapshot(state.guild_id) is not None:
+            if self.audio.players.holds(state.guild_id):
                 players += 1
                 if state.playing is not None:
                     playing += 1

@@ -350,6 +350,7 @@ async def test_connect_completes_with_voice_events_in_any_order(rig: Rig, mode: 
     await rig.players.connect(GUILD, CHANNEL)
 
     assert rig.players.is_connected(GUILD)
+    assert rig.players.holds(GUILD)
     assert await _voice_of(rig) == (str(CHANNEL), True)
     snapshot = rig.players.snapshot(GUILD)
     assert snapshot is not None
@@ -473,6 +474,7 @@ async def test_a_requested_leave_is_no_disconnect_event(rig: Rig) -> None:
     assert rig.gateway.requests == [(GUILD, CHANNEL), (GUILD, None)]
     assert await rig.emulator_player() is None
     assert rig.players.snapshot(GUILD) is None
+    assert not rig.players.holds(GUILD)
     assert not rig.events.of(VoiceDisconnected)
     await rig.players.disconnect(GUILD)  # no player: the leave is asked for all the same
     await rig.gateway.settle()

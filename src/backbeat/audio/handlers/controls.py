@@ -56,7 +56,7 @@ async def pause(
 
         async def follow() -> None:
             state.paused_by_bot = False
-            if audio.players.snapshot(guild_id) is not None:
+            if audio.players.holds(guild_id):
                 await player_for(audio.players, guild_id).set_paused(guild_id, paused)
 
         return Effect(
@@ -88,7 +88,7 @@ async def seek(audio: Audio, state: GuildState, delivery: Delivery | None, comma
         await audio.set_session(conn, guild_id, position_ms=target)
 
         async def follow() -> None:
-            if audio.players.snapshot(guild_id) is not None:
+            if audio.players.holds(guild_id):
                 await audio.players.seek(guild_id, target)
 
         return Effect(
@@ -110,7 +110,7 @@ async def volume(
         await audio.set_session(conn, guild_id, volume=percent)
 
         async def follow() -> None:
-            if audio.players.snapshot(guild_id) is not None:
+            if audio.players.holds(guild_id):
                 await player_for(audio.players, guild_id).set_volume(guild_id, percent)
 
         return Effect(
@@ -135,7 +135,7 @@ async def filters(
         await audio.set_session(conn, guild_id, filters=lavalink)
 
         async def follow() -> None:
-            if audio.players.snapshot(guild_id) is not None:
+            if audio.players.holds(guild_id):
                 await player_for(audio.players, guild_id).set_filters(guild_id, lavalink)
 
         return Effect(
@@ -160,7 +160,7 @@ async def stop(audio: Audio, state: GuildState, delivery: Delivery | None, comma
         async def follow() -> None:
             state.playing = None
             state.paused_by_bot = False
-            if audio.players.snapshot(guild_id) is not None:
+            if audio.players.holds(guild_id):
                 await audio.players.stop(guild_id)
             if audio.timers is not None:
                 await audio.timers.queue_ended(state)

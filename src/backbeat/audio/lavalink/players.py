@@ -329,6 +329,9 @@ class LavalinkPlayers:
         player = self._get(guild_id)
         return player is not None and player.connected
 
+    def holds(self, guild_id: int) -> bool:
+        return self._get(guild_id) is not None
+
     def snapshot(self, guild_id: int) -> PlayerSnapshot | None:
         player = self._get(guild_id)
         if player is None:
