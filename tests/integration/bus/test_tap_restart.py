@@ -19,6 +19,9 @@ pytestmark = pytest.mark.slow
 
 CONFIG = BusConfig(partitions=4, shard_count=1, block_ms=100)
 GUILDS = range(100, 108)
+#: Each test's bound: a hang fails with the awaiting line in its traceback (the suite's
+#: per-test timeout shows only the event loop's selector).
+BOUND_S = 150
 
 
 async def stop_collecting(task: asyncio.Task[None]) -> None:
@@ -54,6 +57,11 @@ async def publish_round(bus: StreamBus, round_: str, count: int) -> list[Envelop
 async def test_tap_delivers_everything_across_a_sigkill_restart(
     redis_server: RedisServer,
 ) -> None:
+    async with asyncio.timeout(BOUND_S):
+        await across_a_sigkill_restart(redis_server)
+
+
+async def across_a_sigkill_restart(redis_server: RedisServer) -> None:
     publisher = redis_bus(redis_server.url, prefix="tap:", config=CONFIG)
     reader = redis_bus(redis_server.url, prefix="tap:", config=CONFIG)
     received: list[Envelope] = []
@@ -103,6 +111,11 @@ async def test_entries_written_while_the_tap_was_away_survive_a_restart(
     redis_server: RedisServer,
 ) -> None:
     """Appended, then Redis killed before the tap read them: AOF ``always`` keeps them."""
+    async with asyncio.timeout(BOUND_S):
+        await written_while_away(redis_server)
+
+
+async def written_while_away(redis_server: RedisServer) -> None:
     publisher = redis_bus(redis_server.url, prefix="tap2:", config=CONFIG)
     reader = redis_bus(redis_server.url, prefix="tap2:", config=CONFIG)
     received: list[Envelope] = []
