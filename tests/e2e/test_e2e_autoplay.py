@@ -7,11 +7,14 @@ TrackEnd and the next track) and its start within 500 ms of TrackEnd on the emul
 
 Times come from the emulator, never from the test's clock: the first track's end is its
 start (the emulator's clock minus the position it reports in the same snapshot) plus its
-length, and the pick's start is read the same way once it plays.
+length, and the pick's start is read the same way once it plays. From the end on, the
+emulator's clock moves only in 20 ms steps paced by real time, so on a busy machine it runs
+slower than real time instead of outrunning the services.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -37,6 +40,11 @@ pytestmark = pytest.mark.slow
 QUERY = "Harbor Pilots"
 #: The longest the pick may start after the track ended, on the emulator's clock.
 GAP_MS = 500
+#: While the pick is awaited the clock moves in steps of STEP_MS, up to STEPPED_MS in all,
+#: and by itself at FROZEN_SPEED (about 1 ms per real second: standing still, in effect).
+STEP_MS = 20
+STEPPED_MS = 10_000
+FROZEN_SPEED = 0.001
 
 
 def _catalog_track(youtube_id: str) -> Any:
@@ -56,6 +64,31 @@ async def _snapshot(d: Deployment, guild: int) -> tuple[float, dict[str, Any] | 
 def _started_at(clock_ms: float, found: dict[str, Any]) -> float:
     """When the player's track started on the emulator's clock (it plays at speed 1)."""
     return clock_ms - int(found["track"]["info"]["position"])
+
+
+async def _stepped_to_the_pick(
+    d: Deployment, guild: int, seed_youtube_id: str
+) -> tuple[float, float, dict[str, Any]]:
+    """Jump to the playing track's end with the emulator's clock all but stopped, then step
+    it (:data:`STEP_MS`, paced by real time) until another track plays; the clock's speed is
+    put back after. Returns the first track's end and the pick's start on the emulator's clock,
+    and the pick."""
+    await d.lavalink.set_speed(FROZEN_SPEED)
+    try:
+        clock_ms, playing = await _snapshot(d, guild)
+        assert playing is not None
+        assert playing["track"]["info"]["identifier"] == seed_youtube_id
+        ended_at = _started_at(clock_ms, playing) + int(playing["track"]["info"]["length"])
+        await d.lavalink.advance(max(0.0, ended_at - clock_ms))
+        for _ in range(STEPPED_MS // STEP_MS):
+            clock_ms, found = await _snapshot(d, guild)
+            if found is not None and found["track"]["info"]["identifier"] != seed_youtube_id:
+                return ended_at, _started_at(clock_ms, found), found
+            await d.lavalink.advance(STEP_MS)
+            await asyncio.sleep(STEP_MS / 1000)  # paces the emulated clock, waits for nothing
+        raise AssertionError(f"no pick within {STEPPED_MS} ms of the emulator's clock")
+    finally:
+        await d.lavalink.set_speed(1.0)
 
 
 async def _command(d: Deployment, place: Any, name: str, options: dict[str, Any]) -> str:
@@ -91,23 +124,10 @@ async def test_autoplay_flow(deployment: Deployment) -> None:
             raise AssertionError(f"autoplay prepared nothing for {seed.id}: {loads}") from None
         await d.lavalink.clear_requests()
 
-        # Let the track end on the emulator's clock: jump to half a second before its end.
-        clock_ms, playing = await _snapshot(d, place.guild)
-        assert playing is not None
-        assert playing["track"]["info"]["identifier"] == seed.youtube_id
-        length = int(playing["track"]["info"]["length"])
-        ended_at = _started_at(clock_ms, playing) + length
-        position = int(playing["track"]["info"]["position"])
-        await d.lavalink.advance(max(0, length - position - 500))
-
-        async def next_track() -> tuple[float, dict[str, Any]] | None:
-            at, found = await _snapshot(d, place.guild)
-            if found is None or found["track"]["info"]["identifier"] == seed.youtube_id:
-                return None
-            return at, found
-
-        at, picked = await until(next_track, within=60, every=0.05)
-        started_at = _started_at(at, picked)
+        # Let the track end on the emulator's clock, then let that clock flow only in
+        # 20 ms steps, each at least 20 ms of real time (on a busy machine the steps come
+        # slower, so the clock never outruns the services), until the pick plays.
+        ended_at, started_at, picked = await _stepped_to_the_pick(d, place.guild, seed.youtube_id)
         start = await taps.wait(
             Channel.TO_DISCORD,
             lambda m: m.type == "trackStart" and m.payload.is_autoplay,  # type: ignore[attr-defined]
