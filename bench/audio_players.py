@@ -77,7 +77,7 @@ async def worker_main(args: argparse.Namespace) -> None:
     from backbeat.observability.logging import configure_logging
 
     configure_logging(level="INFO", fmt="json")
-    config = BusConfig(partitions=PARTITIONS, block_ms=200, batch=100, lease_ttl_ms=10_000)
+    config = BusConfig(partitions=PARTITIONS, block_ms=args.block_ms)
     bus = redis_bus(args.redis, prefix=args.prefix, config=config)
     engine = create_engine(args.db)
     holder: list[AudioWorker] = []
@@ -377,7 +377,7 @@ async def measure_players(args: argparse.Namespace, players: int, workdir: Path)
     redis_url = server_url("redis")
     engine = create_engine(db_url, pool_size=16)
     await migrate_to(engine, "head")
-    config = BusConfig(partitions=PARTITIONS, block_ms=200, batch=100, lease_ttl_ms=10_000)
+    config = BusConfig(partitions=PARTITIONS, block_ms=args.block_ms)
     bus = redis_bus(redis_url, prefix=prefix, config=config)
     emulator, urls = await _start_emulator(workdir / f"emulator-{players}.log")
     driver = Driver(bus)
@@ -422,6 +422,8 @@ async def measure_players(args: argparse.Namespace, players: int, workdir: Path)
                     else []
                 ),
                 *(["--trim"] if args.trim else []),
+                "--block-ms",
+                str(args.block_ms),
             ],
             env={**os.environ, **({"PYTHONTRACEMALLOC": "1"} if args.tracemalloc else {})},
             stdout=subprocess.PIPE,
@@ -512,6 +514,7 @@ async def measure_players(args: argparse.Namespace, players: int, workdir: Path)
             )
         result = {
             "players": players,
+            "block_ms": args.block_ms,
             "seed_s": round(seed_s, 1),
             "restore_s": round(restore_s, 1),
             "restore_per_s": round(sounding / restore_s, 1) if restore_s else 0.0,
@@ -576,6 +579,7 @@ def _report(results: list[dict[str, Any]], command: str) -> str:
         ("restore: worker start → every player sounding", lambda r: f"{r['restore_s']} s"),
         ("restore rate", lambda r: f"{r['restore_per_s']} players/s"),
         ("window", lambda r: f"{r['window_s']} s"),
+        ("bus readers' block", lambda r: f"{r.get('block_ms', 200):,} ms"),
         (
             "worker CPU (peak 1 s)",
             lambda r: f"{r['cpu_percent']['worker']} % ({r['cpu_peak_1s_percent']['worker']} %)",
@@ -624,6 +628,8 @@ def _report(results: list[dict[str, Any]], command: str) -> str:
 
 
 def main() -> None:
+    from backbeat.bus import BusConfig
+
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="role")
     worker = sub.add_parser("worker")
@@ -631,6 +637,14 @@ def main() -> None:
         worker.add_argument(name, required=True)
     worker.add_argument("--memory-dump", default="", help="where SIGUSR1 dumps memory figures")
     worker.add_argument("--trim", action="store_true", help="malloc_trim after the dump")
+    for role in (parser, worker):
+        role.add_argument(
+            "--block-ms",
+            type=int,
+            default=BusConfig().block_ms,
+            help="the bus readers' block (default: what ships); every idle reader polls its "
+            "partition once per block, so a short one costs the worker CPU",
+        )
     parser.add_argument("--steps", default="1000,10000")
     parser.add_argument("--window", type=float, default=60.0)
     parser.add_argument("--settle", type=float, default=10.0, help="seconds after the restore")
