@@ -188,6 +188,9 @@ class WorkerProcess:
 
 @dataclasses.dataclass
 class GuildPlayback:
+    #: When the guild's first sounding track started, in seconds of the emulator's clock:
+    #: the first poll that saw it minus the position it reported, so a late poll (a busy
+    #: machine) does not move it. The other times are the polls' own.
     first_sounded: float | None = None
     last_sounded: float | None = None
     longest_gap_s: float = 0.0
@@ -203,6 +206,7 @@ class PlaybackMonitor:
         self.interval_s = interval_s
         self.guilds: dict[int, GuildPlayback] = {}
         self.latest: dict[int, list[dict[str, Any]]] = {}
+        self.latest_at_s = 0.0  # the emulator's clock at the poll ``latest`` comes from
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -220,7 +224,7 @@ class PlaybackMonitor:
                 )
                 if on:
                     sounding.setdefault(int(player["guildId"]), []).append(player)
-            self.latest = sounding
+            self.latest, self.latest_at_s = sounding, now
             for guild_id, record in self.guilds.items():
                 players = sounding.get(guild_id, [])
                 if len(players) > 1:
@@ -230,7 +234,7 @@ class PlaybackMonitor:
                     if record.last_sounded is not None:
                         record.longest_gap_s = max(record.longest_gap_s, now - record.last_sounded)
                     if record.first_sounded is None:
-                        record.first_sounded = now
+                        record.first_sounded = now - int(players[0]["state"]["position"]) / 1000
                     record.last_sounded = now
             await asyncio.sleep(self.interval_s)
 
@@ -244,6 +248,16 @@ class PlaybackMonitor:
     def position_of(self, guild_id: int) -> int | None:
         players = self.latest.get(guild_id, [])
         return int(players[0]["state"]["position"]) if len(players) == 1 else None
+
+    def drift_ms(self, guild_id: int) -> float | None:
+        """How far the guild's position at the latest poll is from its timeline (the time
+        since its first track started, on the emulator's clock, both read in one poll):
+        positive when ahead. None without a start or a single sounding player."""
+        position = self.position_of(guild_id)
+        started = self.guilds[guild_id].first_sounded
+        if position is None or started is None:
+            return None
+        return position - (self.latest_at_s - started) * 1000
 
     async def close(self) -> None:
         if self._task is not None:
