@@ -25,9 +25,9 @@ BOUND_S = 150
 
 
 async def stop_collecting(task: asyncio.Task[None]) -> None:
-    """Cancel the collecting task and wait for it: always before the buses close, since a
-    tap still retrying its connection holds the client's pool lock that ``close`` waits on
-    (a failed assertion would otherwise turn into a hang until the suite's timeout)."""
+    """Cancel the collecting task and wait for it, always before the buses close: a failed
+    wait used to skip this and leave the tap retrying after its client was closed (the last
+    CI run hung here until the suite's timeout; where exactly it waited was not shown)."""
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
