@@ -118,8 +118,17 @@ class StreamTap:
     async def _messages(self) -> AsyncIterator[Envelope]:
         if not self._positions:
             raise RuntimeError("open the tap with 'async with' before iterating")
+        task = asyncio.current_task()
+        cancels_before = task.cancelling() if task is not None else 0
         while True:
-            for stream, entry_id, data in await self._read():
+            rows = await self._read()
+            if task is not None and task.cancelling() > cancels_before:
+                # Only a cancellation ends this loop, and one can be lost on Python 3.11:
+                # redis-py sends each command under asyncio.wait_for, which returns normally
+                # when the write finished in the step the task was cancelled (fixed in 3.12).
+                # The task still counts the request, so honour it here.
+                raise asyncio.CancelledError
+            for stream, entry_id, data in rows:
                 self._positions[stream] = entry_id
                 message = decode(self._channel, data)
                 if not isinstance(message, Rejection):
