@@ -68,11 +68,17 @@ async def test_a_reader_and_a_tap_recover_after_redis_was_stopped(
             after = [play(GUILDS[n % 2], f"after-{n}") for n in range(20)]
             for message in after:
                 await publisher.publish(Channel.COMMANDS, message)
-            await eventually(lambda: len(handled.labels()) == 22 and len(tapped) == 22, 60)
+            before = {f"before-{g}" for g in GUILDS}
+            expected = before | {label(m) for m in after}
+            await eventually(
+                lambda: set(handled.labels()) == expected and len(tapped) == len(expected), 60
+            )
             assert tap.reconnects >= 1
-            expected = {f"before-{g}" for g in GUILDS} | {label(m) for m in after}
-            assert set(handled.labels()) == expected
-            assert {label(m) for m in tapped} == expected
+            assert sorted(label(m) for m in tapped) == sorted(expected)  # the tap: no repeats
+            # The bus delivers at least once: an entry handled while Redis stopped, whose
+            # acknowledgement then failed, is delivered again; nothing published after it is.
+            labels = handled.labels()
+            assert {x for x in labels if labels.count(x) > 1} <= before
             await consumer.stop()
     finally:
         if stopped:
